@@ -1,0 +1,51 @@
+"""controlmap: territorial-control timelines.
+
+Who controlled which ground, when, and how much of it: dated control polygons as
+GeoDataFrames, snapshots at any date, geodesic area over time, gains and losses,
+and files that GIS tools read directly.
+
+Examples
+--------
+>>> import controlmap
+>>> tl = controlmap.load_dataset("islamic-state")
+>>> snapshot = tl.at("2015-05-25")          # GeoDataFrame, one row per actor
+>>> series = tl.area(freq="MS")             # DataFrame of km², one column per actor
+"""
+
+from __future__ import annotations
+
+from ._dates import parse_date
+from .area import geodesic_area_km2
+from .datasets import dataset_path, load_dataset, load_layer
+from .errors import (
+    ControlMapError,
+    DataError,
+    DateError,
+    FormatError,
+    GeometryError,
+    OutputError,
+    UnknownDatasetError,
+)
+from .io import read, validate
+from .model import Timeline
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ControlMapError",
+    "DataError",
+    "DateError",
+    "FormatError",
+    "GeometryError",
+    "OutputError",
+    "Timeline",
+    "UnknownDatasetError",
+    "__version__",
+    "dataset_path",
+    "geodesic_area_km2",
+    "load_dataset",
+    "load_layer",
+    "parse_date",
+    "read",
+    "validate",
+]

@@ -1,0 +1,156 @@
+"""Date parsing shared by the model and the readers.
+
+controlmap works in whole days: every date becomes a midnight ``pandas.Timestamp``
+(tz-naive, UTC for aware inputs), stored at second resolution so that dates far
+from 1970 (a 17th-century war) still fit.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import DateError
+
+DateLike = str | _dt.date | _dt.datetime | pd.Timestamp | np.datetime64
+DATE_DTYPE = "datetime64[s]"
+
+# ISO 8601 calendar dates at year, month or day precision, optionally with a time.
+_ISO = re.compile(
+    r"^(?P<y>[+-]?\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2})"
+    r"(?:[T ](?P<time>\d{2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?)?)(?P<tz>Z|[+-]\d{2}:?\d{2})?)?)?)?$"
+)
+_YEAR_FLOAT = re.compile(r"^\d{4}\.0$")
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    if isinstance(value, float) and np.isnan(value):
+        return True
+    if isinstance(value, np.datetime64) and np.isnat(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def parse_date(value: Any, *, allow_missing: bool = False, what: str = "date") -> pd.Timestamp:
+    """Parse one date into a midnight :class:`pandas.Timestamp`.
+
+    Parameters
+    ----------
+    value : str, date, datetime, Timestamp or numpy.datetime64
+        ISO 8601 text at year (``"2014"``), month (``"2014-06"``) or day precision
+        (``"2014-06-10"``, optionally with a time), or a date/datetime object. A
+        year or month means its first day.
+    allow_missing : bool, default False
+        Return ``NaT`` for ``None``, NaN or an empty string instead of raising.
+    what : str
+        How the value is named in an error message.
+
+    Returns
+    -------
+    pandas.Timestamp
+        Midnight of the day, tz-naive (aware values are converted to UTC first).
+
+    Raises
+    ------
+    DateError
+        If the value is not a date.
+
+    Examples
+    --------
+    >>> parse_date("2014-06")
+    Timestamp('2014-06-01 00:00:00')
+    """
+    if _is_missing(value):
+        if allow_missing:
+            return pd.NaT  # type: ignore[return-value]
+        raise DateError(f"{what} is missing")
+    if isinstance(value, bool):
+        raise DateError(f"{what} {value!r} is not a date")
+    if isinstance(value, int | np.integer) and 1000 <= int(value) <= 9999:
+        value = str(int(value))  # a bare year read from a numeric column
+    if isinstance(value, float) and _YEAR_FLOAT.match(repr(value)):
+        value = str(int(value))
+    if isinstance(value, str):
+        text = value.strip()
+        match = _ISO.match(text)
+        if match is None:
+            raise DateError(
+                f"{what} {value!r} is not an ISO 8601 date (YYYY, YYYY-MM or YYYY-MM-DD)"
+            )
+        year, month, day = match["y"], match["m"] or "01", match["d"] or "01"
+        try:
+            if match["tz"]:
+                stamp = pd.Timestamp(text).tz_convert("UTC").tz_localize(None)
+            else:
+                stamp = pd.Timestamp(_dt.date(int(year), int(month), int(day)))
+        except (ValueError, OverflowError) as exc:
+            raise DateError(f"{what} {value!r} is not a valid date: {exc}") from None
+    elif isinstance(value, _dt.datetime | _dt.date | pd.Timestamp | np.datetime64):
+        try:
+            stamp = pd.Timestamp(value)
+        except (ValueError, OverflowError) as exc:
+            raise DateError(f"{what} {value!r} is not a valid date: {exc}") from None
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("UTC").tz_localize(None)
+    else:
+        raise DateError(f"{what} {value!r} is not a date")
+    return stamp.normalize().as_unit("s")
+
+
+def parse_dates(
+    values: Iterable[Any], *, allow_missing: bool = False, what: str = "date"
+) -> pd.DatetimeIndex:
+    """Parse many dates; see :func:`parse_date`.
+
+    Examples
+    --------
+    >>> list(parse_dates(["2014", "2015-02-03"]).strftime("%Y-%m-%d"))
+    ['2014-01-01', '2015-02-03']
+    """
+    series = pd.Series(list(values) if not isinstance(values, pd.Series) else values, dtype=object)
+    fast = _parse_plain_days(series)
+    if fast is not None and (allow_missing or not fast.isna().any()):
+        return fast
+    stamps = [parse_date(v, allow_missing=allow_missing, what=what) for v in series]
+    return pd.DatetimeIndex(stamps, dtype=DATE_DTYPE)
+
+
+def _parse_plain_days(series: pd.Series) -> pd.DatetimeIndex | None:
+    """Vectorised path for the common case: all values are YYYY-MM-DD text or missing.
+
+    Returns None whenever anything else is present, so the per-value parser (with its
+    precise error messages) handles it.
+    """
+    present = series[~series.map(_is_missing)]
+    if not len(present) or not all(isinstance(v, str) for v in present):
+        return None
+    text = present.astype(str).str.strip()
+    if not text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all():
+        return None
+    try:
+        parsed = pd.to_datetime(text, format="%Y-%m-%d")
+    except (ValueError, OverflowError):
+        return None
+    out = pd.Series(pd.NaT, index=series.index, dtype=DATE_DTYPE)
+    out[present.index] = parsed.to_numpy(dtype=DATE_DTYPE)
+    return pd.DatetimeIndex(out.to_numpy(), dtype=DATE_DTYPE)
+
+
+def format_date(value: pd.Timestamp | None) -> str | None:
+    """ISO 8601 day text of a timestamp, or None for NaT.
+
+    Examples
+    --------
+    >>> format_date(pd.Timestamp("2017-07-10"))
+    '2017-07-10'
+    """
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value).strftime("%Y-%m-%d")

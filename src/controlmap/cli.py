@@ -1,0 +1,220 @@
+"""The ``controlmap`` command line: a thin shell over the library.
+
+Every command is one library call plus formatting. ``SOURCE`` is a file path or the
+name of a bundled data set (``islamic-state``). Errors print one short message on
+stderr and exit with code 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import __version__
+from ._dates import parse_date
+from .datasets import DATASETS, load_dataset
+from .errors import ControlMapError, DataError, OutputError
+from .io import atomic_output, geojson_chunks, read, validate, write_periods, write_snapshot
+from .model import Timeline
+
+EXIT_ERROR = 2
+
+
+# ---------------------------------------------------------------------------- helpers
+def open_source(source: str, **options: Any) -> Timeline:
+    """A timeline from a file path or a bundled data-set name."""
+    path = Path(source)
+    if path.exists():
+        return read(path, **options)
+    if source.strip().lower().replace("_", "-") in DATASETS:
+        return load_dataset(source)
+    known = ", ".join(sorted(DATASETS))
+    raise DataError(f"{source}: no such file, and not a bundled data set ({known})")
+
+
+def _read_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"actor": args.actor_field, "start": args.start_field, "end": args.end_field}
+
+
+def _date_list(text: str) -> list[pd.Timestamp]:
+    return [parse_date(part, what="date") for part in text.split(",") if part.strip()]
+
+
+def _write_frame_or_stdout(frame: Any, output: str | None) -> None:
+    if output is None:
+        sys.stdout.writelines(geojson_chunks(frame))
+    else:
+        write_snapshot(frame, output)
+        print(f"wrote {output} ({len(frame)} features)", file=sys.stderr)
+
+
+def _write_csv(table: pd.DataFrame, output: str | None) -> None:
+    buffer = io.StringIO()
+    table.to_csv(buffer, float_format="%.3f", index=False)
+    if output is None:
+        sys.stdout.write(buffer.getvalue())
+        return
+    if Path(output).suffix.lower() != ".csv":
+        raise OutputError(f"{output}: the table is written as CSV; name the file .csv")
+    with atomic_output(output) as temporary:
+        temporary.write_text(buffer.getvalue(), encoding="utf-8")
+    print(f"wrote {output} ({len(table)} rows)", file=sys.stderr)
+
+
+def area_table(series: pd.DataFrame) -> pd.DataFrame:
+    """An area DataFrame as a flat table: a ``date`` column then one column per actor."""
+    table = series.copy()
+    if isinstance(table.columns, pd.MultiIndex):
+        table.columns = [" / ".join(map(str, c)) for c in table.columns]
+    table.columns = [str(c) for c in table.columns]
+    table.insert(0, "date", pd.DatetimeIndex(table.index).strftime("%Y-%m-%d"))
+    return table.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------- commands
+def cmd_snapshot(args: argparse.Namespace) -> None:
+    """What each actor held on one date."""
+    timeline = open_source(args.source, **_read_options(args))
+    _write_frame_or_stdout(timeline.at(args.date), args.output)
+
+
+def cmd_area(args: argparse.Namespace) -> None:
+    """Area held over time as CSV."""
+    timeline = open_source(args.source, **_read_options(args))
+    dates = _date_list(args.dates) if args.dates else None
+    series = timeline.area(dates, start=args.date_from, end=args.date_to, freq=args.freq)
+    _write_csv(area_table(series), args.output)
+
+
+def cmd_changes(args: argparse.Namespace) -> None:
+    """Ground gained and lost between two dates."""
+    timeline = open_source(args.source, **_read_options(args))
+    _write_frame_or_stdout(timeline.changes(args.date_from, args.date_to), args.output)
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    """The whole timeline as GeoJSON, GeoPackage or GeoParquet."""
+    timeline = open_source(args.source, **_read_options(args))
+    snapshots = _date_list(args.snapshots) if args.snapshots else None
+    write_periods(timeline, args.output, snapshots=snapshots)
+    print(f"wrote {args.output} ({len(timeline)} periods)", file=sys.stderr)
+
+
+def cmd_validate(args: argparse.Namespace) -> None:
+    """Exit 0 when the source is a valid timeline, 2 with the first problem otherwise."""
+    path = Path(args.source)
+    timeline = validate(path, **_read_options(args)) if path.exists() else open_source(args.source)
+    print(f"{args.source}: valid ({len(timeline)} periods, {len(timeline.actors)} actors)")
+
+
+def cmd_info(args: argparse.Namespace) -> None:
+    """Actors, date range, counts and peak area."""
+    timeline = open_source(args.source, **_read_options(args))
+    first, last = timeline.span
+    series = timeline.area()
+    print(f"source:   {args.source}")
+    print(f"periods:  {len(timeline)}")
+    print(f"changes:  {len(timeline.change_dates)} dates")
+    print(f"from:     {first:%Y-%m-%d}")
+    print(f"until:    {f'{last:%Y-%m-%d}' if last is not None else 'open (still held)'}")
+    print("actors:")
+    for actor in timeline.actors:
+        column = series[actor]
+        peak = column.idxmax()
+        print(f"  {actor}: peak {column.max():,.0f} km² on {peak:%Y-%m-%d}")
+
+
+# ---------------------------------------------------------------------------- parser
+def _source_command(
+    sub: Any, name: str, func: Callable[[argparse.Namespace], None], help_text: str
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
+    parser.add_argument("source", metavar="SOURCE", help="a vector file or a bundled data-set name")
+    fields = parser.add_argument_group("field names")
+    fields.add_argument("--actor-field", default="actor", help="field naming the actor")
+    fields.add_argument("--start-field", default="start", help="field holding the start date")
+    fields.add_argument("--end-field", default="end", help="field holding the end date")
+    parser.set_defaults(func=func)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``controlmap`` command."""
+    parser = argparse.ArgumentParser(
+        prog="controlmap",
+        description="Territorial-control timelines: snapshots, areas, changes, maps.",
+    )
+    parser.add_argument("--version", action="version", version=f"controlmap {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = _source_command(sub, "snapshot", cmd_snapshot, "what each actor held on one date")
+    p.add_argument("--date", required=True, help="the date (YYYY-MM-DD)")
+    p.add_argument("-o", "--output", help="GeoJSON or GeoPackage file (default: GeoJSON on stdout)")
+
+    p = _source_command(sub, "area", cmd_area, "area held over time, as CSV (km²)")
+    p.add_argument("--dates", help="comma-separated dates")
+    p.add_argument("--from", dest="date_from", help="first date of a range")
+    p.add_argument("--to", dest="date_to", help="last date of a range")
+    p.add_argument("--freq", help="pandas frequency of the range, e.g. D, MS, YS")
+    p.add_argument("-o", "--output", help="CSV file (default: stdout)")
+
+    p = _source_command(sub, "changes", cmd_changes, "ground gained and lost between two dates")
+    p.add_argument("--from", dest="date_from", required=True, help="first date")
+    p.add_argument("--to", dest="date_to", required=True, help="second date")
+    p.add_argument("-o", "--output", help="GeoJSON or GeoPackage file (default: GeoJSON on stdout)")
+
+    p = _source_command(sub, "export", cmd_export, "the whole timeline as a file")
+    p.add_argument("-o", "--output", required=True, help=".geojson, .gpkg or .parquet")
+    p.add_argument("--snapshots", help="GeoPackage only: comma-separated dates to add as layers")
+
+    _source_command(sub, "validate", cmd_validate, "check a timeline file (exit 0 valid, 2 not)")
+    _source_command(sub, "info", cmd_info, "actors, date range, counts and peak area")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code.
+
+    Examples
+    --------
+    >>> main(["info", "islamic-state"])  # doctest: +ELLIPSIS
+    source:   islamic-state
+    ...
+    0
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except ControlMapError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"controlmap: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("controlmap: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug or an unforeseen OS error: still no traceback by default
+        if args.debug:
+            traceback.print_exc()
+        message = " ".join(str(exc).split())[:300]
+        print(
+            f"controlmap: error: {type(exc).__name__}: {message} (run with --debug for details)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

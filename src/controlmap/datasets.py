@@ -1,0 +1,116 @@
+"""The data sets and base-map layers bundled with controlmap.
+
+In an installed wheel the files live in ``controlmap/_data``; in a source checkout
+(editable install, tests) they are read from the repository's ``data/`` folder, so
+there is exactly one copy of each file in the repository.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import geopandas as gpd
+
+from .errors import UnknownDatasetError
+from .model import Timeline
+
+__all__ = ["DATASETS", "LAYERS", "data_dir", "dataset_path", "load_dataset", "load_layer"]
+
+#: Bundled timelines: name -> (file under the data folder, description).
+DATASETS: dict[str, tuple[str, str]] = {
+    "islamic-state": (
+        "polygons/islamic_state.geojson",
+        "Islamic State territory in Iraq and Syria, 2013-2019 (reconstruction, see docs/data.md)",
+    ),
+}
+
+#: Bundled base-map layers: name -> (file under the data folder, description).
+LAYERS: dict[str, tuple[str, str]] = {
+    "countries": ("basemap/countries.geojson", "Iraq, Syria and neighbours (Natural Earth)"),
+    "provinces": ("basemap/provinces.geojson", "Provinces of Iraq and Syria (Natural Earth)"),
+    "places": ("basemap/places.geojson", "Towns and cities of Iraq and Syria (NE, GeoNames)"),
+    "rivers": ("basemap/rivers.geojson", "Rivers of the region (Natural Earth)"),
+}
+
+
+@cache
+def data_dir() -> Path:
+    """The folder holding the bundled data.
+
+    Examples
+    --------
+    >>> (data_dir() / "polygons").is_dir()
+    True
+    """
+    packaged = Path(__file__).resolve().parent / "_data"
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parents[2] / "data"
+    if checkout.is_dir():
+        return checkout
+    raise UnknownDatasetError(
+        f"bundled data not found in {packaged} or {checkout}; reinstall controlmap"
+    )
+
+
+def _lookup(table: dict[str, tuple[str, str]], name: str, kind: str) -> Path:
+    key = name.strip().lower().replace("_", "-")
+    if key not in table:
+        known = ", ".join(sorted(table))
+        raise UnknownDatasetError(f"unknown {kind} {name!r}; bundled {kind}s: {known}")
+    return data_dir() / table[key][0]
+
+
+def dataset_path(name: str) -> Path:
+    """Path of a bundled timeline file.
+
+    Examples
+    --------
+    >>> dataset_path("islamic-state").name
+    'islamic_state.geojson'
+    """
+    return _lookup(DATASETS, name, "data set")
+
+
+def load_dataset(name: str) -> Timeline:
+    """Load a bundled timeline by name.
+
+    Parameters
+    ----------
+    name : str
+        ``"islamic-state"``: the Islamic State's territory in Iraq and Syria,
+        late 2013 to March 2019, reconstructed from public reporting.
+
+    Returns
+    -------
+    Timeline
+
+    Examples
+    --------
+    >>> import controlmap
+    >>> tl = controlmap.load_dataset("islamic-state")
+    >>> tl.actors
+    ['Islamic State']
+    """
+    from .io import read
+
+    path = dataset_path(name)
+    return read(path, name=name)
+
+
+def load_layer(name: str) -> gpd.GeoDataFrame:
+    """Load a bundled base-map layer as a GeoDataFrame in EPSG:4326.
+
+    Parameters
+    ----------
+    name : {"countries", "provinces", "places", "rivers"}
+
+    Examples
+    --------
+    >>> import controlmap
+    >>> "Iraq" in set(controlmap.load_layer("countries")["name"])
+    True
+    """
+    path = _lookup(LAYERS, name, "layer")
+    return gpd.read_file(path, engine="pyogrio")

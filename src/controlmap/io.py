@@ -1,0 +1,646 @@
+"""Reading and writing timelines: GeoJSON, GeoPackage, GeoParquet and any GDAL format.
+
+GeoJSON is parsed here rather than through GDAL so that every defect (a truncated
+file, an unclosed ring, NaN, a duplicate id) is reported with the feature it is in;
+GDAL silently closes rings and renumbers ids. Other formats go through geopandas
+(pyogrio by default, ``engine="fiona"`` on request).
+
+Every write goes to a temporary folder beside the target and is moved into place
+with one ``os.replace``: a failed write leaves the old file untouched and no debris.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from ._dates import format_date
+from .errors import DataError, FormatError, GeometryError, OutputError, where
+from .model import Timeline, _polygonal, normalize_periods
+
+__all__ = ["atomic_output", "read", "read_frame", "write_periods", "write_snapshot"]
+
+GEOJSON_SUFFIXES = {".geojson", ".json"}
+WRITERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".parquet": "Parquet"}
+COORDINATE_DECIMALS = 6  # ~0.1 m: far finer than any front line is known
+
+
+# ---------------------------------------------------------------------------- reading
+def read(
+    source: str | os.PathLike[str],
+    *,
+    actor: str = "actor",
+    start: str = "start",
+    end: str = "end",
+    status: str = "status",
+    layer: str | int | None = None,
+    engine: str | None = None,
+    crs: Any = None,
+    name: str | None = None,
+) -> Timeline:
+    """Read a timeline from a vector file.
+
+    Parameters
+    ----------
+    source : path-like
+        GeoJSON, GeoPackage, Shapefile, FlatGeobuf, GeoParquet or any format GDAL
+        reads. One feature per control period.
+    actor, start, end, status : str
+        The fields holding each role (``end`` and ``status`` may be absent).
+        Dates may be ISO 8601 text at year, month or day precision, or date /
+        datetime fields.
+    layer : str or int, optional
+        Layer of a multi-layer file (GeoPackage); default the first.
+    engine : {"pyogrio", "fiona"}, optional
+        The geopandas reader for non-GeoJSON files (default pyogrio).
+    crs : CRS-like, optional
+        The CRS of a file that does not declare one (e.g. a Shapefile without .prj).
+        Data in another CRS is reprojected to EPSG:4326.
+    name : str, optional
+        The timeline's label (default: the file name without extension).
+
+    Returns
+    -------
+    Timeline
+
+    Raises
+    ------
+    FormatError
+        The file cannot be read as a vector file (not JSON, truncated, TopoJSON...).
+    DataError
+        A feature lacks an actor, has a bad date, a non-polygonal or non-finite
+        geometry, a duplicate id; or the file is empty.
+
+    Examples
+    --------
+    >>> import controlmap
+    >>> tl = controlmap.read(controlmap.dataset_path("islamic-state"))
+    >>> tl.actors
+    ['Islamic State']
+    """
+    frame, ids = read_frame(source, layer=layer, engine=engine, crs=crs)
+    label = name if name is not None else Path(source).stem
+    periods = normalize_periods(
+        frame, actor=actor, start=start, end=end, status=status, file=source, ids=ids
+    )
+    return Timeline._from_normalized(periods, name=label, source=source)
+
+
+def read_frame(
+    source: str | os.PathLike[str],
+    *,
+    layer: str | int | None = None,
+    engine: str | None = None,
+    crs: Any = None,
+) -> tuple[gpd.GeoDataFrame, list[Any] | None]:
+    """Read a vector file into an EPSG:4326 GeoDataFrame, checking its structure.
+
+    Returns the frame and the features' ids (GeoJSON ``id`` members) if any.
+
+    Examples
+    --------
+    >>> import controlmap
+    >>> frame, ids = read_frame(controlmap.dataset_path("islamic-state"))
+    >>> frame.crs.to_epsg()
+    4326
+    """
+    path = Path(source)
+    if not path.exists():
+        raise FormatError(f"{path}: no such file")
+    if path.is_dir() and path.suffix.lower() not in {".gdb"}:
+        raise FormatError(f"{path}: is a folder, not a vector file")
+    if path.suffix.lower() in GEOJSON_SUFFIXES:
+        frame, ids = _read_geojson(path)
+    else:
+        frame, ids = _read_with_gdal(path, layer=layer, engine=engine), None
+    return _to_wgs84(frame, path, crs), ids
+
+
+def _read_with_gdal(path: Path, *, layer: str | int | None, engine: str | None) -> gpd.GeoDataFrame:
+    if engine not in (None, "pyogrio", "fiona"):
+        raise DataError(f"{path}: unknown engine {engine!r} (use 'pyogrio' or 'fiona')")
+    try:
+        if path.suffix.lower() == ".parquet":
+            return gpd.read_parquet(path)
+        return gpd.read_file(path, layer=layer, engine=engine)
+    except ImportError:
+        raise
+    except Exception as exc:  # GDAL/pyarrow raise many types; all mean "cannot read"
+        message = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise FormatError(f"{path}: cannot read as a vector file: {message}") from None
+
+
+def _to_wgs84(frame: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame:
+    if frame.empty:
+        raise DataError(f"{path}: has no features")
+    if frame.crs is None and crs is not None:
+        frame = frame.set_crs(crs)
+    if frame.crs is None:
+        coords = shapely.get_coordinates(np.asarray(frame.geometry.values, dtype=object))
+        finite = coords[np.isfinite(coords).all(axis=1)]
+        outside = (np.abs(finite[:, 0]) > 180) | (np.abs(finite[:, 1]) > 90)
+        if outside.any():
+            x, y = finite[np.flatnonzero(outside)[0]]
+            raise GeometryError(
+                f"{path}: has no CRS and coordinate ({x:g}, {y:g}) is not longitude/latitude"
+                " (a projected file without its .prj?); pass crs= to say what it is"
+            )
+        return frame.set_crs(4326)
+    if not frame.crs.equals("EPSG:4326"):
+        try:
+            frame = frame.to_crs(4326)
+        except Exception as exc:
+            raise GeometryError(f"{path}: cannot reproject from {frame.crs}: {exc}") from None
+    return frame
+
+
+def _read_geojson(path: Path) -> tuple[gpd.GeoDataFrame, list[Any] | None]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not raw.strip():
+        raise FormatError(f"{path}: is empty")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FormatError(
+            f"{path}: is not UTF-8 text (byte {exc.start}); not a GeoJSON file"
+        ) from None
+    del raw
+    try:
+        document = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        problem = "ends too early (truncated?)" if exc.pos >= len(text.rstrip()) else exc.msg
+        raise FormatError(
+            f"{path}: is not valid JSON: {problem} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except ValueError as exc:
+        raise FormatError(f"{path}: is not valid JSON: {exc}") from None
+    del text
+    features = _features_of(document, path)
+    crs = _legacy_crs(document, path)
+    del document
+    return _parse_features(features, path, crs)
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not allowed in JSON numbers")
+
+
+def _features_of(document: Any, path: Path) -> list[Any]:
+    if not isinstance(document, dict):
+        raise FormatError(
+            f"{path}: top level is a JSON {type(document).__name__}, not a GeoJSON object"
+        )
+    kind = document.get("type")
+    if kind == "FeatureCollection":
+        features = document.get("features")
+        if not isinstance(features, list):
+            raise FormatError(f"{path}: FeatureCollection has no 'features' array")
+        if not features:
+            raise DataError(f"{path}: has no features (empty FeatureCollection)")
+        return features
+    if kind == "Feature":
+        return [document]
+    if kind == "Topology":
+        raise FormatError(f"{path}: is TopoJSON (type 'Topology'), not GeoJSON; convert it first")
+    if kind in {
+        "Polygon",
+        "MultiPolygon",
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "GeometryCollection",
+    }:
+        raise FormatError(
+            f"{path}: is a bare {kind} geometry; a timeline needs a FeatureCollection of "
+            "features with actor and dates"
+        )
+    raise FormatError(f"{path}: GeoJSON type is {kind!r}, expected 'FeatureCollection'")
+
+
+def _legacy_crs(document: dict[str, Any], path: Path) -> CRS | None:
+    """The pre-RFC 7946 ``crs`` member, honoured as GDAL does."""
+    member = document.get("crs")
+    if member is None:
+        return None
+    try:
+        name = member["properties"]["name"]
+        crs = CRS.from_user_input(name)
+    except (KeyError, TypeError, CRSError):
+        raise FormatError(f"{path}: 'crs' member {str(member)[:80]} is not understood") from None
+    return None if crs.equals(CRS.from_epsg(4326)) or crs.equals(CRS("OGC:CRS84")) else crs
+
+
+def _parse_features(
+    features: list[Any], path: Path, crs: CRS | None
+) -> tuple[gpd.GeoDataFrame, list[Any] | None]:
+    records: list[dict[str, Any]] = []
+    geometries: list[shapely.Geometry] = []
+    ids: list[Any] = []
+    seen: dict[Any, int] = {}
+    for index in range(len(features)):
+        feature = features[index]
+        features[index] = None  # release the parsed JSON as we go: peak memory stays lower
+        fid = feature.get("id") if isinstance(feature, dict) else None
+        here = where(path, index, fid)
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            kind = feature.get("type") if isinstance(feature, dict) else type(feature).__name__
+            raise FormatError(f"{here}: is a {kind!r}, not a GeoJSON Feature")
+        if fid is not None:
+            if not isinstance(fid, str | int) or isinstance(fid, bool):
+                raise DataError(f"{here}: id must be a string or a number")
+            if fid in seen:
+                raise DataError(f"{here}: duplicate id (also feature {seen[fid]})")
+            seen[fid] = index
+        ids.append(fid)
+        properties = feature.get("properties")
+        if properties is None:
+            properties = {}
+        if not isinstance(properties, dict):
+            raise FormatError(f"{here}: properties must be an object")
+        records.append(properties)
+        geometries.append(_parse_geometry(feature.get("geometry"), here, check_range=crs is None))
+    frame = gpd.GeoDataFrame(
+        pd.DataFrame.from_records(records),
+        geometry=geometries,
+        crs=crs if crs is not None else 4326,
+    )
+    return frame, (ids if any(i is not None for i in ids) else None)
+
+
+def _parse_geometry(geometry: Any, here: str, *, check_range: bool) -> shapely.Geometry:
+    if geometry is None:
+        raise GeometryError(f"{here}: has no geometry (null)")
+    if not isinstance(geometry, dict):
+        raise GeometryError(f"{here}: geometry is not a GeoJSON object")
+    kind = geometry.get("type")
+    coordinates = geometry.get("coordinates")
+    if kind == "Polygon":
+        return _polygon(coordinates, here, check_range)
+    if kind == "MultiPolygon":
+        if not isinstance(coordinates, list) or not coordinates:
+            raise GeometryError(f"{here}: MultiPolygon has no polygons")
+        return shapely.MultiPolygon([_polygon(p, here, check_range) for p in coordinates])
+    if kind in {"Point", "MultiPoint", "LineString", "MultiLineString", "GeometryCollection"}:
+        raise GeometryError(
+            f"{here}: geometry is a {kind}; a control period needs a Polygon or MultiPolygon"
+        )
+    raise GeometryError(f"{here}: unknown geometry type {kind!r}")
+
+
+def _polygon(rings: Any, here: str, check_range: bool) -> shapely.Polygon:
+    if not isinstance(rings, list) or not rings:
+        raise GeometryError(f"{here}: polygon has no rings")
+    arrays = []
+    for r, ring in enumerate(rings):
+        what = "exterior ring" if r == 0 else f"hole {r}"
+        try:
+            coords = np.asarray(ring, dtype=float)
+        except (TypeError, ValueError):
+            raise GeometryError(f"{here}: {what} has coordinates that are not numbers") from None
+        if coords.ndim != 2 or coords.shape[1] not in (2, 3):
+            raise GeometryError(f"{here}: {what} is not a list of [longitude, latitude] positions")
+        if not np.isfinite(coords).all():
+            raise GeometryError(f"{here}: {what} has a coordinate that is NaN or infinite")
+        if len(coords) < 4:
+            raise GeometryError(
+                f"{here}: {what} has {len(coords)} positions; a ring needs 4 or more"
+            )
+        if not np.array_equal(coords[0], coords[-1]):
+            raise GeometryError(
+                f"{here}: {what} is not closed (first position {coords[0].tolist()} "
+                f"differs from last {coords[-1].tolist()})"
+            )
+        if check_range:
+            outside = (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
+            if outside.any():
+                x, y = coords[np.flatnonzero(outside)[0], :2]
+                raise GeometryError(
+                    f"{here}: coordinate ({x:g}, {y:g}) is outside longitude/latitude range;"
+                    " GeoJSON must be WGS84 (a projected file?)"
+                )
+        arrays.append(coords[:, :2])
+    return shapely.Polygon(arrays[0], arrays[1:])
+
+
+# ---------------------------------------------------------------------------- writing
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path; on success move it onto ``path`` in one step.
+
+    The temporary file lives in a hidden folder beside the target (same file system,
+    so the final ``os.replace`` is atomic); the folder and anything a writer left in
+    it (GeoPackage journals) are removed whatever happens.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> with atomic_output(target) as tmp:
+    ...     _ = tmp.write_text("done")
+    >>> target.read_text()
+    'done'
+    """
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{target}: folder {folder} does not exist")
+    if target.is_dir():
+        raise OutputError(f"{target}: is a folder")
+    try:
+        workdir = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder))
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write in {folder}: {exc.strerror or exc}") from None
+    try:
+        temporary = workdir / target.name
+        yield temporary
+        if not temporary.exists():
+            raise OutputError(f"{target}: the writer produced no file")
+        try:
+            os.replace(temporary, target)
+        except OSError as exc:
+            raise OutputError(f"{target}: cannot replace: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _driver_for(path: Path, driver: str | None) -> str:
+    if driver is not None:
+        return driver
+    suffix = path.suffix.lower()
+    if suffix not in WRITERS:
+        known = ", ".join(sorted(WRITERS))
+        raise OutputError(f"{path}: unknown output extension {suffix or '(none)'!r}; use {known}")
+    return WRITERS[suffix]
+
+
+def write_periods(
+    timeline: Timeline,
+    path: str | os.PathLike[str],
+    *,
+    driver: str | None = None,
+    snapshots: list[Any] | None = None,
+) -> Path:
+    """Write every period of a timeline.
+
+    Parameters
+    ----------
+    timeline : Timeline
+    path : path-like
+        ``.geojson`` / ``.json``, ``.gpkg`` or ``.parquet``.
+    driver : str, optional
+        Override the format chosen by extension ("GeoJSON", "GPKG", "Parquet").
+    snapshots : list of dates, optional
+        GeoPackage only: also write ``at(date)`` of each date as a layer
+        ``snapshot_YYYY_MM_DD`` beside the ``periods`` layer.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import controlmap, tempfile, pathlib
+    >>> tl = controlmap.load_dataset("islamic-state")
+    >>> write_periods(tl, pathlib.Path(tempfile.mkdtemp()) / "is.gpkg").suffix
+    '.gpkg'
+    """
+    frame = timeline.periods
+    layers = {"periods": frame}
+    target = Path(path)
+    kind = _driver_for(target, driver)
+    if snapshots:
+        if kind != "GPKG":
+            raise OutputError(f"{target}: snapshot layers need a GeoPackage (.gpkg)")
+        for day in snapshots:
+            snap = timeline.at(day)
+            layers[
+                f"snapshot_{snap['date'].iloc[0]:%Y_%m_%d}"
+                if len(snap)
+                else f"snapshot_{pd.Timestamp(day):%Y_%m_%d}"
+            ] = snap
+    return _write_layers(layers, target, kind)
+
+
+def write_snapshot(
+    snapshot: gpd.GeoDataFrame, path: str | os.PathLike[str], *, driver: str | None = None
+) -> Path:
+    """Write a GeoDataFrame (a snapshot, a changes frame) with controlmap's conventions.
+
+    Examples
+    --------
+    >>> import controlmap, tempfile, pathlib
+    >>> snap = controlmap.load_dataset("islamic-state").at("2016-01-01")
+    >>> write_snapshot(snap, pathlib.Path(tempfile.mkdtemp()) / "s.geojson").name
+    's.geojson'
+    """
+    target = Path(path)
+    return _write_layers({"snapshot": snapshot}, target, _driver_for(target, driver))
+
+
+def _write_layers(layers: dict[str, gpd.GeoDataFrame], target: Path, kind: str) -> Path:
+    with atomic_output(target) as temporary:
+        if kind == "GeoJSON":
+            (frame,) = layers.values()
+            with open(temporary, "w", encoding="utf-8") as stream:
+                for chunk in geojson_chunks(frame):
+                    stream.write(chunk)
+        elif kind == "GPKG":
+            for layer, frame in layers.items():
+                _write_gpkg_layer(_rfc7946_frame(frame), temporary, layer)
+        elif kind == "Parquet":
+            (frame,) = layers.values()
+            _for_columns(_rfc7946_frame(frame)).to_parquet(temporary)
+        else:
+            (frame,) = layers.values()
+            try:
+                _for_columns(frame).to_file(temporary, driver=kind)
+            except Exception as exc:
+                raise OutputError(f"{target}: cannot write as {kind}: {exc}") from None
+    return target
+
+
+def _rfc7946_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    frame.geometry = _rfc7946_geometries(np.asarray(frame.geometry.values, dtype=object))
+    return frame
+
+
+def _rfc7946_geometries(geoms: np.ndarray) -> np.ndarray:
+    """Round to ``COORDINATE_DECIMALS`` and orient exteriors counter-clockwise."""
+    rounded = shapely.transform(geoms, lambda xy: np.round(xy, COORDINATE_DECIMALS))
+    broken = ~shapely.is_valid(rounded) & shapely.is_valid(geoms)
+    if broken.any():
+        # Rounding can pinch a sliver; repair rather than write an invalid polygon.
+        rounded[broken] = [_polygonal(shapely.make_valid(g)) for g in rounded[broken]]
+    return shapely.orient_polygons(rounded, exterior_cw=False)
+
+
+def _for_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Dates as ``datetime.date`` so writers make Date (not DateTime) fields."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if column != frame.geometry.name and pd.api.types.is_datetime64_any_dtype(frame[column]):
+            frame[column] = pd.Series(
+                [None if pd.isna(v) else v.date() for v in frame[column]],
+                index=frame.index,
+                dtype=object,
+            )
+    return frame
+
+
+def _write_gpkg_layer(frame: gpd.GeoDataFrame, path: Path, layer: str) -> None:
+    import pyogrio
+
+    frame = _for_columns(frame)
+    dates = [
+        c
+        for c in frame.columns
+        if c != frame.geometry.name
+        and frame[c].map(lambda v: v is None or type(v).__name__ == "date").all()
+        and frame[c].notna().any()
+    ]
+    try:
+        # pyogrio writes datetime.date objects as text; fiona can declare Date fields,
+        # which is what QGIS's Temporal Controller and ogrinfo want to see.
+        frame.to_file(
+            path, layer=layer, driver="GPKG", engine="fiona", schema=_fiona_schema(frame, dates)
+        )
+    except ImportError:
+        pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG")
+
+
+def _fiona_schema(frame: gpd.GeoDataFrame, dates: list[str]) -> dict[str, Any]:
+    from geopandas.io.file import infer_schema
+
+    schema = infer_schema(frame)
+    for column in dates:
+        schema["properties"][column] = "date"
+    return schema
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return format_date(value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, str | int | float | bool):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, list | tuple | dict):
+        return json.loads(json.dumps(value, default=str))
+    if pd.isna(value):
+        return None
+    return str(value)
+
+
+def geojson_chunks(frame: gpd.GeoDataFrame) -> Iterator[str]:
+    """Serialise a frame as RFC 7946 GeoJSON text, a feature at a time.
+
+    WGS84 longitude/latitude, no ``crs`` member, exteriors counter-clockwise,
+    coordinates rounded to 6 decimals, dates as ``YYYY-MM-DD`` text (which GDAL
+    and QGIS read as Date fields). The frame's ``id`` column, if unique, becomes
+    the feature ``id``.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> f = gpd.GeoDataFrame({"actor": ["A"]}, geometry=[box(0, 0, 1, 1)], crs=4326)
+    >>> text = "".join(geojson_chunks(f))
+    >>> json.loads(text)["features"][0]["geometry"]["coordinates"][0][:2]
+    [[1.0, 0.0], [1.0, 1.0]]
+    """
+    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+        frame = frame.to_crs(4326)
+    geoms = _rfc7946_geometries(np.asarray(frame.geometry.values, dtype=object))
+    texts = shapely.to_geojson(geoms)
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    use_id = "id" in columns and frame["id"].is_unique and frame["id"].notna().all()
+    yield '{"type": "FeatureCollection", "features": [\n'
+    rows = frame[columns].itertuples(index=False, name=None)
+    for n, (values, geometry) in enumerate(zip(rows, texts, strict=True)):
+        properties = {c: _json_value(v) for c, v in zip(columns, values, strict=True)}
+        head = '{"type": "Feature", '
+        if use_id:
+            head += f'"id": {json.dumps(properties["id"])}, '
+        body = json.dumps(properties, ensure_ascii=False)
+        geometry_text = geometry if geometry is not None else "null"
+        separator = ",\n" if n else ""
+        yield f'{separator}{head}"properties": {body}, "geometry": {geometry_text}}}'
+    yield "\n]}\n"
+
+
+# ---------------------------------------------------------------------------- checking
+def validate(source: str | os.PathLike[str], **options: Any) -> Timeline:
+    """Read a timeline and check every polygon is valid (OGC simple features).
+
+    Parameters
+    ----------
+    source : path-like
+        A file :func:`read` accepts.
+    **options
+        Passed to :func:`read` (field names, layer, crs...).
+
+    Returns
+    -------
+    Timeline
+        The timeline, when nothing is wrong.
+
+    Raises
+    ------
+    ControlMapError
+        The first problem found, naming the feature. Invalid but repairable polygons
+        (self-intersections, bowties) raise :class:`GeometryError`; ``controlmap
+        repair`` fixes them.
+
+    Examples
+    --------
+    >>> import controlmap
+    >>> len(validate(controlmap.dataset_path("islamic-state"))) > 0
+    True
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the invalid polygons are reported below instead
+        frame, ids = read_frame(
+            source,
+            layer=options.pop("layer", None),
+            engine=options.pop("engine", None),
+            crs=options.pop("crs", None),
+        )
+        name = options.pop("name", None)
+        periods = normalize_periods(frame, file=source, ids=ids, **options)
+    geoms = np.asarray(periods.geometry.values, dtype=object)
+    invalid = np.flatnonzero(~shapely.is_valid(geoms))
+    if len(invalid):
+        i = int(invalid[0])
+        reason = shapely.is_valid_reason(geoms[i])
+        more = f" ({len(invalid) - 1} more invalid)" if len(invalid) > 1 else ""
+        raise GeometryError(
+            f"{where(source, i, ids[i] if ids else None)}: invalid polygon: {reason}{more};"
+            " `controlmap repair` writes a fixed copy"
+        )
+    return Timeline._from_normalized(periods, name=name or Path(source).stem, source=source)

@@ -1,0 +1,794 @@
+"""The timeline model: dated control periods and what can be asked of them.
+
+A *period* says that ``actor`` held ``geometry`` from ``start`` (inclusive) until
+``end`` (exclusive; missing means still held). A :class:`Timeline` is a set of
+periods, stored as a GeoDataFrame in EPSG:4326 with plain columns ``actor``,
+``start``, ``end``, ``status`` and any other properties, which travel with it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import area as _area
+from ._dates import DATE_DTYPE, DateLike, parse_date, parse_dates
+from .errors import DataError, DateError, GeometryError, where
+
+if TYPE_CHECKING:
+    import os
+
+__all__ = ["Timeline"]
+
+CORE_COLUMNS = ("actor", "start", "end", "status")
+DEFAULT_STATUS = "control"
+_OPEN = np.iinfo(np.int64).max
+_POLYGONAL = {"Polygon", "MultiPolygon"}
+
+
+def _days(values: pd.DatetimeIndex | pd.Series) -> np.ndarray:
+    """Seconds since the epoch as int64, NaT as the open-ended sentinel."""
+    index = pd.DatetimeIndex(values).as_unit("s")
+    out = index.asi8.copy()
+    out[index.isna()] = _OPEN
+    return out
+
+
+def check_geometries(
+    geometries: gpd.GeoSeries, *, file: object | None = None, ids: Sequence[Any] | None = None
+) -> None:
+    """Raise :class:`GeometryError` for the first geometry a timeline cannot hold.
+
+    A geometry must be a non-empty Polygon or MultiPolygon with finite coordinates
+    in longitude/latitude range. Invalid (self-intersecting) polygons pass here:
+    they are reported by :func:`controlmap.validate` and fixed by ``repair``.
+
+    Examples
+    --------
+    >>> from shapely import box, Point
+    >>> check_geometries(gpd.GeoSeries([box(0, 0, 1, 1), Point(0, 0)]), file="a.geojson")
+    Traceback (most recent call last):
+    ...
+    controlmap.errors.GeometryError: a.geojson: feature 1: geometry is a Point; ...
+    """
+    geoms = np.asarray(geometries.values, dtype=object)
+
+    def fail(i: int, problem: str) -> GeometryError:
+        fid = ids[i] if ids is not None else None
+        return GeometryError(f"{where(file, i, fid)}: {problem}")
+
+    missing = shapely.is_missing(geoms)
+    if missing.any():
+        raise fail(int(np.flatnonzero(missing)[0]), "has no geometry")
+    types = shapely.get_type_id(geoms)
+    bad = ~np.isin(types, [3, 6])  # Polygon, MultiPolygon
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise fail(
+            i,
+            f"geometry is a {geoms[i].geom_type}; a control period needs a Polygon or MultiPolygon",
+        )
+    empty = shapely.is_empty(geoms)
+    if empty.any():
+        raise fail(int(np.flatnonzero(empty)[0]), "geometry is empty")
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    finite = np.isfinite(coords).all(axis=1)
+    if not finite.all():
+        k = int(np.flatnonzero(~finite)[0])
+        raise fail(int(owner[k]), f"coordinate {tuple(coords[k])} is not a finite number")
+    outside = (np.abs(coords[:, 0]) > 180.0) | (np.abs(coords[:, 1]) > 90.0)
+    if outside.any():
+        k = int(np.flatnonzero(outside)[0])
+        raise fail(
+            int(owner[k]),
+            f"coordinate ({coords[k, 0]:g}, {coords[k, 1]:g}) is outside longitude/latitude range",
+        )
+
+
+def normalize_periods(
+    frame: gpd.GeoDataFrame | pd.DataFrame,
+    *,
+    actor: str = "actor",
+    start: str = "start",
+    end: str = "end",
+    status: str = "status",
+    file: object | None = None,
+    ids: Sequence[Any] | None = None,
+) -> gpd.GeoDataFrame:
+    """Return ``frame`` as a periods GeoDataFrame with the canonical columns.
+
+    Renames the actor/start/end/status fields, parses dates, fills a missing status
+    with ``"control"``, checks every feature and returns a new frame in EPSG:4326
+    with a fresh RangeIndex. Errors name ``file``, the feature and the problem.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> g = gpd.GeoDataFrame({"who": ["A"], "from": ["2014-06"]}, geometry=[box(40, 34, 41, 35)],
+    ...                      crs=4326)
+    >>> row = normalize_periods(g, actor="who", start="from").loc[0]
+    >>> row[["actor", "start", "status"]].tolist()
+    ['A', Timestamp('2014-06-01 00:00:00'), 'control']
+    """
+    if not isinstance(frame, gpd.GeoDataFrame):
+        frame = gpd.GeoDataFrame(frame)
+    if frame.empty:
+        raise DataError(f"{where(file)}: has no features")
+    fields = [c for c in frame.columns if c != frame.geometry.name]
+    for role, name in (("actor", actor), ("start", start)):
+        if name not in frame.columns:
+            raise DataError(
+                f"{where(file)}: no {name!r} field for the {role}; fields are {fields}"
+                f" (pass {role}='<field>' to use another)"
+            )
+    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+        frame = frame.to_crs(4326)
+    geometry = frame.geometry
+    ids = list(ids) if ids is not None else (list(frame["id"]) if "id" in frame.columns else None)
+    check_geometries(geometry, file=file, ids=ids)
+
+    def fail(i: int, problem: str, kind: type[DataError] = DataError) -> DataError:
+        return kind(f"{where(file, i, ids[i] if ids is not None else None)}: {problem}")
+
+    actors = frame[actor]
+    for i, value in enumerate(actors):
+        if not isinstance(value, str) or not value.strip():
+            shown = "missing" if value is None or value is pd.NA or value != value else repr(value)
+            raise fail(i, f"actor ({actor!r}) is {shown}; every period needs a named actor")
+
+    starts = _column_dates(frame[start], start, allow_missing=False, fail=fail)
+    if end in frame.columns:
+        ends = _column_dates(frame[end], end, allow_missing=True, fail=fail)
+    else:
+        ends = pd.DatetimeIndex([pd.NaT] * len(frame), dtype=DATE_DTYPE)
+    reversed_ = np.asarray(ends.notna() & (ends <= starts))
+    if reversed_.any():
+        i = int(np.flatnonzero(reversed_)[0])
+        raise fail(
+            i,
+            f"end {ends[i]:%Y-%m-%d} is not after start {starts[i]:%Y-%m-%d} "
+            "(end is exclusive: a one-day period ends the next day)",
+            DateError,
+        )
+    if status in frame.columns:
+        statuses = frame[status].astype(object).where(frame[status].notna(), DEFAULT_STATUS)
+        statuses = statuses.map(lambda s: s if isinstance(s, str) and s else DEFAULT_STATUS)
+    else:
+        statuses = pd.Series([DEFAULT_STATUS] * len(frame), index=frame.index, dtype=object)
+
+    extra = [c for c in fields if c not in {actor, start, end, status, *CORE_COLUMNS}]
+    data: dict[str, Any] = {
+        "actor": actors.astype(str).str.strip().to_numpy(dtype=object),
+        "start": starts,
+        "end": ends,
+        "status": statuses.astype(str).to_numpy(dtype=object),
+    }
+    for column in extra:
+        data[column] = frame[column].to_numpy()
+    return gpd.GeoDataFrame(
+        data, geometry=gpd.GeoSeries(geometry.to_numpy(), crs=4326).values, crs=4326
+    )
+
+
+def _column_dates(
+    values: pd.Series, name: str, *, allow_missing: bool, fail: Any
+) -> pd.DatetimeIndex:
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        index = pd.DatetimeIndex(values)
+        if index.tz is not None:
+            index = index.tz_convert("UTC").tz_localize(None)
+        index = index.normalize().as_unit("s")
+        if not allow_missing and index.isna().any():
+            raise fail(int(np.flatnonzero(index.isna())[0]), f"{name} is missing", DateError)
+        return index
+    try:
+        return parse_dates(values, allow_missing=allow_missing, what=name)
+    except DateError:
+        pass
+    # Find the first bad value again to name its feature.
+    for i, value in enumerate(values):
+        try:
+            parse_date(value, allow_missing=allow_missing, what=name)
+        except DateError as exc:
+            raise fail(i, str(exc), DateError) from None
+    raise AssertionError("unreachable: a date failed as a column but not alone")
+
+
+class Timeline:
+    """Dated control periods: who held which ground, when.
+
+    Parameters
+    ----------
+    periods : GeoDataFrame
+        One row per period with at least ``actor`` and ``start`` and a polygonal
+        geometry; ``end`` (exclusive, missing = still held), ``status`` and any
+        other columns are optional. Data in another CRS is reprojected to EPSG:4326.
+    actor, start, end, status : str
+        Names of the fields holding each role, renamed to the canonical names.
+    name : str, optional
+        A label for the timeline (shown in maps and ``info``).
+    source : str, optional
+        The file it was read from, used in error messages.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> import geopandas as gpd
+    >>> periods = gpd.GeoDataFrame(
+    ...     {"actor": ["A", "A"], "start": ["2014-01-01", "2015-01-01"],
+    ...      "end": ["2015-01-01", None]},
+    ...     geometry=[box(40, 34, 41, 35), box(40, 34, 40.5, 35)], crs=4326)
+    >>> tl = Timeline(periods)
+    >>> tl.actors
+    ['A']
+    >>> round(float(tl.at("2014-06-01").area_km2.iloc[0]))
+    10188
+    """
+
+    def __init__(
+        self,
+        periods: gpd.GeoDataFrame,
+        *,
+        actor: str = "actor",
+        start: str = "start",
+        end: str = "end",
+        status: str = "status",
+        name: str | None = None,
+        source: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self._adopt(
+            normalize_periods(
+                periods, actor=actor, start=start, end=end, status=status, file=source
+            ),
+            name=name,
+            source=source,
+        )
+
+    @classmethod
+    def _from_normalized(
+        cls, periods: gpd.GeoDataFrame, *, name: str | None, source: object | None
+    ) -> Timeline:
+        """Wrap periods already passed through :func:`normalize_periods` (used by readers)."""
+        timeline = cls.__new__(cls)
+        timeline._adopt(periods, name=name, source=source)
+        return timeline
+
+    def _adopt(self, periods: gpd.GeoDataFrame, *, name: str | None, source: object | None) -> None:
+        self._periods = periods
+        self.name = name
+        self.source = None if source is None else str(source)
+        geoms = np.asarray(self._periods.geometry.values, dtype=object)
+        invalid = ~shapely.is_valid(geoms)
+        if invalid.any():
+            # Computations need valid polygons; keep the user's geometry as given (so
+            # ``validate`` can report it) and work on a repaired copy.
+            warnings.warn(
+                f"{where(self.source)}: {int(invalid.sum())} invalid polygon(s), first at feature "
+                f"{int(np.flatnonzero(invalid)[0])}; areas use repaired copies "
+                "(run `controlmap validate` / `controlmap repair`)",
+                stacklevel=2,
+            )
+            geoms = geoms.copy()
+            geoms[invalid] = [_polygonal(shapely.make_valid(g)) for g in geoms[invalid]]
+        self._geoms = geoms
+        self._area: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_snapshots(
+        cls,
+        snapshots: Mapping[DateLike, gpd.GeoDataFrame] | gpd.GeoDataFrame,
+        *,
+        date: str = "date",
+        actor: str = "actor",
+        status: str = "status",
+        end: DateLike | None = None,
+        name: str | None = None,
+    ) -> Timeline:
+        """Build a timeline from dated maps, each valid until the next one.
+
+        Parameters
+        ----------
+        snapshots : mapping of date to GeoDataFrame, or GeoDataFrame
+            Either ``{date: map}`` or one frame with a ``date`` column; each map has
+            one or more rows per actor saying what it held on that date.
+        date : str
+            The date column when ``snapshots`` is a single frame.
+        actor, status : str
+            Field names in the maps.
+        end : date, optional
+            When the last snapshot stops being valid; open-ended if omitted.
+        name : str, optional
+            The timeline's label.
+
+        Returns
+        -------
+        Timeline
+            One period per actor (and status) and run of identical snapshots: a
+            geometry repeated unchanged across snapshots becomes a single period.
+
+        Examples
+        --------
+        >>> from shapely import box
+        >>> import geopandas as gpd
+        >>> def held(*bounds):
+        ...     return gpd.GeoDataFrame({"actor": ["A"]}, geometry=[box(*bounds)], crs=4326)
+        >>> snaps = {"2014-01-01": held(0, 0, 1, 1), "2014-06-01": held(0, 0, 1, 1),
+        ...          "2015-01-01": held(0, 0, 2, 1)}
+        >>> Timeline.from_snapshots(snaps).periods[["start", "end"]].astype(str).values.tolist()
+        [['2014-01-01', '2015-01-01'], ['2015-01-01', 'NaT']]
+        """
+        if isinstance(snapshots, gpd.GeoDataFrame):
+            if date not in snapshots.columns:
+                raise DataError(f"snapshots: no {date!r} column saying when each map was true")
+            stamps = parse_dates(snapshots[date], what=date)
+            frames = {
+                stamp: snapshots.loc[stamps == stamp].drop(columns=date)
+                for stamp in stamps.unique()
+            }
+        else:
+            frames = {parse_date(k, what="snapshot date"): v for k, v in snapshots.items()}
+        if not frames:
+            raise DataError("snapshots: no snapshots given")
+        order = sorted(frames)
+        final = parse_date(end, what="end") if end is not None else pd.NaT
+        if not pd.isna(final) and final <= order[-1]:
+            raise DateError(f"snapshots: end {final:%Y-%m-%d} is not after the last snapshot")
+        valid_until = [*order[1:], final]
+        rows: list[dict[str, Any]] = []
+        open_runs: dict[tuple[str, str], dict[str, Any]] = {}
+        for stamp, until in zip(order, valid_until, strict=True):
+            frame = frames[stamp]
+            if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+                frame = frame.to_crs(4326)
+            if actor not in frame.columns:
+                raise DataError(f"snapshot {stamp:%Y-%m-%d}: no {actor!r} column")
+            seen: set[tuple[str, str]] = set()
+            keys = frame[actor].astype(str)
+            stats = frame[status].astype(str) if status in frame.columns else None
+            for key_actor in keys.unique():
+                mask = (keys == key_actor).to_numpy()
+                for key_status in stats[mask].unique() if stats is not None else [DEFAULT_STATUS]:
+                    sub = mask if stats is None else mask & (stats == key_status).to_numpy()
+                    geom = shapely.union_all(frame.geometry.to_numpy()[sub])
+                    key = (key_actor, key_status)
+                    seen.add(key)
+                    run = open_runs.get(key)
+                    if (
+                        run is not None
+                        and run["end"] == stamp
+                        and shapely.equals(run["geometry"], geom)
+                    ):
+                        run["end"] = until  # unchanged: extend the period
+                        continue
+                    run = {
+                        "actor": key_actor,
+                        "status": key_status,
+                        "start": stamp,
+                        "end": until,
+                        "geometry": geom,
+                    }
+                    rows.append(run)
+                    open_runs[key] = run
+            for key in list(open_runs):
+                if key not in seen:
+                    del open_runs[key]
+        rows = [r for r in rows if not r["geometry"].is_empty]
+        periods = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+        return cls(periods, name=name)
+
+    # ------------------------------------------------------------------ inspection
+    @property
+    def periods(self) -> gpd.GeoDataFrame:
+        """The periods as a GeoDataFrame (a copy): actor, start, end, status, ..., geometry."""
+        return self._periods.copy()
+
+    @property
+    def actors(self) -> list[str]:
+        """Actor names, in order of first appearance."""
+        return list(pd.unique(self._periods["actor"]))
+
+    @property
+    def change_dates(self) -> pd.DatetimeIndex:
+        """Every date on which some period starts or ends, sorted."""
+        stamps = pd.concat([self._periods["start"], self._periods["end"].dropna()])
+        return pd.DatetimeIndex(sorted(set(stamps)), dtype=DATE_DTYPE, name="date")
+
+    @property
+    def span(self) -> tuple[pd.Timestamp, pd.Timestamp | None]:
+        """First start and last end (None when a period is still open)."""
+        ends = self._periods["end"]
+        last = None if ends.isna().any() else ends.max()
+        return self._periods["start"].min(), last
+
+    def __len__(self) -> int:
+        return len(self._periods)
+
+    def __repr__(self) -> str:
+        first, last = self.span
+        until = f"{last:%Y-%m-%d}" if last is not None else "open"
+        label = f" {self.name!r}" if self.name else ""
+        return (
+            f"<Timeline{label}: {len(self)} periods, {len(self.actors)} actor(s), "
+            f"{first:%Y-%m-%d} to {until}>"
+        )
+
+    @property
+    def period_area_km2(self) -> np.ndarray:
+        """Geodesic area of each period's geometry alone (computed once, cached)."""
+        if self._area is None:
+            self._area = _area.geodesic_area_km2(self._geoms)
+        return self._area
+
+    def _active(self, date: pd.Timestamp) -> np.ndarray:
+        starts = self._periods["start"].to_numpy()
+        ends = self._periods["end"]
+        return (starts <= date.to_datetime64()) & (ends.isna() | (ends > date)).to_numpy()
+
+    def _status_mask(self, status: str | Iterable[str] | None) -> np.ndarray:
+        if status is None:
+            return np.ones(len(self._periods), dtype=bool)
+        wanted = [status] if isinstance(status, str) else list(status)
+        return self._periods["status"].isin(wanted).to_numpy()
+
+    # ------------------------------------------------------------------ questions
+    def at(self, date: DateLike) -> gpd.GeoDataFrame:
+        """What each actor held on ``date``: one dissolved row per actor and status.
+
+        Parameters
+        ----------
+        date : str, date or Timestamp
+            The day asked about. A period counts when ``start <= date < end``.
+
+        Returns
+        -------
+        GeoDataFrame
+            Columns ``actor``, ``status``, ``date``, ``periods`` (how many periods
+            were merged), ``source`` and ``confidence`` (when the timeline has them,
+            the distinct values joined with ``"; "``), ``area_km2`` and geometry.
+
+        Examples
+        --------
+        >>> import controlmap
+        >>> tl = controlmap.load_dataset("islamic-state")
+        >>> snap = tl.at("2015-05-25")
+        >>> list(snap.actor)
+        ['Islamic State']
+        """
+        day = parse_date(date)
+        mask = self._active(day)
+        rows: list[dict[str, Any]] = []
+        frame = self._periods.loc[mask]
+        geoms = self._geoms[mask]
+        for (who, status), index in frame.groupby(["actor", "status"], sort=False).indices.items():
+            geom = _polygonal(shapely.union_all(geoms[index]))
+            row: dict[str, Any] = {
+                "actor": who,
+                "status": status,
+                "date": day,
+                "periods": len(index),
+            }
+            for column in ("source", "confidence"):
+                if column in frame.columns:
+                    values = pd.unique(frame[column].iloc[index].dropna().astype(str))
+                    row[column] = "; ".join(values)
+            row["geometry"] = geom
+            rows.append(row)
+        columns = ["actor", "status", "date", "periods"]
+        columns += [c for c in ("source", "confidence") if c in frame.columns]
+        result = gpd.GeoDataFrame(
+            rows, columns=[*columns, "geometry"], geometry="geometry", crs=4326
+        )
+        result.insert(len(columns), "area_km2", _area.geodesic_area_km2(result.geometry.values))
+        return result
+
+    def area(
+        self,
+        dates: Iterable[DateLike] | pd.DatetimeIndex | None = None,
+        *,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        freq: str | None = None,
+        by: gpd.GeoDataFrame | None = None,
+        by_column: str | None = None,
+        status: str | Iterable[str] | None = None,
+    ) -> pd.DataFrame:
+        """Geodesic area held by each actor over time, in km².
+
+        Parameters
+        ----------
+        dates : sequence of dates, optional
+            The dates to report. If omitted, a range from ``start`` to ``end`` at
+            ``freq`` (a pandas offset such as ``"D"``, ``"MS"``, ``"YS"``) or, without
+            ``freq``, every change date between them.
+        start, end : date, optional
+            Bounds of the range (default: the timeline's first and last change).
+        freq : str, optional
+            pandas frequency of the range.
+        by : GeoDataFrame, optional
+            Regions (countries, provinces): each actor's area is split by region and
+            the columns become a MultiIndex ``(actor, region)``.
+        by_column : str, optional
+            Column of ``by`` naming the regions (default ``name`` if present, else
+            the first text column, else the index).
+        status : str or list of str, optional
+            Count only periods of these statuses (default: all).
+
+        Returns
+        -------
+        DataFrame
+            Index: a DatetimeIndex named ``date``; one float column per actor. Periods
+            of one actor that overlap are counted once (the area of their union).
+
+        Examples
+        --------
+        >>> import controlmap
+        >>> tl = controlmap.load_dataset("islamic-state")
+        >>> series = tl.area(start="2014-01-01", end="2019-12-01", freq="YS")
+        >>> bool(series.loc["2019-12-01", "Islamic State"] == 0)
+        True
+        """
+        asked = self._dates_for(dates, start, end, freq)
+        keep = self._status_mask(status)
+        geoms = self._geoms[keep]
+        frame = self._periods.loc[keep]
+        if by is None:
+            codes, labels = _area.factorize(frame["actor"])
+            columns: pd.Index = pd.Index(labels, name="actor")
+            values = self.period_area_km2[keep]
+            starts, ends = _days(frame["start"]), _days(frame["end"])
+        else:
+            region_names = _region_names(by, by_column)
+            regions = np.asarray(
+                by.to_crs(4326).geometry.values if by.crs else by.geometry.values, dtype=object
+            )
+            left, right = shapely.STRtree(regions).query(geoms, predicate="intersects")
+            pieces = shapely.intersection(geoms[left], regions[right])
+            pieces = np.array([_polygonal(p) for p in pieces], dtype=object)
+            labels_pairs = list(
+                zip(frame["actor"].to_numpy()[left], region_names[right], strict=True)
+            )
+            codes, labels = _area.factorize(pd.Index(labels_pairs, tupleize_cols=False))
+            columns = pd.MultiIndex.from_tuples(list(labels), names=["actor", "region"])
+            geoms = pieces
+            values = _area.geodesic_area_km2(pieces)
+            starts = _days(frame["start"])[left]
+            ends = _days(frame["end"])[left]
+        pairs = _area.overlapping_pairs(geoms, codes, starts, ends)
+
+        def union_area(index: np.ndarray) -> float:
+            return float(_area.geodesic_area_km2([shapely.union_all(geoms[index])])[0])
+
+        table = _area.interval_series(
+            asked, codes, starts, ends, values, pairs, union_area, len(columns)
+        )
+        result = pd.DataFrame(table, index=asked, columns=columns)
+        if by is not None:
+            result = result.sort_index(axis=1)
+        return result
+
+    def _dates_for(
+        self,
+        dates: Iterable[DateLike] | pd.DatetimeIndex | None,
+        start: DateLike | None,
+        end: DateLike | None,
+        freq: str | None,
+    ) -> pd.DatetimeIndex:
+        if dates is not None:
+            if start is not None or end is not None or freq is not None:
+                raise DataError("area: pass either dates or start/end/freq, not both")
+            return pd.DatetimeIndex(parse_dates(list(dates), what="date"), name="date")
+        changes = self.change_dates
+        first = parse_date(start, what="start") if start is not None else changes[0]
+        last = parse_date(end, what="end") if end is not None else changes[-1]
+        if last < first:
+            raise DateError(f"area: end {last:%Y-%m-%d} is before start {first:%Y-%m-%d}")
+        if freq is None:
+            inside = changes[(changes >= first) & (changes <= last)]
+            index = pd.DatetimeIndex(sorted({first, *inside, last}), dtype=DATE_DTYPE)
+        else:
+            try:
+                index = pd.date_range(first, last, freq=freq, unit="s")
+            except ValueError as exc:
+                raise DataError(f"area: freq {freq!r} is not a pandas frequency: {exc}") from None
+        return pd.DatetimeIndex(index, name="date")
+
+    def changes(
+        self, start: DateLike, end: DateLike, *, status: str | Iterable[str] | None = None
+    ) -> gpd.GeoDataFrame:
+        """Ground each actor gained and lost between two dates.
+
+        Parameters
+        ----------
+        start, end : date
+            Compare what was held on ``start`` with what was held on ``end``.
+        status : str or list of str, optional
+            Count only periods of these statuses (default: all).
+
+        Returns
+        -------
+        GeoDataFrame
+            Rows ``(actor, change)`` with ``change`` in ``{"gained", "lost"}``, the
+            two dates as ``start``/``end``, ``area_km2`` and the geometry (empty
+            geometries are dropped).
+
+        Examples
+        --------
+        >>> import controlmap
+        >>> tl = controlmap.load_dataset("islamic-state")
+        >>> lost = tl.changes("2015-01-01", "2018-02-01")
+        >>> sorted(set(lost.change))
+        ['gained', 'lost']
+        """
+        first, last = parse_date(start, what="start"), parse_date(end, what="end")
+        keep = self._status_mask(status)
+        held_first = self._held(first, keep)
+        held_last = self._held(last, keep)
+        rows = []
+        for who in self.actors:
+            before = held_first.get(who, shapely.Polygon())
+            after = held_last.get(who, shapely.Polygon())
+            for change, raw in (
+                ("gained", shapely.difference(after, before)),
+                ("lost", shapely.difference(before, after)),
+            ):
+                geom = _polygonal(raw)
+                if not shapely.is_empty(geom):
+                    rows.append(
+                        {
+                            "actor": who,
+                            "change": change,
+                            "start": first,
+                            "end": last,
+                            "geometry": geom,
+                        }
+                    )
+        result = gpd.GeoDataFrame(
+            rows,
+            columns=["actor", "change", "start", "end", "geometry"],
+            geometry="geometry",
+            crs=4326,
+        )
+        result.insert(4, "area_km2", _area.geodesic_area_km2(result.geometry.values))
+        return result
+
+    def _held(self, day: pd.Timestamp, keep: np.ndarray) -> dict[str, shapely.Geometry]:
+        mask = self._active(day) & keep
+        frame = self._periods.loc[mask]
+        geoms = self._geoms[mask]
+        return {
+            who: _polygonal(shapely.union_all(geoms[index]))
+            for who, index in frame.groupby("actor", sort=False).indices.items()
+        }
+
+    def population(
+        self,
+        places: gpd.GeoDataFrame,
+        dates: Iterable[DateLike] | pd.DatetimeIndex | None = None,
+        *,
+        column: str = "population",
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        freq: str | None = None,
+        status: str | Iterable[str] | None = None,
+    ) -> pd.DataFrame:
+        """People living in the places each actor held over time.
+
+        Parameters
+        ----------
+        places : GeoDataFrame
+            Points with a population figure (e.g. ``load_layer("places")``).
+        dates, start, end, freq, status
+            As in :meth:`area`.
+        column : str
+            The population column of ``places``.
+
+        Returns
+        -------
+        DataFrame
+            DatetimeIndex ``date``, one column per actor: the summed population of
+            the places inside the ground held that day, each place counted once even
+            where periods overlap. An estimate: only listed places count.
+
+        Examples
+        --------
+        >>> import controlmap
+        >>> tl = controlmap.load_dataset("islamic-state")
+        >>> people = tl.population(controlmap.load_layer("places"), ["2015-01-01"])
+        >>> bool(people.iloc[0, 0] > 1_000_000)
+        True
+        """
+        asked = self._dates_for(dates, start, end, freq)
+        keep = self._status_mask(status)
+        frame = self._periods.loc[keep]
+        geoms = self._geoms[keep]
+        points = np.asarray(
+            (places.to_crs(4326) if places.crs else places).geometry.values, dtype=object
+        )
+        people = pd.to_numeric(places[column], errors="coerce").fillna(0).to_numpy(dtype=float)
+        # Which places lie in which period: one spatial join, reused for every date.
+        period_ix, place_ix = shapely.STRtree(points).query(geoms, predicate="intersects")
+        contains: list[np.ndarray] = [place_ix[period_ix == i] for i in range(len(geoms))]
+        values = np.array([people[c].sum() for c in contains], dtype=float)
+        codes, labels = _area.factorize(frame["actor"])
+        starts, ends = _days(frame["start"]), _days(frame["end"])
+        pairs = _area.overlapping_pairs(geoms, codes, starts, ends)
+
+        def union_people(index: np.ndarray) -> float:
+            inside = np.unique(np.concatenate([contains[i] for i in index]))
+            return float(people[inside].sum())
+
+        table = _area.interval_series(
+            asked, codes, starts, ends, values, pairs, union_people, len(labels)
+        )
+        return pd.DataFrame(table, index=asked, columns=pd.Index(labels, name="actor"))
+
+    # ------------------------------------------------------------------ output
+    def to_file(
+        self, path: str | os.PathLike[str], date: DateLike | None = None, **options: Any
+    ) -> Path:
+        """Write the timeline, or one date's snapshot, to a file chosen by extension.
+
+        ``.geojson``/``.json`` (RFC 7946), ``.gpkg`` (GeoPackage) or ``.parquet``
+        (GeoParquet). The file is replaced in one step only when complete.
+
+        Parameters
+        ----------
+        path : path-like
+            The output file.
+        date : date, optional
+            Write ``self.at(date)`` instead of all periods.
+        **options
+            Passed to :func:`controlmap.io.write`.
+
+        Returns
+        -------
+        pathlib.Path
+            The written path.
+
+        Examples
+        --------
+        >>> import controlmap, tempfile, pathlib
+        >>> tl = controlmap.load_dataset("islamic-state")
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "is.geojson"
+        >>> tl.to_file(out).suffix
+        '.geojson'
+        """
+        from .io import write_periods, write_snapshot
+
+        if date is None:
+            return write_periods(self, path, **options)
+        return write_snapshot(self.at(date), path, **options)
+
+
+def _region_names(by: gpd.GeoDataFrame, by_column: str | None) -> np.ndarray:
+    if by_column is None:
+        if "name" in by.columns:
+            by_column = "name"
+        else:
+            text = [c for c in by.columns if c != by.geometry.name and by[c].dtype == object]
+            if not text:
+                return by.index.astype(str).to_numpy(dtype=object)
+            by_column = text[0]
+    if by_column not in by.columns:
+        raise DataError(f"area: by_column {by_column!r} is not a column of the regions")
+    return by[by_column].astype(str).to_numpy(dtype=object)
+
+
+def _polygonal(geom: shapely.Geometry | None) -> shapely.Geometry:
+    """Keep only the polygonal parts of a geometry (set operations may add slivers)."""
+    if geom is None or shapely.is_empty(geom):
+        return shapely.Polygon()
+    if shapely.get_type_id(geom) in (3, 6):
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in _POLYGONAL]
+    if not parts:
+        return shapely.Polygon()
+    return shapely.union_all(parts) if len(parts) > 1 else parts[0]
