@@ -11,9 +11,10 @@ from functools import cache
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 
 from .errors import UnknownDatasetError
-from .model import Timeline
+from .model import Timeline, _check_events
 
 __all__ = ["DATASETS", "LAYERS", "data_dir", "dataset_path", "load_dataset", "load_layer"]
 
@@ -24,6 +25,9 @@ DATASETS: dict[str, tuple[str, str]] = {
         "Islamic State territory in Iraq and Syria, 2013-2019 (reconstruction, see docs/data.md)",
     ),
 }
+
+#: Dated events of each bundled timeline (places that changed hands, turning points).
+EVENTS: dict[str, str] = {"islamic-state": "polygons/islamic_state_events.csv"}
 
 #: Bundled base-map layers: name -> (file under the data folder, description).
 LAYERS: dict[str, tuple[str, str]] = {
@@ -96,7 +100,11 @@ def load_dataset(name: str) -> Timeline:
     from .io import read
 
     path = dataset_path(name)
-    return read(path, name=name)
+    timeline = read(path, name=name)
+    key = name.strip().lower().replace("_", "-")
+    if key in EVENTS:
+        timeline.events = _check_events(pd.read_csv(data_dir() / EVENTS[key]))
+    return timeline
 
 
 def load_layer(name: str) -> gpd.GeoDataFrame:

@@ -216,6 +216,10 @@ class Timeline:
         A label for the timeline (shown in maps and ``info``).
     source : str, optional
         The file it was read from, used in error messages.
+    events : DataFrame, optional
+        Dated events to annotate maps and charts with: columns ``date`` and
+        ``label``, optionally ``place``, ``lon``, ``lat``, ``change`` and a boolean
+        ``turning_point`` marking the dates an article would show.
 
     Examples
     --------
@@ -242,7 +246,9 @@ class Timeline:
         status: str = "status",
         name: str | None = None,
         source: str | os.PathLike[str] | None = None,
+        events: pd.DataFrame | None = None,
     ) -> None:
+        self.events = _check_events(events)
         self._adopt(
             normalize_periods(
                 periods, actor=actor, start=start, end=end, status=status, file=source
@@ -257,8 +263,30 @@ class Timeline:
     ) -> Timeline:
         """Wrap periods already passed through :func:`normalize_periods` (used by readers)."""
         timeline = cls.__new__(cls)
+        timeline.events = None
         timeline._adopt(periods, name=name, source=source)
         return timeline
+
+    @property
+    def turning_points(self) -> pd.DatetimeIndex:
+        """Dates worth a map: the events marked ``turning_point``, else a spread of changes.
+
+        Without events, eight change dates spread evenly over the timeline are used.
+
+        Examples
+        --------
+        >>> import controlmap
+        >>> tl = controlmap.load_dataset("islamic-state")
+        >>> "2017-07-10" in tl.turning_points.strftime("%Y-%m-%d")
+        True
+        """
+        if self.events is not None and "turning_point" in self.events.columns:
+            marked = self.events.loc[self.events["turning_point"].astype(bool), "date"]
+            if len(marked):
+                return pd.DatetimeIndex(sorted(set(marked)), name="date")
+        changes = self.change_dates
+        picks = np.unique(np.linspace(0, len(changes) - 1, num=min(8, len(changes))).round())
+        return pd.DatetimeIndex(changes[picks.astype(int)], name="date")
 
     def _adopt(self, periods: gpd.GeoDataFrame, *, name: str | None, source: object | None) -> None:
         self._periods = periods
@@ -766,6 +794,17 @@ class Timeline:
         if date is None:
             return write_periods(self, path, **options)
         return write_snapshot(self.at(date), path, **options)
+
+
+def _check_events(events: pd.DataFrame | None) -> pd.DataFrame | None:
+    if events is None:
+        return None
+    missing = {"date", "label"} - set(events.columns)
+    if missing:
+        raise DataError(f"events: missing column(s) {sorted(missing)}")
+    events = events.copy()
+    events["date"] = parse_dates(events["date"], what="event date")
+    return events.sort_values("date", kind="stable").reset_index(drop=True)
 
 
 def _region_names(by: gpd.GeoDataFrame, by_column: str | None) -> np.ndarray:
