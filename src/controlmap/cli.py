@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import __version__
 from ._dates import parse_date
-from .datasets import DATASETS, load_dataset
+from .datasets import DATASETS, TABLES, load_dataset
 from .errors import ControlMapError, DataError, OutputError
 from .io import atomic_output, geojson_chunks, read, validate, write_periods, write_snapshot
 from .model import Timeline
@@ -35,6 +35,11 @@ def open_source(source: str, **options: Any) -> Timeline:
         return read(path, **options)
     if source.strip().lower().replace("_", "-") in DATASETS:
         return load_dataset(source)
+    if source.strip().lower().replace("_", "-") in TABLES:
+        raise DataError(
+            f"{source}: a table of countries, not a timeline; "
+            "use 'controlmap fighters' or 'controlmap fighters-map'"
+        )
     known = ", ".join(sorted(DATASETS))
     raise DataError(f"{source}: no such file, and not a bundled data set ({known})")
 
@@ -131,6 +136,38 @@ def cmd_info(args: argparse.Namespace) -> None:
         print(f"  {actor}: peak {column.max():,.0f} km² on {peak:%Y-%m-%d}")
 
 
+def cmd_fighters(args: argparse.Namespace) -> None:
+    """The foreign-fighter table with totals per basis group, as CSV."""
+    from .fighters import fighters_table
+
+    table = fighters_table(sort=args.sort)
+    # Shares are fractions: keep three decimals; counts are whole numbers already.
+    _write_csv(table, args.output)
+
+
+def cmd_fighters_map(args: argparse.Namespace) -> None:
+    """The foreign-fighter flows as an interactive HTML map or a static PNG/SVG figure."""
+    from .render.fighters import save_fighters_map
+
+    region = _bbox(args.region) if args.region and "," in args.region else args.region
+    path = save_fighters_map(
+        args.output,
+        region=region,
+        arcs=args.arcs,
+        date=args.date,
+        self_contained=not args.linked,
+    )
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def _bbox(text: str) -> tuple[float, float, float, float]:
+    try:
+        west, south, east, north = (float(part) for part in text.split(","))
+    except ValueError:
+        raise DataError(f"--region {text!r}: give a name or west,south,east,north") from None
+    return west, south, east, north
+
+
 # ---------------------------------------------------------------------------- parser
 def _source_command(
     sub: Any, name: str, func: Callable[[argparse.Namespace], None], help_text: str
@@ -177,6 +214,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     _source_command(sub, "validate", cmd_validate, "check a timeline file (exit 0 valid, 2 not)")
     _source_command(sub, "info", cmd_info, "actors, date range, counts and peak area")
+
+    text = "foreign fighters per country (departed, returned) with totals, as CSV"
+    p = sub.add_parser("fighters", help=text, description=text)
+    p.add_argument(
+        "--sort",
+        default="departed",
+        choices=["departed", "returned", "returned_share", "country", "iso3"],
+        help="sort countries by this column (numbers largest first)",
+    )
+    p.add_argument("-o", "--output", help="CSV file (default: stdout)")
+    p.set_defaults(func=cmd_fighters)
+
+    text = "map of foreign fighters who left and returned (HTML, PNG or SVG)"
+    p = sub.add_parser("fighters-map", help=text, description=text)
+    p.add_argument("-o", "--output", required=True, help=".html, .png or .svg")
+    p.add_argument(
+        "--region",
+        help="world (default), europe, middle-east, central-asia, or west,south,east,north",
+    )
+    p.add_argument("--arcs", action="store_true", help="add lines to the Islamic State territory")
+    p.add_argument("--date", help="date of the territory drawn with --arcs (YYYY-MM-DD)")
+    p.add_argument(
+        "--linked", action="store_true", help="HTML: link Leaflet from a CDN instead of inlining"
+    )
+    p.set_defaults(func=cmd_fighters_map)
     return parser
 
 

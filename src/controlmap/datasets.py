@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Literal, overload
 
 import geopandas as gpd
 import pandas as pd
@@ -16,13 +17,31 @@ import pandas as pd
 from .errors import UnknownDatasetError
 from .model import Timeline, _check_events
 
-__all__ = ["DATASETS", "LAYERS", "data_dir", "dataset_path", "load_dataset", "load_layer"]
+__all__ = [
+    "DATASETS",
+    "LAYERS",
+    "TABLES",
+    "data_dir",
+    "dataset_path",
+    "load_dataset",
+    "load_layer",
+]
 
 #: Bundled timelines: name -> (file under the data folder, description).
 DATASETS: dict[str, tuple[str, str]] = {
     "islamic-state": (
         "polygons/islamic_state.geojson",
         "Islamic State territory in Iraq and Syria, 2013-2019 (reconstruction, see docs/data.md)",
+    ),
+}
+
+#: Bundled data sets that are not timelines (one row per country, no dates):
+#: name -> (file under the data folder, description). load_dataset returns a GeoDataFrame.
+TABLES: dict[str, tuple[str, str]] = {
+    "foreign-fighters": (
+        "fighters/foreign_fighters.csv",
+        "People from abroad who joined the Islamic State, and who returned, per country "
+        "(see docs/fighters.md)",
     ),
 }
 
@@ -67,28 +86,36 @@ def _lookup(table: dict[str, tuple[str, str]], name: str, kind: str) -> Path:
 
 
 def dataset_path(name: str) -> Path:
-    """Path of a bundled timeline file.
+    """Path of a bundled data-set file (a timeline, or the table of a non-timeline set).
 
     Examples
     --------
     >>> dataset_path("islamic-state").name
     'islamic_state.geojson'
+    >>> dataset_path("foreign-fighters").name
+    'foreign_fighters.csv'
     """
-    return _lookup(DATASETS, name, "data set")
+    return _lookup({**DATASETS, **TABLES}, name, "data set")
 
 
-def load_dataset(name: str) -> Timeline:
-    """Load a bundled timeline by name.
+@overload
+def load_dataset(name: Literal["foreign-fighters"]) -> gpd.GeoDataFrame: ...
+@overload
+def load_dataset(name: str) -> Timeline: ...
+def load_dataset(name: str) -> Timeline | gpd.GeoDataFrame:
+    """Load a bundled data set by name.
 
     Parameters
     ----------
     name : str
         ``"islamic-state"``: the Islamic State's territory in Iraq and Syria,
-        late 2013 to March 2019, reconstructed from public reporting.
+        late 2013 to March 2019, reconstructed from public reporting (a Timeline).
+        ``"foreign-fighters"``: people from abroad who joined the Islamic State and who
+        returned, per country (a GeoDataFrame, see :func:`controlmap.fighters.load_fighters`).
 
     Returns
     -------
-    Timeline
+    Timeline or geopandas.GeoDataFrame
 
     Examples
     --------
@@ -99,7 +126,13 @@ def load_dataset(name: str) -> Timeline:
     """
     from .io import read
 
-    path = dataset_path(name)
+    key = name.strip().lower().replace("_", "-")
+    if key in TABLES:
+        # Imported here: fighters imports this module for data_dir().
+        from .fighters import load_fighters
+
+        return load_fighters(data_dir() / TABLES[key][0])
+    path = _lookup(DATASETS, name, "data set")
     timeline = read(path, name=name)
     key = name.strip().lower().replace("_", "-")
     if key in EVENTS:
