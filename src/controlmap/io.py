@@ -11,6 +11,7 @@ with one ``os.replace``: a failed write leaves the old file untouched and no deb
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
 import math
@@ -169,54 +170,197 @@ def _to_wgs84(frame: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame
 
 
 def _read_geojson(path: Path) -> tuple[gpd.GeoDataFrame, list[Any] | None]:
+    """Parse a GeoJSON file a feature at a time.
+
+    The file is decoded in chunks and each feature is turned into a shapely
+    geometry as soon as it is parsed, so peak memory stays near the size of the
+    result rather than the several times the file size that ``json.loads`` of the
+    whole document costs. Errors inside the ``features`` array name the feature.
+    """
+    collector = _FeatureCollector(path)
     try:
-        raw = path.read_bytes()
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, whatever happens
     except OSError as exc:
         raise FormatError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if not raw.strip():
+    with handle:
+        scanner = _JSONScanner(handle, path)
+        head = _scan_document(scanner, collector)
+    kind = head.get("type")
+    if collector.streamed:
+        if kind != "FeatureCollection":
+            _reject_kind(kind, path)
+        if not collector.count:
+            raise DataError(f"{path}: has no features (empty FeatureCollection)")
+    else:
+        for index, feature in enumerate(_features_of(head, path)):
+            collector.add(feature, index)
+    crs = _legacy_crs(head, path)
+    return collector.frame(crs)
+
+
+_CHUNK_CHARS = 1 << 20  # 1 Mi characters per read: a few MB of buffer at most
+
+
+def _nan_constant(name: str) -> float:
+    # NaN/Infinity are not JSON, but GDAL writes them; parse them so the geometry
+    # check can name the feature they are in.
+    return float(name.replace("Infinity", "inf"))
+
+
+class _JSONScanner:
+    """A cursor over a JSON text read in chunks; values are decoded by the json module."""
+
+    def __init__(self, handle: Any, path: Path) -> None:
+        self.handle = handle
+        self.path = path
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.json = json.JSONDecoder(parse_constant=_nan_constant)
+        self.buffer = ""
+        self.pos = 0
+        self.eof = False
+        self.bytes_read = 0
+        self.lines_before = 0  # newlines in text already dropped from the buffer
+
+    def _more(self) -> bool:
+        """Append the next chunk (at least doubling the buffer); False at end of file."""
+        if self.eof:
+            return False
+        if self.pos:
+            self.lines_before += self.buffer.count("\n", 0, self.pos)
+            self.buffer = self.buffer[self.pos :]
+            self.pos = 0
+        raw = self.handle.read(max(_CHUNK_CHARS, len(self.buffer)))
+        try:
+            text = self.decoder.decode(raw, final=not raw)
+        except UnicodeDecodeError as exc:
+            raise FormatError(
+                f"{self.path}: is not UTF-8 text (byte {self.bytes_read + exc.start});"
+                " not a GeoJSON file"
+            ) from None
+        self.bytes_read += len(raw)
+        self.eof = not raw
+        self.buffer += text
+        return True
+
+    def peek(self) -> str:
+        """The next non-blank character ('' at end of file), without consuming it."""
+        while True:
+            buffer, pos = self.buffer, self.pos
+            while pos < len(buffer) and buffer[pos] in " \t\r\n":
+                pos += 1
+            self.pos = pos
+            if pos < len(buffer):
+                return buffer[pos]
+            if not self._more():
+                return ""
+
+    def take(self, char: str, context: str) -> None:
+        found = self.peek()
+        if found != char:
+            self.fail(f"expected {char!r} {context}, found {found!r}" if found else None)
+        self.pos += 1
+
+    def value(self) -> Any:
+        """Decode the JSON value at the cursor, reading more text as needed."""
+        self.peek()
+        while True:
+            try:
+                value, end = self.json.raw_decode(self.buffer, self.pos)
+            except json.JSONDecodeError as exc:
+                if self._more():
+                    continue
+                self.fail(exc.msg, exc.pos)
+            except RecursionError:
+                self.fail("nested too deeply")
+            # A number may continue in the next chunk: make sure something follows it.
+            if end >= len(self.buffer) and self._more():
+                continue
+            self.pos = end
+            return value
+
+    def fail(self, problem: str | None, pos: int | None = None, where_: str | None = None) -> None:
+        pos = self.pos if pos is None else pos
+        line = self.lines_before + self.buffer.count("\n", 0, pos) + 1
+        if problem is None or (self.eof and pos >= len(self.buffer.rstrip())):
+            problem = "ends too early (truncated?)"
+        raise FormatError(f"{where_ or self.path}: is not valid JSON: {problem} at line {line}")
+
+
+def _scan_document(scanner: _JSONScanner, collector: _FeatureCollector) -> dict[str, Any]:
+    """Walk the top-level object; stream ``features``, return the other members."""
+    path = scanner.path
+    first = scanner.peek()
+    if not first:
         raise FormatError(f"{path}: is empty")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FormatError(
-            f"{path}: is not UTF-8 text (byte {exc.start}); not a GeoJSON file"
-        ) from None
-    del raw
-    try:
-        document = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        problem = "ends too early (truncated?)" if exc.pos >= len(text.rstrip()) else exc.msg
-        raise FormatError(
-            f"{path}: is not valid JSON: {problem} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    except ValueError as exc:
-        raise FormatError(f"{path}: is not valid JSON: {exc}") from None
-    del text
-    features = _features_of(document, path)
-    crs = _legacy_crs(document, path)
-    del document
-    return _parse_features(features, path, crs)
-
-
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not allowed in JSON numbers")
-
-
-def _features_of(document: Any, path: Path) -> list[Any]:
-    if not isinstance(document, dict):
+    if first != "{":
+        if first == "[":
+            raise FormatError(f"{path}: top level is a JSON array, not a GeoJSON object")
+        document = scanner.value()
         raise FormatError(
             f"{path}: top level is a JSON {type(document).__name__}, not a GeoJSON object"
         )
-    kind = document.get("type")
-    if kind == "FeatureCollection":
-        features = document.get("features")
-        if not isinstance(features, list):
-            raise FormatError(f"{path}: FeatureCollection has no 'features' array")
-        if not features:
-            raise DataError(f"{path}: has no features (empty FeatureCollection)")
-        return features
-    if kind == "Feature":
-        return [document]
+    scanner.pos += 1
+    head: dict[str, Any] = {}
+    if scanner.peek() == "}":
+        scanner.pos += 1
+    else:
+        while True:
+            if scanner.peek() != '"':
+                scanner.fail("expected a member name in double quotes")
+            key = scanner.value()
+            scanner.take(":", "after a member name")
+            if key == "features" and scanner.peek() == "[":
+                _scan_features(scanner, collector)
+            else:
+                head[key] = scanner.value()
+            separator = scanner.peek()
+            scanner.pos += 1
+            if separator == "}":
+                break
+            if separator != ",":
+                scanner.pos -= 1
+                scanner.fail(
+                    f"expected ',' or '}}' after member {key!r}, found {separator!r}"
+                    if separator
+                    else None
+                )
+    if scanner.peek():
+        scanner.fail("extra data after the GeoJSON object")
+    return head
+
+
+def _scan_features(scanner: _JSONScanner, collector: _FeatureCollector) -> None:
+    collector.streamed = True
+    scanner.pos += 1  # the '['
+    if scanner.peek() == "]":
+        scanner.pos += 1
+        return
+    index = 0
+    while True:
+        here = where(scanner.path, index)
+        try:
+            feature = scanner.value()
+        except FormatError as exc:
+            # Say which feature the syntax error is in.
+            raise FormatError(str(exc).replace(str(scanner.path), here, 1)) from None
+        collector.add(feature, index)
+        del feature
+        separator = scanner.peek()
+        scanner.pos += 1
+        if separator == "]":
+            return
+        if separator != ",":
+            scanner.pos -= 1
+            scanner.fail(
+                f"expected ',' or ']' after the feature, found {separator!r}"
+                if separator
+                else None,
+                where_=here,
+            )
+        index += 1
+
+
+def _reject_kind(kind: Any, path: Path) -> None:
     if kind == "Topology":
         raise FormatError(f"{path}: is TopoJSON (type 'Topology'), not GeoJSON; convert it first")
     if kind in {
@@ -235,6 +379,21 @@ def _features_of(document: Any, path: Path) -> list[Any]:
     raise FormatError(f"{path}: GeoJSON type is {kind!r}, expected 'FeatureCollection'")
 
 
+def _features_of(document: dict[str, Any], path: Path) -> list[Any]:
+    kind = document.get("type")
+    if kind == "FeatureCollection":
+        features = document.get("features")
+        if not isinstance(features, list):
+            raise FormatError(f"{path}: FeatureCollection has no 'features' array")
+        if not features:
+            raise DataError(f"{path}: has no features (empty FeatureCollection)")
+        return features
+    if kind == "Feature":
+        return [document]
+    _reject_kind(kind, path)
+    raise AssertionError("unreachable")
+
+
 def _legacy_crs(document: dict[str, Any], path: Path) -> CRS | None:
     """The pre-RFC 7946 ``crs`` member, honoured as GDAL does."""
     member = document.get("crs")
@@ -248,44 +407,68 @@ def _legacy_crs(document: dict[str, Any], path: Path) -> CRS | None:
     return None if crs.equals(CRS.from_epsg(4326)) or crs.equals(CRS("OGC:CRS84")) else crs
 
 
-def _parse_features(
-    features: list[Any], path: Path, crs: CRS | None
-) -> tuple[gpd.GeoDataFrame, list[Any] | None]:
-    records: list[dict[str, Any]] = []
-    geometries: list[shapely.Geometry] = []
-    ids: list[Any] = []
-    seen: dict[Any, int] = {}
-    for index in range(len(features)):
-        feature = features[index]
-        features[index] = None  # release the parsed JSON as we go: peak memory stays lower
+class _FeatureCollector:
+    """Check GeoJSON features one by one and keep their properties and geometries."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.records: list[dict[str, Any]] = []
+        self.geometries: list[shapely.Geometry] = []
+        self.ids: list[Any] = []
+        self.seen: dict[Any, int] = {}
+        self.streamed = False
+        # The first position outside lon/lat range; an error only if no 'crs' member
+        # (which may come after the features) says the file is projected.
+        self.outside: str | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.geometries)
+
+    def add(self, feature: Any, index: int) -> None:
         fid = feature.get("id") if isinstance(feature, dict) else None
-        here = where(path, index, fid)
+        here = where(self.path, index, fid)
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
             kind = feature.get("type") if isinstance(feature, dict) else type(feature).__name__
             raise FormatError(f"{here}: is a {kind!r}, not a GeoJSON Feature")
         if fid is not None:
             if not isinstance(fid, str | int) or isinstance(fid, bool):
                 raise DataError(f"{here}: id must be a string or a number")
-            if fid in seen:
-                raise DataError(f"{here}: duplicate id (also feature {seen[fid]})")
-            seen[fid] = index
-        ids.append(fid)
+            if fid in self.seen:
+                raise DataError(f"{here}: duplicate id (also feature {self.seen[fid]})")
+            self.seen[fid] = index
         properties = feature.get("properties")
         if properties is None:
             properties = {}
         if not isinstance(properties, dict):
             raise FormatError(f"{here}: properties must be an object")
-        records.append(properties)
-        geometries.append(_parse_geometry(feature.get("geometry"), here, check_range=crs is None))
-    frame = gpd.GeoDataFrame(
-        pd.DataFrame.from_records(records),
-        geometry=geometries,
-        crs=crs if crs is not None else 4326,
-    )
-    return frame, (ids if any(i is not None for i in ids) else None)
+        geometry = _parse_geometry(feature.get("geometry"), here)
+        if self.outside is None:
+            coords = shapely.get_coordinates(geometry)
+            bad = (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
+            if bad.any():
+                x, y = coords[np.flatnonzero(bad)[0]]
+                self.outside = (
+                    f"{here}: coordinate ({x:g}, {y:g}) is outside longitude/latitude range;"
+                    " GeoJSON must be WGS84 (a projected file?)"
+                )
+        self.ids.append(fid)
+        self.records.append(properties)
+        self.geometries.append(geometry)
+
+    def frame(self, crs: CRS | None) -> tuple[gpd.GeoDataFrame, list[Any] | None]:
+        if crs is None and self.outside is not None:
+            raise GeometryError(self.outside)
+        frame = gpd.GeoDataFrame(
+            pd.DataFrame.from_records(self.records),
+            geometry=self.geometries,
+            crs=crs if crs is not None else 4326,
+        )
+        ids = self.ids if any(i is not None for i in self.ids) else None
+        return frame, ids
 
 
-def _parse_geometry(geometry: Any, here: str, *, check_range: bool) -> shapely.Geometry:
+def _parse_geometry(geometry: Any, here: str) -> shapely.Geometry:
     if geometry is None:
         raise GeometryError(f"{here}: has no geometry (null)")
     if not isinstance(geometry, dict):
@@ -293,11 +476,11 @@ def _parse_geometry(geometry: Any, here: str, *, check_range: bool) -> shapely.G
     kind = geometry.get("type")
     coordinates = geometry.get("coordinates")
     if kind == "Polygon":
-        return _polygon(coordinates, here, check_range)
+        return _polygon(coordinates, here)
     if kind == "MultiPolygon":
         if not isinstance(coordinates, list) or not coordinates:
             raise GeometryError(f"{here}: MultiPolygon has no polygons")
-        return shapely.MultiPolygon([_polygon(p, here, check_range) for p in coordinates])
+        return shapely.MultiPolygon([_polygon(p, here) for p in coordinates])
     if kind in {"Point", "MultiPoint", "LineString", "MultiLineString", "GeometryCollection"}:
         raise GeometryError(
             f"{here}: geometry is a {kind}; a control period needs a Polygon or MultiPolygon"
@@ -305,7 +488,7 @@ def _parse_geometry(geometry: Any, here: str, *, check_range: bool) -> shapely.G
     raise GeometryError(f"{here}: unknown geometry type {kind!r}")
 
 
-def _polygon(rings: Any, here: str, check_range: bool) -> shapely.Polygon:
+def _polygon(rings: Any, here: str) -> shapely.Polygon:
     if not isinstance(rings, list) or not rings:
         raise GeometryError(f"{here}: polygon has no rings")
     arrays = []
@@ -313,7 +496,7 @@ def _polygon(rings: Any, here: str, check_range: bool) -> shapely.Polygon:
         what = "exterior ring" if r == 0 else f"hole {r}"
         try:
             coords = np.asarray(ring, dtype=float)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise GeometryError(f"{here}: {what} has coordinates that are not numbers") from None
         if coords.ndim != 2 or coords.shape[1] not in (2, 3):
             raise GeometryError(f"{here}: {what} is not a list of [longitude, latitude] positions")
@@ -328,14 +511,6 @@ def _polygon(rings: Any, here: str, check_range: bool) -> shapely.Polygon:
                 f"{here}: {what} is not closed (first position {coords[0].tolist()} "
                 f"differs from last {coords[-1].tolist()})"
             )
-        if check_range:
-            outside = (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
-            if outside.any():
-                x, y = coords[np.flatnonzero(outside)[0], :2]
-                raise GeometryError(
-                    f"{here}: coordinate ({x:g}, {y:g}) is outside longitude/latitude range;"
-                    " GeoJSON must be WGS84 (a projected file?)"
-                )
         arrays.append(coords[:, :2])
     return shapely.Polygon(arrays[0], arrays[1:])
 

@@ -78,18 +78,23 @@ def check_geometries(
     empty = shapely.is_empty(geoms)
     if empty.any():
         raise fail(int(np.flatnonzero(empty)[0]), "geometry is empty")
-    coords, owner = shapely.get_coordinates(geoms, return_index=True)
-    finite = np.isfinite(coords).all(axis=1)
-    if not finite.all():
-        k = int(np.flatnonzero(~finite)[0])
-        raise fail(int(owner[k]), f"coordinate {tuple(coords[k])} is not a finite number")
-    outside = (np.abs(coords[:, 0]) > 180.0) | (np.abs(coords[:, 1]) > 90.0)
-    if outside.any():
-        k = int(np.flatnonzero(outside)[0])
-        raise fail(
-            int(owner[k]),
-            f"coordinate ({coords[k, 0]:g}, {coords[k, 1]:g}) is outside longitude/latitude range",
-        )
+    # In slices: all coordinates of a large timeline at once would cost about as much
+    # memory as the timeline itself.
+    for first in range(0, len(geoms), 256):
+        coords, owner = shapely.get_coordinates(geoms[first : first + 256], return_index=True)
+        owner += first
+        finite = np.isfinite(coords).all(axis=1)
+        if not finite.all():
+            k = int(np.flatnonzero(~finite)[0])
+            raise fail(int(owner[k]), f"coordinate {tuple(coords[k])} is not a finite number")
+        outside = (np.abs(coords[:, 0]) > 180.0) | (np.abs(coords[:, 1]) > 90.0)
+        if outside.any():
+            k = int(np.flatnonzero(outside)[0])
+            raise fail(
+                int(owner[k]),
+                f"coordinate ({coords[k, 0]:g}, {coords[k, 1]:g}) is outside"
+                " longitude/latitude range",
+            )
 
 
 def normalize_periods(
