@@ -23,6 +23,7 @@ from .datasets import DATASETS, TABLES, load_dataset
 from .errors import ControlMapError, DataError, OutputError
 from .io import atomic_output, geojson_chunks, read, validate, write_periods, write_snapshot
 from .model import Timeline
+from .repair import repair
 
 EXIT_ERROR = 2
 
@@ -168,6 +169,14 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
     return west, south, east, north
 
 
+def cmd_repair(args: argparse.Namespace) -> None:
+    """Write a copy with every polygon made valid; print one line per feature changed."""
+    changes = repair(args.source, args.output)
+    for change in changes:
+        print(change)
+    print(f"wrote {args.output} ({len(changes)} feature(s) repaired)", file=sys.stderr)
+
+
 # ---------------------------------------------------------------------------- parser
 def _source_command(
     sub: Any, name: str, func: Callable[[argparse.Namespace], None], help_text: str
@@ -214,6 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     _source_command(sub, "validate", cmd_validate, "check a timeline file (exit 0 valid, 2 not)")
     _source_command(sub, "info", cmd_info, "actors, date range, counts and peak area")
+
+    help_text = "write a copy of a file with invalid polygons made valid"
+    p = sub.add_parser("repair", help=help_text, description=help_text)
+    p.add_argument("source", metavar="SOURCE", help="a vector file")
+    p.add_argument("-o", "--output", required=True, help=".geojson, .gpkg or .parquet")
+    p.set_defaults(func=cmd_repair)
 
     text = "foreign fighters per country (departed, returned) with totals, as CSV"
     p = sub.add_parser("fighters", help=text, description=text)

@@ -818,4 +818,16 @@ def validate(source: str | os.PathLike[str], **options: Any) -> Timeline:
             f"{where(source, i, ids[i] if ids else None)}: invalid polygon: {reason}{more};"
             " `controlmap repair` writes a fixed copy"
         )
+    if Path(source).suffix.lower() in GEOJSON_SUFFIXES:
+        # RFC 7946 section 3.1.6: exteriors counter-clockwise, holes clockwise.
+        wound = shapely.orient_polygons(geoms, exterior_cw=False)
+        wrong = np.flatnonzero(~shapely.equals_exact(wound, geoms, tolerance=0.0))
+        if len(wrong):
+            i = int(wrong[0])
+            more = f" ({len(wrong) - 1} more)" if len(wrong) > 1 else ""
+            raise GeometryError(
+                f"{where(source, i, ids[i] if ids else None)}: rings wound against RFC 7946"
+                f" (exterior clockwise or hole counter-clockwise){more};"
+                " `controlmap repair` writes a fixed copy"
+            )
     return Timeline._from_normalized(periods, name=name or Path(source).stem, source=source)
