@@ -1,0 +1,28 @@
+"""Maps and figures for articles: interactive pages (folium) and static PNG/SVG.
+
+Needs the ``render`` extra (``pip install controlmap[render]``): folium,
+matplotlib, xstatic-leaflet and tqdm.
+
+Examples
+--------
+>>> import controlmap, tempfile, pathlib
+>>> from controlmap.render import snapshot_map, save_map
+>>> tl = controlmap.load_dataset("islamic-state")
+>>> out = pathlib.Path(tempfile.mkdtemp()) / "mosul.html"
+>>> save_map(snapshot_map(tl, "2017-07-10", self_contained=True), out).name
+'mosul.html'
+"""
+
+from __future__ import annotations
+
+from ._basemap import Basemap
+from .interactive import ControlMap, changes_map, save_map, snapshot_map, timeline_map
+
+__all__ = [
+    "Basemap",
+    "ControlMap",
+    "changes_map",
+    "save_map",
+    "snapshot_map",
+    "timeline_map",
+]

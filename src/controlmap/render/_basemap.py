@@ -1,0 +1,225 @@
+"""What every map draws under the control polygons: outlines, extent and key places.
+
+Shared by the interactive and the static maps so both show the same cities and
+the same frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ._style import FOCUS_COUNTRIES
+
+if TYPE_CHECKING:
+    from ..model import Timeline
+
+__all__ = ["Basemap", "Place", "key_places", "map_extent"]
+
+_POPULATION_FIELDS = ("population", "pop_max", "pop", "pop_est")
+_NAME_FIELDS = ("name", "name_en", "place", "label")
+_CODE_FIELDS = ("iso_a3", "adm0_a3", "id")
+
+
+@dataclass(frozen=True)
+class Basemap:
+    """Base-map layers: country and province outlines and places (any may be None).
+
+    Examples
+    --------
+    >>> Basemap.empty().countries is None
+    True
+    """
+
+    countries: gpd.GeoDataFrame | None = None
+    provinces: gpd.GeoDataFrame | None = None
+    places: gpd.GeoDataFrame | None = None
+
+    @classmethod
+    def bundled(cls) -> Basemap:
+        """The outlines and places shipped with controlmap."""
+        from ..datasets import load_layer
+
+        return cls(load_layer("countries"), load_layer("provinces"), load_layer("places"))
+
+    @classmethod
+    def empty(cls) -> Basemap:
+        """No base map at all (the polygons alone, e.g. over tiles)."""
+        return cls()
+
+
+def _field(frame: gpd.GeoDataFrame, candidates: tuple[str, ...]) -> str | None:
+    lower = {str(c).lower(): c for c in frame.columns}
+    for name in candidates:
+        if name in lower:
+            return str(lower[name])
+    return None
+
+
+def focus_mask(countries: gpd.GeoDataFrame) -> np.ndarray:
+    """Which countries are drawn as "focus" land (Iraq and Syria, or ``role == 'focus'``)."""
+    if "role" in countries.columns:
+        return (countries["role"].astype(str) == "focus").to_numpy()
+    code = _field(countries, _CODE_FIELDS)
+    if code is None:
+        return np.ones(len(countries), dtype=bool)
+    return countries[code].astype(str).str.upper().isin(FOCUS_COUNTRIES).to_numpy()
+
+
+def map_extent(
+    timeline: Timeline, basemap: Basemap, *, pad: float = 0.04
+) -> tuple[float, float, float, float]:
+    """The frame of a map: the timeline's ground plus the focus countries it touches.
+
+    Returns ``(west, south, east, north)`` in degrees, padded by ``pad`` of its size.
+
+    Examples
+    --------
+    >>> import controlmap
+    >>> tl = controlmap.load_dataset("islamic-state")
+    >>> west, south, east, north = map_extent(tl, Basemap.bundled())
+    >>> west < 38 < 44 < east
+    True
+    """
+    geoms = np.asarray(timeline.periods.geometry.values, dtype=object)
+    west, south, east, north = shapely.total_bounds(geoms)
+    if basemap.countries is not None and len(basemap.countries):
+        focus = basemap.countries.loc[focus_mask(basemap.countries)]
+        ground = shapely.union_all(shapely.envelope(geoms))
+        for geom in focus.geometry.values:
+            if geom is not None and geom.intersects(ground):
+                w, s, e, n = geom.bounds
+                west, south, east, north = min(west, w), min(south, s), max(east, e), max(north, n)
+    dx, dy = (east - west) * pad, (north - south) * pad
+    return (
+        max(-180.0, west - dx),
+        max(-90.0, south - dy),
+        min(180.0, east + dx),
+        min(90.0, north + dy),
+    )
+
+
+def clip_to_extent(
+    frame: gpd.GeoDataFrame | None, extent: tuple[float, float, float, float], *, margin: float
+) -> gpd.GeoDataFrame | None:
+    """Rows of ``frame`` that reach into the extent widened by ``margin`` degrees."""
+    if frame is None or frame.empty:
+        return frame
+    west, south, east, north = extent
+    window = shapely.box(west - margin, south - margin, east + margin, north + margin)
+    keep = shapely.intersects(np.asarray(frame.geometry.values, dtype=object), window)
+    return frame.loc[keep]
+
+
+@dataclass(frozen=True)
+class Place:
+    """A labelled place on a map.
+
+    ``level`` says how crowded the map may be for the label to show: 0 always,
+    1 and up only when zoomed in (interactive) or never (static figures).
+    """
+
+    name: str
+    lon: float
+    lat: float
+    event: bool
+    level: int
+    side: str = "right"
+
+
+def key_places(
+    timeline: Timeline,
+    basemap: Basemap,
+    extent: tuple[float, float, float, float],
+    *,
+    largest: int = 8,
+    spacing: tuple[float, ...] = (0.8, 0.4, 0.2),
+) -> list[Place]:
+    """The cities worth a label: the largest places and the places in the timeline's events.
+
+    Places are taken in order of importance (the largest cities, then turning-point
+    places, then other event places, then smaller cities) and each gets the first
+    ``level`` at which it is at least ``spacing[level]`` degrees from every label
+    already placed at that level, so labels do not pile up.
+
+    Examples
+    --------
+    >>> import controlmap
+    >>> tl = controlmap.load_dataset("islamic-state")
+    >>> base = Basemap.bundled()
+    >>> names = [p.name for p in key_places(tl, base, map_extent(tl, base)) if p.level == 0]
+    >>> "Mosul" in names and "Raqqa" in names
+    True
+    """
+    west, south, east, north = extent
+    candidates: list[tuple[int, str, float, float, bool]] = []  # priority, name, lon, lat, event
+    big: list[tuple[str, float, float]] = []
+    if basemap.places is not None and len(basemap.places):
+        places = basemap.places
+        name_field = _field(places, _NAME_FIELDS)
+        pop_field = _field(places, _POPULATION_FIELDS)
+        if name_field is not None:
+            points = places.geometry.values
+            people = (
+                pd.to_numeric(places[pop_field], errors="coerce").fillna(0).to_numpy()
+                if pop_field
+                else np.zeros(len(places))
+            )
+            order = np.argsort(-people, kind="stable")
+            for i in order:
+                point = points[i]
+                if point is None or point.is_empty:
+                    continue
+                x, y = point.x, point.y
+                if west <= x <= east and south <= y <= north:
+                    big.append((str(places[name_field].iloc[i]), x, y))
+    for rank, (name, x, y) in enumerate(big[:largest]):
+        candidates.append((0 if rank < 4 else 3, name, x, y, False))
+    events = timeline.events
+    if events is not None and {"lat", "lon"} <= set(events.columns):
+        located = events.dropna(subset=["lat", "lon"])
+        turning = (
+            located["turning_point"].astype(bool)
+            if "turning_point" in located.columns
+            else pd.Series(False, index=located.index)
+        )
+        for (_, row), is_turning in zip(located.iterrows(), turning, strict=True):
+            name = str(row["place"]) if "place" in row and pd.notna(row["place"]) else ""
+            if name:
+                candidates.append((1 if is_turning else 2, name, row["lon"], row["lat"], True))
+    candidates.sort(key=lambda c: c[0])
+
+    chosen: list[Place] = []
+    for _, name, x, y, event in candidates:
+        x, y = float(x), float(y)
+        if not (west <= x <= east and south <= y <= north):
+            continue
+        # Same place under another name (an event at a city already labelled): skip.
+        if any(_distance(p, x, y) < 0.06 for p in chosen) or any(p.name == name for p in chosen):
+            if event:
+                chosen = [
+                    Place(p.name, p.lon, p.lat, True, p.level, p.side)
+                    if _distance(p, x, y) < 0.06
+                    else p
+                    for p in chosen
+                ]
+            continue
+        for level, gap in enumerate(spacing):
+            if all(_distance(p, x, y) >= gap for p in chosen if p.level <= level):
+                chosen.append(Place(name, x, y, event, level))
+                break
+        else:
+            chosen.append(Place(name, x, y, event, len(spacing)))
+    return chosen
+
+
+def _distance(place: Place, lon: float, lat: float) -> float:
+    # Degrees on an equirectangular view: longitude shrinks with the cosine of latitude.
+    dx = (place.lon - lon) * math.cos(math.radians((place.lat + lat) / 2))
+    return math.hypot(dx, place.lat - lat)

@@ -1,0 +1,293 @@
+/* controlmap: time slider, legend, tooltips and labels for Leaflet maps.
+ *
+ * Written for controlmap.render; needs Leaflet 1.9. Every text that comes from
+ * data is put into the page with textContent (never innerHTML), so a name such as
+ * "<img onerror=...>" shows as text and runs nothing.
+ */
+(function () {
+  "use strict";
+
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function formatDate(iso) {
+    if (!iso) { return ""; }
+    var parts = String(iso).split("-");
+    var month = MONTHS[parseInt(parts[1], 10) - 1] || "";
+    return parseInt(parts[2], 10) + " " + month + " " + parts[0];
+  }
+
+  function formatArea(km2) {
+    return Math.round(km2).toLocaleString("en-US") + " km\u00b2";
+  }
+
+  function addRow(box, label, value) {
+    if (value === undefined || value === null || value === "") { return; }
+    var row = el("div", "cm-row");
+    row.appendChild(el("span", "cm-key", label + ": "));
+    row.appendChild(el("span", "cm-value", value));
+    box.appendChild(row);
+  }
+
+  function periodText(p) {
+    if (p.change === "still held") { return "on " + formatDate(p.end); }
+    if (p.change) {
+      return formatDate(p.start) + " \u2192 " + formatDate(p.end);
+    }
+    if (!p.end) { return "since " + formatDate(p.start); }
+    return formatDate(p.start) + " \u2013 " + formatDate(p.end);
+  }
+
+  function heading(p) {
+    if (p.change === "still held") { return p.actor + ": still held"; }
+    return p.change ? p.actor + ": ground " + p.change : p.actor;
+  }
+
+  function tooltipFor(p) {
+    var box = el("div", "cm-tip");
+    box.appendChild(el("div", "cm-title", heading(p)));
+    addRow(box, p.change ? "between" : "held", periodText(p));
+    addRow(box, "area", formatArea(p.area_km2));
+    addRow(box, "source", p.source);
+    return box;
+  }
+
+  function popupFor(p) {
+    var box = tooltipFor(p);
+    addRow(box, "status", p.status);
+    addRow(box, "confidence", p.confidence);
+    addRow(box, "note", p.note);
+    return box;
+  }
+
+  function visibleOn(p, iso) {
+    return p.start <= iso && (p.end === null || p.end === undefined || iso < p.end);
+  }
+
+  function swatch(colour, kind) {
+    var s = el("span", "cm-swatch" + (kind ? " cm-swatch-" + kind : ""));
+    s.style.background = colour;
+    return s;
+  }
+
+  function makeControl(position, build) {
+    var Control = L.Control.extend({
+      onAdd: function () {
+        var box = build();
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        return box;
+      }
+    });
+    return new Control({position: position});
+  }
+
+  function init(map, data) {
+    var api = {map: map, data: data, date: null, layers: []};
+    map.getContainer().classList.add("cm-map");
+
+    map.createPane("cmBase").style.zIndex = 250;
+    // Periods of one actor may overlap (a city ring on a province zone): fill them
+    // opaque and make the whole pane translucent, so overlaps do not look darker.
+    map.getPane("overlayPane").style.opacity = String(data.opacity || 0.6);
+    map.createPane("cmPlaces").style.zIndex = 450;
+    map.getPane("cmPlaces").style.pointerEvents = "none";
+
+    // Base map: outlines drawn as vectors so the map works with no tiles.
+    var base = data.base || {};
+    if (base.countries) {
+      L.geoJSON(base.countries, {
+        pane: "cmBase", interactive: false,
+        style: function (f) {
+          return {
+            color: data.colours.border, weight: 1, opacity: 0.9,
+            fillColor: f.properties.focus ? data.colours.land : data.colours.neighbour,
+            fillOpacity: data.tiles ? 0.35 : 1
+          };
+        }
+      }).addTo(map);
+    }
+    if (base.provinces) {
+      L.geoJSON(base.provinces, {
+        pane: "cmBase", interactive: false,
+        style: {color: data.colours.province, weight: 0.7, fill: false, dashArray: "3 3"}
+      }).addTo(map);
+    }
+
+    // The control polygons: each period's geometry once, shown or hidden by date.
+    var shown = L.featureGroup().addTo(map);
+    L.geoJSON(data.features, {
+      style: function (f) {
+        return {color: f.properties.color, weight: 0.8, opacity: 1,
+                fillColor: f.properties.color, fillOpacity: 1};
+      },
+      onEachFeature: function (f, layer) {
+        layer.cmProps = f.properties;
+        layer.bindTooltip(function () { return tooltipFor(f.properties); },
+                          {sticky: true, className: "cm-tooltip"});
+        layer.bindPopup(function () { return popupFor(f.properties); });
+        layer.on("add", function () {
+          var path = layer.getElement();
+          if (path) {
+            path.setAttribute("data-cm-id", String(f.properties.id));
+            path.classList.add("cm-feature");
+          }
+        });
+        layer.on("mouseover", function () { layer.setStyle({color: "#000000", weight: 2}); layer.bringToFront(); });
+        layer.on("mouseout", function () { layer.setStyle({color: f.properties.color, weight: 0.8}); });
+        api.layers.push(layer);
+      }
+    });
+
+    // Places: a dot and a permanent label; minor places only when zoomed in.
+    var places = [];
+    (data.places || []).forEach(function (p) {
+      var marker = L.circleMarker([p.lat, p.lon], {
+        pane: "cmPlaces", interactive: false, radius: p.event ? 3.5 : 2.5,
+        color: data.colours.place, weight: 1, fillColor: "#ffffff", fillOpacity: 1
+      });
+      marker.bindTooltip(el("span", null, p.name), {
+        permanent: true, direction: p.side === "left" ? "left" : "right",
+        offset: [p.side === "left" ? -3 : 3, 0], className: "cm-label" + (p.event ? " cm-label-event" : "")
+      });
+      places.push({marker: marker, level: p.level || 0});
+    });
+    var baseZoom = null;
+    function updatePlaces() {
+      // A place of level n is labelled from n zoom steps past the opening view on.
+      var zoom = map.getZoom() - baseZoom;
+      places.forEach(function (p) {
+        var on = zoom >= p.level;
+        if (on && !map.hasLayer(p.marker)) { p.marker.addTo(map); }
+        if (!on && map.hasLayer(p.marker)) { map.removeLayer(p.marker); }
+      });
+    }
+    map.on("zoomend", updatePlaces);
+
+    // Legend: one swatch per actor (or per change), with the area on the date shown.
+    var areaCells = {};
+    var legend = makeControl("topright", function () {
+      var box = el("div", "cm-legend leaflet-bar");
+      if (data.title) { box.appendChild(el("div", "cm-legend-title", data.title)); }
+      data.legend.forEach(function (item) {
+        var row = el("div", "cm-legend-row");
+        row.appendChild(swatch(item.color, item.kind));
+        row.appendChild(el("span", "cm-legend-name", item.label));
+        var cell = el("span", "cm-legend-area", item.area_km2 !== undefined ? formatArea(item.area_km2) : "");
+        row.appendChild(cell);
+        areaCells[item.key] = cell;
+        box.appendChild(row);
+      });
+      if (data.credit) { box.appendChild(el("div", "cm-credit", data.credit)); }
+      return box;
+    });
+    legend.addTo(map);
+
+    // Date panel: a label, and for a timeline the slider, step and play buttons.
+    var dates = data.dates || [];
+    var range, dateLabel, eventLabel, playButton, timer = null;
+    var panel = makeControl("bottomleft", function () {
+      var box = el("div", "cm-panel leaflet-bar");
+      dateLabel = el("div", "cm-date");
+      eventLabel = el("div", "cm-event");
+      box.appendChild(dateLabel);
+      if (data.mode === "timeline" && dates.length > 1) {
+        var row = el("div", "cm-controls");
+        var back = el("button", "cm-step cm-back", "\u25c0");
+        back.type = "button"; back.title = "previous change"; back.setAttribute("aria-label", "previous change");
+        playButton = el("button", "cm-play", "\u25b6");
+        playButton.type = "button"; playButton.title = "play"; playButton.setAttribute("aria-label", "play");
+        var forward = el("button", "cm-step cm-forward", "\u25b6\u25b6");
+        forward.type = "button"; forward.title = "next change"; forward.setAttribute("aria-label", "next change");
+        range = el("input", "cm-range");
+        range.type = "range"; range.min = "0"; range.max = String(dates.length - 1); range.step = "1";
+        range.setAttribute("aria-label", "date");
+        row.appendChild(back); row.appendChild(playButton); row.appendChild(forward); row.appendChild(range);
+        box.appendChild(row);
+        range.addEventListener("input", function () { showIndex(parseInt(range.value, 10)); });
+        back.addEventListener("click", function () { stop(); showIndex(currentIndex() - 1); });
+        forward.addEventListener("click", function () { stop(); showIndex(currentIndex() + 1); });
+        playButton.addEventListener("click", function () { if (timer) { stop(); } else { play(); } });
+      }
+      box.appendChild(eventLabel);
+      return box;
+    });
+    panel.addTo(map);
+
+    function currentIndex() { return range ? parseInt(range.value, 10) : 0; }
+
+    function eventsOn(iso) {
+      return (data.events || []).filter(function (e) { return e.date === iso; })
+        .map(function (e) { return e.label; }).join("; ");
+    }
+
+    function showDate(iso) {
+      api.date = iso;
+      api.layers.forEach(function (layer) {
+        var on = data.mode !== "timeline" || visibleOn(layer.cmProps, iso);
+        var has = shown.hasLayer(layer);
+        if (on && !has) { shown.addLayer(layer); }
+        if (!on && has) { shown.removeLayer(layer); }
+      });
+      if (data.mode === "changes") {
+        dateLabel.textContent = formatDate(data.start) + " \u2192 " + formatDate(data.end);
+      } else {
+        dateLabel.textContent = formatDate(iso);
+      }
+      var index = dates.indexOf(iso);
+      if (index >= 0 && data.areas) {
+        data.areas.actors.forEach(function (actor, k) {
+          var cell = areaCells["actor:" + k];
+          if (cell) { cell.textContent = formatArea(data.areas.km2[index][k]); }
+        });
+      }
+      eventLabel.textContent = data.mode === "changes" ? "" : eventsOn(iso);
+    }
+
+    function showIndex(i) {
+      if (!dates.length) { return; }
+      i = Math.max(0, Math.min(dates.length - 1, i));
+      if (range) { range.value = String(i); }
+      showDate(dates[i]);
+    }
+
+    function stop() {
+      if (timer) { clearInterval(timer); timer = null; }
+      if (playButton) { playButton.textContent = "\u25b6"; playButton.title = "play"; }
+    }
+
+    function play() {
+      if (currentIndex() >= dates.length - 1) { showIndex(0); }
+      playButton.textContent = "\u275a\u275a"; playButton.title = "pause";
+      timer = setInterval(function () {
+        if (currentIndex() >= dates.length - 1) { stop(); return; }
+        showIndex(currentIndex() + 1);
+      }, data.interval || 600);
+    }
+
+    if (data.bounds) { map.fitBounds(data.bounds, {padding: [8, 8]}); }
+    baseZoom = map.getZoom();
+    var start = dates.indexOf(data.date);
+    if (data.mode === "timeline") { showIndex(start >= 0 ? start : 0); } else { showDate(data.date); }
+    updatePlaces();
+
+    api.showDate = showDate;
+    api.showIndex = showIndex;
+    api.visibleIds = function () {
+      return api.layers.filter(function (l) { return shown.hasLayer(l); })
+        .map(function (l) { return l.cmProps.id; });
+    };
+    window.controlmapMaps = window.controlmapMaps || [];
+    window.controlmapMaps.push(api);
+    return api;
+  }
+
+  window.controlmap = {init: init, formatDate: formatDate, formatArea: formatArea};
+}());
