@@ -132,7 +132,8 @@ def load_dataset(name: str) -> Timeline | gpd.GeoDataFrame:
         from .fighters import load_fighters
 
         return load_fighters(data_dir() / TABLES[key][0])
-    path = _lookup(DATASETS, name, "data set")
+    # Both registries, so an unknown name's message lists every bundled data set.
+    path = _lookup({**DATASETS, **TABLES}, name, "data set")
     timeline = read(path, name=name)
     key = name.strip().lower().replace("_", "-")
     if key in EVENTS:
