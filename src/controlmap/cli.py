@@ -177,6 +177,55 @@ def cmd_repair(args: argparse.Namespace) -> None:
     print(f"wrote {args.output} ({len(changes)} feature(s) repaired)", file=sys.stderr)
 
 
+def cmd_map(args: argparse.Namespace) -> None:
+    """An interactive HTML map: time slider, one date, or the changes between two."""
+    from .render import changes_map, save_map, snapshot_map, timeline_map
+
+    if args.date and (args.date_from or args.date_to):
+        raise DataError("map: give --date, or --from and --to, not both")
+    if bool(args.date_from) != bool(args.date_to):
+        raise DataError("map: --from and --to go together (the changes between two dates)")
+    if Path(args.output).suffix.lower() not in (".html", ".htm"):
+        raise OutputError(f"{args.output}: a map is a web page; name the file .html")
+    timeline = open_source(args.source, **_read_options(args))
+    options = {"self_contained": args.self_contained, "title": args.title}
+    if args.date:
+        fmap = snapshot_map(timeline, args.date, **options)
+    elif args.date_from:
+        fmap = changes_map(timeline, args.date_from, args.date_to, **options)
+    else:
+        fmap = timeline_map(timeline, **options)
+    path = save_map(fmap, args.output)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)", file=sys.stderr)
+
+
+def cmd_figure(args: argparse.Namespace) -> None:
+    """A static figure: small multiples of maps, or the area chart."""
+    from .render import area_chart, save_figure, small_multiples
+
+    if Path(args.output).suffix.lower() not in (".png", ".svg"):
+        raise OutputError(f"{args.output}: figures are written as .png or .svg")
+    timeline = open_source(args.source, **_read_options(args))
+    if args.kind == "area":
+        if args.dates:
+            raise DataError("figure: --dates applies to --kind maps, not area")
+        fig = area_chart(timeline, title=args.title)
+    else:
+        dates = _date_list(args.dates) if args.dates else None
+        fig = small_multiples(timeline, dates, ncols=args.ncols, title=args.title, progress=None)
+    path = save_figure(fig, args.output, dpi=args.dpi)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    """Maps, snapshots, area table and figures of a timeline in one folder."""
+    from .render import write_report
+
+    timeline = open_source(args.source, **_read_options(args))
+    written = write_report(timeline, args.output, self_contained=args.self_contained)
+    print(f"wrote {len(written)} files to {args.output}", file=sys.stderr)
+
+
 # ---------------------------------------------------------------------------- parser
 def _source_command(
     sub: Any, name: str, func: Callable[[argparse.Namespace], None], help_text: str
@@ -254,6 +303,37 @@ def build_parser() -> argparse.ArgumentParser:
         "--linked", action="store_true", help="HTML: link Leaflet from a CDN instead of inlining"
     )
     p.set_defaults(func=cmd_fighters_map)
+
+    p = _source_command(
+        sub, "map", cmd_map, "interactive HTML map: time slider, one date, or changes"
+    )
+    p.add_argument("-o", "--output", required=True, help="the .html page")
+    p.add_argument("--date", help="map one date (YYYY-MM-DD) instead of the time slider")
+    p.add_argument("--from", dest="date_from", help="with --to: ground gained and lost")
+    p.add_argument("--to", dest="date_to", help="second date of --from")
+    p.add_argument("--title", help="title shown in the legend and the browser tab")
+    p.add_argument(
+        "--self-contained", action="store_true", help="inline Leaflet: the page works offline"
+    )
+
+    p = _source_command(sub, "figure", cmd_figure, "static PNG/SVG: maps at dates, or area chart")
+    p.add_argument("-o", "--output", required=True, help=".png or .svg")
+    p.add_argument("--kind", choices=["maps", "area"], default="maps", help="default: maps")
+    p.add_argument("--dates", help="comma-separated dates of the maps (default: turning points)")
+    p.add_argument("--ncols", type=int, help="maps per row")
+    p.add_argument("--title", help="the figure title")
+    p.add_argument("--dpi", type=int, default=200, help="PNG resolution (at least 150)")
+
+    p = _source_command(
+        sub, "report", cmd_report, "timeline map, snapshots, area CSV and figures into a folder"
+    )
+    p.add_argument("-o", "--output", required=True, help="the output folder")
+    p.add_argument(
+        "--self-contained",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="inline Leaflet in the pages (default: yes)",
+    )
     return parser
 
 

@@ -6,6 +6,11 @@ One place for the look, so a snapshot in the browser and the PNG in print agree.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..model import Timeline
 
 __all__ = [
     "ACTOR_COLOURS",
@@ -14,6 +19,7 @@ __all__ = [
     "FONT_FAMILY",
     "actor_colours",
     "credit_line",
+    "display_name",
 ]
 
 #: Colours given to actors in order of appearance. The first (the timeline's main
@@ -80,3 +86,21 @@ def credit_line(source: str | None) -> str:
         f"Data: {data}. Areas of control are reconstructions, approximate at the edges. "
         "Base map: Natural Earth."
     )
+
+
+def display_name(timeline: Timeline) -> str:
+    """A reader's name for a timeline: a bundled data set's description, else its name.
+
+    Examples
+    --------
+    >>> import controlmap
+    >>> display_name(controlmap.load_dataset("islamic-state"))
+    'Islamic State territory in Iraq and Syria, 2013-2019'
+    """
+    from ..datasets import DATASETS
+
+    if timeline.name in DATASETS:
+        return DATASETS[timeline.name][1].split(" (")[0]
+    if timeline.name:
+        return timeline.name
+    return Path(timeline.source).stem if timeline.source else "Territorial control"

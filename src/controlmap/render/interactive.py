@@ -29,7 +29,7 @@ from ..io import atomic_output
 from ..model import Timeline
 from . import _assets
 from ._basemap import Basemap, clip_to_extent, focus_mask, key_places, map_extent
-from ._style import BASE, CHANGE_COLOURS, actor_colours, credit_line
+from ._style import BASE, CHANGE_COLOURS, actor_colours, credit_line, display_name
 
 __all__ = ["ControlMap", "changes_map", "save_map", "snapshot_map", "timeline_map"]
 
@@ -251,24 +251,6 @@ def _make_map(
 
 def _basemap(basemap: Basemap | None) -> Basemap:
     return Basemap.bundled() if basemap is None else basemap
-
-
-def display_name(timeline: Timeline) -> str:
-    """A reader's name for a timeline: a bundled data set's description, else its name.
-
-    Examples
-    --------
-    >>> import controlmap
-    >>> display_name(controlmap.load_dataset("islamic-state"))
-    'Islamic State territory in Iraq and Syria, 2013-2019'
-    """
-    from ..datasets import DATASETS
-
-    if timeline.name in DATASETS:
-        return DATASETS[timeline.name][1].split(" (")[0]
-    if timeline.name:
-        return timeline.name
-    return Path(timeline.source).stem if timeline.source else "Territorial control"
 
 
 def _title(timeline: Timeline, title: str | None, suffix: str) -> str:

@@ -1,0 +1,33 @@
+"""A progress bar on stderr when it is a terminal, silence otherwise."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+__all__ = ["progress_bar"]
+
+
+def progress_bar(
+    items: Sequence[T], *, enabled: bool | None = None, description: str = ""
+) -> Iterable[T]:
+    """Iterate ``items``, drawing a tqdm bar on stderr when ``enabled``.
+
+    ``enabled=None`` means: only when stderr is a terminal, so logs and pipes stay clean.
+
+    Examples
+    --------
+    >>> list(progress_bar([1, 2], enabled=False))
+    [1, 2]
+    """
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    bar: Any = tqdm(items, desc=description, file=sys.stderr, leave=False, unit="step")
+    return bar
