@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +54,11 @@ NOT_CALIBRATED_PUBLISHERS = ("Syrian Observatory",)
 GEOD = Geod(ellps="WGS84")
 
 
-@dataclass(frozen=True)
 class Paths:
-    """Where the inputs are read from."""
+    """Where the inputs are read from: a repository checkout (default: this one)."""
 
-    root: Path = ROOT
+    def __init__(self, root: Path = ROOT) -> None:
+        self.root = root
 
     @property
     def zones(self) -> Path:
@@ -265,8 +264,12 @@ def _day(date: str) -> str:
     return date if len(date) == 10 else f"{date}-15"
 
 
-def calibration_table(periods: gpd.GeoDataFrame, figures: pd.DataFrame) -> pd.DataFrame:
+def calibration_table(
+    periods: gpd.GeoDataFrame, figures: pd.DataFrame, iraq_km2: float
+) -> pd.DataFrame:
     """Each published figure beside the bundled data's equivalent.
+
+    ``iraq_km2`` (the country's area) turns "share of Iraq held" into km².
 
     Areas are compared directly for the ``held:*`` scopes. For ``lost_since_*`` the
     equivalent is the data's Aug-2014 area minus its area at the date; for the
@@ -282,7 +285,6 @@ def calibration_table(periods: gpd.GeoDataFrame, figures: pd.DataFrame) -> pd.Da
     def peak(country: str | None) -> float:
         return max(at(d, country) for d in change_days)
 
-    iraq_km2 = None
     rows = []
     for f in figures.itertuples(index=False):
         scope, day = f.scope, _day(str(f.date))
@@ -304,8 +306,6 @@ def calibration_table(periods: gpd.GeoDataFrame, figures: pd.DataFrame) -> pd.Da
             pct = str(f.note).split("pct_lost=" if "pct_lost=" in str(f.note) else "pct_held=")[1]
             published = float(pct.split()[0].rstrip(".;,("))
             if scope.startswith("held_pct_of_country"):
-                if iraq_km2 is None:
-                    iraq_km2 = _iraq_area()
                 bundled = 100.0 * at(day, country) / iraq_km2
             elif scope.startswith("lost_pct:"):
                 # IHS's quarterly figure: the share lost during Q1 2016.
@@ -336,11 +336,6 @@ def _verdict(published: float | None, bundled: float) -> str:
     if published == 0:
         return "pass" if bundled == 0 else "FAIL"
     return "pass" if abs(bundled / published - 1) <= TOLERANCE else "FAIL"
-
-
-def _iraq_area() -> float:
-    countries = gpd.read_file(Paths().countries)
-    return geodesic_km2(countries.loc[countries.iso_a3 == "IRQ"].geometry.iloc[0])
 
 
 def calibration_markdown(table: pd.DataFrame) -> str:
@@ -428,7 +423,7 @@ def build(
     drawn = draw_zones(zones, outlines)
     country_of = dict(zip(zones["zone"], zones["country"], strict=True))
     periods = build_periods(drawn, holdings, events, country_of)
-    table = calibration_table(periods, figures)
+    table = calibration_table(periods, figures, geodesic_km2(outlines["IRQ"]))
     if output is not None:
         write_geojson(periods, output)
     if calibration is not None:
