@@ -151,14 +151,18 @@ def _to_wgs84(frame: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame
     if frame.crs is None and crs is not None:
         frame = frame.set_crs(crs)
     if frame.crs is None:
-        coords = shapely.get_coordinates(np.asarray(frame.geometry.values, dtype=object))
-        finite = coords[np.isfinite(coords).all(axis=1)]
-        outside = (np.abs(finite[:, 0]) > 180) | (np.abs(finite[:, 1]) > 90)
+        coords, owner = shapely.get_coordinates(
+            np.asarray(frame.geometry.values, dtype=object), return_index=True
+        )
+        with np.errstate(invalid="ignore"):
+            outside = (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
         if outside.any():
-            x, y = finite[np.flatnonzero(outside)[0]]
+            k = int(np.flatnonzero(outside)[0])
+            x, y = coords[k]
             raise GeometryError(
-                f"{path}: has no CRS and coordinate ({x:g}, {y:g}) is not longitude/latitude"
-                " (a projected file without its .prj?); pass crs= to say what it is"
+                f"{where(path, int(owner[k]))}: file has no CRS and coordinate ({x:g}, {y:g})"
+                " is not longitude/latitude (a projected file without its .prj?);"
+                " pass crs= to say what it is"
             )
         return frame.set_crs(4326)
     if not frame.crs.equals("EPSG:4326"):
