@@ -18,12 +18,19 @@ from __future__ import annotations
 from ._basemap import Basemap
 from .interactive import ControlMap, changes_map, save_map, snapshot_map, timeline_map
 from .report import write_report
-from .static import area_chart, published_figures, save_figure, small_multiples
+from .static import (
+    area_chart,
+    changes_figure,
+    published_figures,
+    save_figure,
+    small_multiples,
+)
 
 __all__ = [
     "Basemap",
     "ControlMap",
     "area_chart",
+    "changes_figure",
     "changes_map",
     "published_figures",
     "save_figure",

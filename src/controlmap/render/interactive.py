@@ -406,6 +406,7 @@ def snapshot_map(
             "actor": str(row.actor),
             "start": f"{day:%Y-%m-%d}",
             "end": None,
+            "on": f"{day:%Y-%m-%d}",
             "area_km2": round(float(row.area_km2), 1),
             "color": colours[row.actor],
             "status": _text(row.status),

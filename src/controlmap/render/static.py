@@ -35,9 +35,15 @@ from ..errors import DataError, OutputError
 from ..io import atomic_output
 from ..model import Timeline
 from ._basemap import Basemap, clip_to_extent, focus_mask, key_places, map_extent
-from ._style import BASE, FONT_FAMILY, actor_colours, credit_line, display_name
+from ._style import BASE, CHANGE_COLOURS, FONT_FAMILY, actor_colours, credit_line, display_name
 
-__all__ = ["area_chart", "published_figures", "save_figure", "small_multiples"]
+__all__ = [
+    "area_chart",
+    "changes_figure",
+    "published_figures",
+    "save_figure",
+    "small_multiples",
+]
 
 #: Outlines are simplified to this tolerance (degrees, ~2 km) for small panels.
 STATIC_TOLERANCE = 0.02
@@ -340,6 +346,94 @@ def small_multiples(
         color="#555555",
         ha="left",
         va="bottom",
+    )
+    return fig
+
+
+def changes_figure(
+    timeline: Timeline,
+    start: DateLike,
+    end: DateLike,
+    *,
+    width: float = 7.5,
+    title: str | None = None,
+    basemap: Basemap | None = None,
+) -> Figure:
+    """One map of the ground gained and lost between two dates, and what was still held.
+
+    Examples
+    --------
+    >>> import controlmap
+    >>> from controlmap.render import changes_figure
+    >>> fig = changes_figure(controlmap.load_dataset("islamic-state"), "2015-01-01", "2018-02-01")
+    >>> len(fig.axes)
+    1
+    """
+    first, last = parse_date(start, what="start"), parse_date(end, what="end")
+    if last <= first:
+        raise DataError(f"changes figure: end {last:%Y-%m-%d} is not after start {first:%Y-%m-%d}")
+    basemap = Basemap.bundled() if basemap is None else basemap
+    frame = _Frame(timeline, basemap)
+    changes = timeline.changes(first, last)
+    changes = changes.loc[changes["area_km2"] >= 1.0]  # slivers of geometry, not news
+    held = timeline.at(last)
+    colours = actor_colours(timeline.actors)
+    multi = len(timeline.actors) > 1
+    map_h = width * frame.aspect
+    header, footer = 0.7, 0.35
+    fig = Figure(figsize=(width, map_h + header + footer))
+    FigureCanvasAgg(fig)
+    height = map_h + header + footer
+    ax = fig.add_axes((0, footer / height, 1, map_h / height))
+    frame.draw(ax)
+    handles = []
+    layers: list[tuple[str, str, Any, float]] = []
+    for row in changes.itertuples(index=False):
+        label = f"ground {row.change}" + (f" by {row.actor}" if multi else "")
+        layers.append((label, CHANGE_COLOURS[row.change], row.geometry, float(row.area_km2)))
+    for row in held.itertuples(index=False):
+        label = f"held on {last:%-d %b %Y}" + (f" by {row.actor}" if multi else "")
+        layers.append((label, colours[row.actor], row.geometry, float(row.area_km2)))
+    for label, colour, geom, area in layers:
+        _add_polygons(
+            ax,
+            _paths([shapely.simplify(geom, STATIC_TOLERANCE / 2)]),
+            facecolor=colour,
+            edgecolor=colour,
+            linewidth=0.4,
+            alpha=0.8,
+            zorder=3,
+        )
+        handles.append(
+            Patch(facecolor=colour, edgecolor=colour, alpha=0.8, label=f"{label}: {area:,.0f} km²")
+        )
+    frame.draw_places(ax, font_size=8)
+    fig.suptitle(
+        title
+        if title is not None
+        else f"{display_name(timeline)}\nground lost and gained, {first:%-d %b %Y} to "
+        f"{last:%-d %b %Y}",
+        x=0.02,
+        y=1 - 0.08 / height,
+        ha="left",
+        va="top",
+        fontsize=11,
+        fontweight="bold",
+    )
+    fig.legend(
+        handles=handles,
+        loc="upper right",
+        bbox_to_anchor=(0.98, 1 - (header + 0.1) / height),
+        frameon=True,
+        framealpha=0.92,
+        fontsize=8,
+    )
+    fig.text(
+        0.02,
+        0.1 / height,
+        credit_line(timeline.name or timeline.source),
+        fontsize=6,
+        color="#555555",
     )
     return fig
 

@@ -38,6 +38,7 @@
 
   function periodText(p) {
     if (p.change === "still held") { return "on " + formatDate(p.end); }
+    if (p.on) { return "on " + formatDate(p.on); }
     if (p.change) {
       return formatDate(p.start) + " \u2192 " + formatDate(p.end);
     }
@@ -50,17 +51,33 @@
     return p.change ? p.actor + ": ground " + p.change : p.actor;
   }
 
-  function tooltipFor(p) {
+  function shorten(text, limit) {
+    if (!text) { return text; }
+    text = String(text);
+    return text.length > limit ? text.slice(0, limit - 1) + "\u2026" : text;
+  }
+
+  function summary(p, sourceLimit) {
     var box = el("div", "cm-tip");
     box.appendChild(el("div", "cm-title", heading(p)));
     addRow(box, p.change ? "between" : "held", periodText(p));
     addRow(box, "area", formatArea(p.area_km2));
-    addRow(box, "source", p.source);
+    addRow(box, "source", sourceLimit ? shorten(p.source, sourceLimit) : p.source);
+    return box;
+  }
+
+  function tooltipFor(p) {
+    // A tooltip follows the pointer: keep it short; the popup (click) has it all.
+    var box = summary(p, 140);
+    if (p.source && String(p.source).length > 140) {
+      box.appendChild(el("div", "cm-hint", "click for the full source"));
+    }
     return box;
   }
 
   function popupFor(p) {
-    var box = tooltipFor(p);
+    var box = summary(p, 0);
+    box.classList.add("cm-popup");
     addRow(box, "status", p.status);
     addRow(box, "confidence", p.confidence);
     addRow(box, "note", p.note);

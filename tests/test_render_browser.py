@@ -1,0 +1,326 @@
+"""The interactive maps opened in a real headless Chromium, offline.
+
+Each page is loaded from a file:// URL with every other request aborted, so a map
+that needed a CDN would fail here. Screenshots go to $CONTROLMAP_SCREENSHOTS when
+set (to look at them), else to the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from shapely import box
+
+import controlmap
+from controlmap.render import changes_map, save_map, snapshot_map, timeline_map
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+HOSTILE = [
+    "<script>window.__pwned=1</script>",
+    '<img src=x onerror="window.__pwned=1">',
+    "\"'><svg onload=window.__pwned=1>",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    # No skip: a machine without Debian's chromium fails this test, as CI must not pass silently.
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def timeline() -> controlmap.Timeline:
+    return controlmap.load_dataset("islamic-state")
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = os.environ.get("CONTROLMAP_SCREENSHOTS")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("shots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class Session:
+    """A page with console errors, page errors, dialogs and blocked requests recorded."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.page: Page = browser.new_page(viewport={"width": 1200, "height": 800})
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.blocked: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+        def on_dialog(dialog: Any) -> None:
+            self.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        self.page.on("dialog", on_dialog)
+
+        def route(r: Any) -> None:
+            if r.request.url.startswith("file:"):
+                r.continue_()
+            else:
+                self.blocked.append(r.request.url)
+                r.abort()
+
+        self.page.route("**/*", route)
+
+    def open(self, path: Path) -> Page:
+        self.page.goto(path.resolve().as_uri())
+        self.page.wait_for_function("window.controlmapMaps && window.controlmapMaps.length > 0")
+        return self.page
+
+    def check_clean(self) -> None:
+        assert self.errors == [], self.errors
+        assert self.blocked == [], f"the page asked the network for {self.blocked}"
+        assert self.dialogs == []
+
+    def close(self) -> None:
+        self.page.close()
+
+
+def overlay_paths(page: Page) -> int:
+    return page.locator(".leaflet-overlay-pane path").count()
+
+
+def visible_ids(page: Page) -> list[int]:
+    return sorted(
+        page.eval_on_selector_all(
+            ".leaflet-overlay-pane path[data-cm-id]",
+            "els => els.map(e => parseInt(e.getAttribute('data-cm-id'), 10))",
+        )
+    )
+
+
+def expected_ids(timeline: controlmap.Timeline, day: str) -> list[int]:
+    """Periods active on ``day``, computed here from the periods table."""
+    periods = timeline.periods
+    d = pd.Timestamp(day)
+    active = (periods["start"] <= d) & (periods["end"].isna() | (periods["end"] > d))
+    return sorted(int(i) for i in periods.index[active])
+
+
+def label_date(text: str) -> str:
+    return f"{pd.Timestamp(pd.to_datetime(text, format='%d %b %Y')):%Y-%m-%d}"
+
+
+# ---------------------------------------------------------------------------- bundled maps
+@pytest.fixture(scope="module")
+def pages(timeline: controlmap.Timeline, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    folder = tmp_path_factory.mktemp("pages")
+    return {
+        "timeline": save_map(timeline_map(timeline, self_contained=True), folder / "timeline.html"),
+        "snapshot": save_map(
+            snapshot_map(timeline, "2017-07-10", self_contained=True), folder / "snapshot.html"
+        ),
+        "changes": save_map(
+            changes_map(timeline, "2015-01-01", "2018-02-01", self_contained=True),
+            folder / "changes.html",
+        ),
+    }
+
+
+def test_timeline_slider_changes_what_is_drawn(
+    browser: Browser, pages: dict, timeline: controlmap.Timeline, shots: Path
+) -> None:
+    session = Session(browser)
+    page = session.open(pages["timeline"])
+    assert overlay_paths(page) > 0
+    first_label = page.locator(".cm-date").text_content()
+    shown = label_date(first_label)
+    # What is drawn is exactly the periods active on the date shown.
+    assert visible_ids(page) == expected_ids(timeline, shown)
+    area_at_open = page.locator(".cm-legend-area").first.text_content()
+    page.screenshot(path=str(shots / "timeline_open.png"))
+
+    # Drive the slider with the keyboard, as a reader would.
+    page.locator("input.cm-range").focus()
+    page.keyboard.press("End")
+    last = f"{timeline.change_dates[-1]:%Y-%m-%d}"
+    assert label_date(page.locator(".cm-date").text_content()) == last
+    assert visible_ids(page) == expected_ids(timeline, last)
+
+    # Feb 2018: the slider to the change in force then.
+    dates = [f"{d:%Y-%m-%d}" for d in timeline.change_dates]
+    feb = max(i for i, d in enumerate(dates) if d <= "2018-02-01")
+    page.locator("input.cm-range").fill(str(feb))
+    assert label_date(page.locator(".cm-date").text_content()) == dates[feb]
+    assert visible_ids(page) == expected_ids(timeline, dates[feb])
+    assert visible_ids(page) != expected_ids(timeline, shown)
+    area_feb = page.locator(".cm-legend-area").first.text_content()
+    assert area_feb != area_at_open
+    km2 = float(area_feb.replace(",", "").split()[0])
+    expected_km2 = float(timeline.area([dates[feb]]).iloc[0, 0])
+    assert km2 == pytest.approx(expected_km2, abs=1)
+    page.screenshot(path=str(shots / "timeline_feb2018.png"))
+
+    # Step buttons move one change date.
+    page.locator("button.cm-back").click()
+    assert label_date(page.locator(".cm-date").text_content()) == dates[feb - 1]
+    page.locator("button.cm-forward").click()
+    page.locator("button.cm-forward").click()
+    assert label_date(page.locator(".cm-date").text_content()) == dates[feb + 1]
+
+    # Play advances by itself; pause stops it.
+    page.locator("button.cm-play").click()
+    page.wait_for_function(
+        f"document.querySelector('input.cm-range').value > {feb + 2}", timeout=5000
+    )
+    page.locator("button.cm-play").click()
+    stopped = page.locator("input.cm-range").input_value()
+    page.wait_for_timeout(1000)
+    assert page.locator("input.cm-range").input_value() == stopped
+    session.check_clean()
+    session.close()
+
+
+def test_timeline_peak_shows_event_and_legend(
+    browser: Browser, pages: dict, timeline: controlmap.Timeline
+) -> None:
+    session = Session(browser)
+    page = session.open(pages["timeline"])
+    dates = [f"{d:%Y-%m-%d}" for d in timeline.change_dates]
+    page.locator("input.cm-range").fill(str(dates.index("2017-07-10")))
+    assert page.locator(".cm-event").text_content() == "Mosul lost"
+    legend = page.locator(".cm-legend").text_content()
+    assert "Islamic State" in legend and "reconstructions" in legend
+    # Key cities are labelled; the base map is drawn in its own pane.
+    labels = page.locator(".cm-label").all_text_contents()
+    assert {"Mosul", "Raqqa", "Baghdad"} <= set(labels)
+    assert page.locator(".leaflet-cmBase-pane path").count() > 10
+    session.check_clean()
+    session.close()
+
+
+@pytest.mark.parametrize("kind", ["snapshot", "changes"])
+def test_snapshot_and_changes_pages_draw(
+    browser: Browser, pages: dict, timeline: controlmap.Timeline, shots: Path, kind: str
+) -> None:
+    session = Session(browser)
+    page = session.open(pages[kind])
+    count = overlay_paths(page)
+    if kind == "snapshot":
+        assert count == len(timeline.at("2017-07-10"))
+        assert page.locator(".cm-date").text_content() == "10 Jul 2017"
+        assert page.locator("input.cm-range").count() == 0
+    else:
+        lost = timeline.changes("2015-01-01", "2018-02-01")
+        drawn = (lost["area_km2"] >= 1).sum() + len(timeline.at("2018-02-01"))
+        assert count == drawn
+        assert page.locator(".cm-date").text_content() == "1 Jan 2015 → 1 Feb 2018"
+        assert "ground lost" in page.locator(".cm-legend").text_content()
+    # Hovering a polygon shows its tooltip with the area.
+    page.locator(".leaflet-overlay-pane path").first.hover(force=True)
+    assert "km²" in page.locator(".leaflet-tooltip-pane").text_content()
+    page.screenshot(path=str(shots / f"{kind}.png"))
+    session.check_clean()
+    session.close()
+
+
+# ---------------------------------------------------------------------------- hostile data
+@pytest.fixture(scope="module")
+def hostile_pages(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    folder = tmp_path_factory.mktemp("hostile")
+    rows = []
+    for k, text in enumerate(HOSTILE):
+        rows.append(
+            {
+                "actor": f"Group {text}",
+                "start": f"201{k}-01-01",
+                "end": "2018-01-01" if k else None,
+                "source": f"Report {text}",
+                "note": f"Note {text}",
+                "confidence": text,
+                "geometry": box(38 + 1.5 * k, 34, 39 + 1.5 * k, 35.5),
+            }
+        )
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+    path = folder / "hostile.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    timeline = controlmap.read(path, name=f"Hostile {HOSTILE[0]}")
+    timeline.events = pd.DataFrame(
+        {
+            "date": ["2011-01-01", "2012-01-01"],
+            "place": [HOSTILE[1], HOSTILE[2]],
+            "lat": [34.5, 35.0],
+            "lon": [39.0, 41.0],
+            "label": [HOSTILE[0], HOSTILE[1]],
+            "turning_point": [True, True],
+        }
+    ).assign(date=lambda e: pd.to_datetime(e["date"]))
+    return {
+        "timeline": save_map(
+            timeline_map(timeline, self_contained=True, date="2012-06-01"), folder / "t.html"
+        ),
+        "snapshot": save_map(
+            snapshot_map(timeline, "2012-06-01", self_contained=True), folder / "s.html"
+        ),
+        "changes": save_map(
+            changes_map(timeline, "2010-06-01", "2019-01-01", self_contained=True),
+            folder / "c.html",
+        ),
+        "texts": HOSTILE,
+    }
+
+
+@pytest.mark.parametrize("kind", ["timeline", "snapshot", "changes"])
+def test_hostile_text_never_runs(browser: Browser, hostile_pages: dict, kind: str) -> None:
+    html_text = hostile_pages[kind].read_text(encoding="utf-8")
+    # Raw markup from the data appears nowhere in the page source.
+    for text in HOSTILE:
+        assert text not in html_text
+    session = Session(browser)
+    page = session.open(hostile_pages[kind])
+    if kind == "timeline":
+        page.locator("input.cm-range").fill("1")  # the date with all three groups
+    paths = page.locator(".leaflet-overlay-pane path")
+    assert paths.count() >= 1
+    seen = []
+    for i in range(paths.count()):
+        paths.nth(i).hover(force=True)
+        seen.append(page.locator(".leaflet-tooltip-pane").text_content())
+        paths.nth(i).click(force=True)
+        seen.append(page.locator(".leaflet-popup-pane").text_content())
+    page.locator("button.cm-play").click() if kind == "timeline" else None
+    page.wait_for_timeout(300)
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.evaluate("document.querySelectorAll('[onerror],[onload]').length") == 0
+    # The hostile strings are shown to the reader as text.
+    shown = " ".join(seen) + page.locator(".cm-legend").text_content()
+    assert any(text in shown for text in HOSTILE)
+    title = page.title()
+    assert title.startswith("Hostile") and "<script>" in title  # escaped into <title> as text
+    session.check_clean()
+    session.close()
+
+
+def test_payload_survives_script_end_tag(hostile_pages: dict) -> None:
+    # The map data parses back to the hostile strings: escaped, not mangled.
+    html_text = hostile_pages["timeline"].read_text(encoding="utf-8")
+    start = html_text.index("controlmap.init(")
+    call = html_text[start : html_text.index(");\n", start)]
+    payload = json.loads(call[call.index(", ") + 2 :])
+    actors = {f["properties"]["actor"] for f in payload["features"]["features"]}
+    assert actors == {f"Group {t}" for t in HOSTILE}
