@@ -269,12 +269,11 @@ def calibration_table(
 ) -> pd.DataFrame:
     """Each published figure beside the bundled data's equivalent.
 
-    ``iraq_km2`` (the country's area) turns "share of Iraq held" into km².
-
     Areas are compared directly for the ``held:*`` scopes. For ``lost_since_*`` the
     equivalent is the data's Aug-2014 area minus its area at the date; for the
     percentage scopes the data's percentage (lost since its own peak, held of the
-    country). Only ``CALIBRATED`` scopes get a pass/fail verdict.
+    country, whose area is ``iraq_km2``). Only ``CALIBRATED`` scopes get a pass/fail
+    verdict.
     """
     area = np.array([geodesic_km2(g) for g in periods.geometry])
     change_days = sorted(set(periods["start"]) | set(periods["end"]))
@@ -308,8 +307,11 @@ def calibration_table(
             if scope.startswith("held_pct_of_country"):
                 bundled = 100.0 * at(day, country) / iraq_km2
             elif scope.startswith("lost_pct:"):
-                # IHS's quarterly figure: the share lost during Q1 2016.
-                bundled = 100.0 * (1 - at("2016-03-31", country) / at("2016-01-01", country))
+                # A quarterly figure (IHS): the share lost during the quarter of the date.
+                quarter = pd.Period(str(f.date), freq="Q")
+                first = quarter.start_time.strftime("%Y-%m-%d")
+                last = quarter.end_time.strftime("%Y-%m-%d")
+                bundled = 100.0 * (1 - at(last, country) / at(first, country))
             else:
                 bundled = 100.0 * (1 - at(day, country) / peak(country))
             verdict = "shown only"
