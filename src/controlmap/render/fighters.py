@@ -428,7 +428,7 @@ def _legend_html(scale: SymbolScale, arcs_date: str | None) -> tuple[str, str]:
         f"box-shadow:0 1px 4px rgba(0,0,0,.3)}}"
         ".cm-fighters-legend h4{margin:0 0 4px;font-size:14px}"
         ".cm-fighters-legend svg{display:block}"
-        f".cm-fighters-credit{{position:absolute;z-index:1000;right:0;bottom:0;"
+        f".cm-fighters-credit{{position:absolute;z-index:1000;right:0;bottom:18px;"
         f"background:rgba(255,255,255,.85);padding:2px 6px;font:10px/1.3 {FONT_FAMILY};"
         f"color:#333;max-width:60%}}"
         f".leaflet-container{{background:{BASE['background']}}}"
@@ -453,7 +453,7 @@ def _legend_html(scale: SymbolScale, arcs_date: str | None) -> tuple[str, str]:
     )
 
     def swatch(fill: str, stroke: str, dashed: bool = False) -> str:
-        dash = ' stroke-dasharray="3 2"' if dashed else ""
+        dash = ' stroke-dasharray="3 2" stroke-width="1.5"' if dashed else ""
         return (
             f'<svg width="16" height="14" style="display:inline;vertical-align:middle">'
             f'<circle cx="8" cy="7" r="6" fill="{fill}" stroke="{stroke}"{dash}/></svg>'
@@ -463,7 +463,7 @@ def _legend_html(scale: SymbolScale, arcs_date: str | None) -> tuple[str, str]:
         "<h4>Foreign fighters of the Islamic State</h4>",
         f"{swatch(COLOURS['departed'], COLOURS['departed'])} left for Iraq and Syria",
         f"<br>{swatch(COLOURS['returned'], COLOURS['returned'])} returned home",
-        f"<br>{swatch('none', '#444', dashed=True)} {_OTHER_NOTE}",
+        f"<br>{swatch('none', '#222', dashed=True)} {_OTHER_NOTE}",
         '<br><svg width="16" height="12" style="display:inline;vertical-align:middle">'
         f'<rect x="1" y="1" width="14" height="10" fill="{BASE["land"]}" '
         f'stroke="{COLOURS["no_figure"]}" stroke-dasharray="3 2"/></svg> named, no figure found',

@@ -1,0 +1,199 @@
+"""The foreign-fighter map in headless Chromium, offline: drawn, sized, safe."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+import controlmap
+from controlmap.render.fighters import REFERENCE_COUNTS, save_fighters_map
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Screenshots for a person to look at; kept in the test's tmp folder unless asked for.
+SHOTS = os.environ.get("CONTROLMAP_SHOTS")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Debian's chromium is required for this test"
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+class Opened:
+    def __init__(self, page: Page, errors: list[str], blocked: list[str]) -> None:
+        self.page, self.errors, self.blocked = page, errors, blocked
+
+
+def _open(browser: Browser, path: Path) -> Opened:
+    page = browser.new_page(viewport={"width": 1400, "height": 850})
+    errors: list[str] = []
+    blocked: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def route(request_route: Any) -> None:
+        url = request_route.request.url
+        if url.startswith(("file://", "data:")):
+            request_route.continue_()
+        else:  # offline: anything else (a CDN, a tile) fails the test below
+            blocked.append(url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    page.goto(path.as_uri())
+    page.wait_for_function("window.controlmapFighters && window.controlmapFighters.markers.length")
+    return Opened(page, errors, blocked)
+
+
+MARKERS_JS = """() => window.controlmapFighters.markers.map(m => {
+    const box = m.marker._path.getBoundingClientRect();
+    return {iso3: m.iso3, flow: m.flow, count: m.count, radius: m.marker.getRadius(),
+            weight: m.weight, width: box.width, height: box.height,
+            inDom: document.body.contains(m.marker._path)};
+})"""
+
+SCREEN_JS = """([iso3, flow]) => {
+    const m = window.controlmapFighters.markers.find(x => x.iso3 === iso3 && x.flow === flow);
+    const box = m.marker._path.getBoundingClientRect();
+    return [box.left + box.width / 2, box.top + box.height / 2];
+}"""
+
+
+def _shot(opened: Opened, tmp_path: Path, name: str) -> None:
+    folder = Path(SHOTS) if SHOTS else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    opened.page.screenshot(path=str(folder / name))
+
+
+@pytest.fixture(scope="module")
+def fighters() -> Any:
+    return controlmap.load_dataset("foreign-fighters")
+
+
+def test_map_draws_every_circle_offline(browser: Browser, tmp_path: Path, fighters: Any) -> None:
+    html = save_fighters_map(tmp_path / "fighters.html")
+    opened = _open(browser, html)
+    markers = opened.page.evaluate(MARKERS_JS)
+    expected = {
+        (iso3, flow)
+        for flow in ("departed", "returned")
+        for iso3 in fighters.loc[fighters[flow].notna(), "iso3"]
+    }
+    assert {(m["iso3"], m["flow"]) for m in markers} == expected
+    assert all(m["inDom"] for m in markers)
+
+    # Drawn sizes: Leaflet draws whole-pixel radii (at least 1), so each circle's box
+    # (geometry, without the stroke) is 2 * round(r); the radii themselves give a constant
+    # area per person.
+    for m in markers:
+        drawn = max(round(m["radius"]), 1)
+        assert m["width"] == pytest.approx(2 * drawn, abs=0.5), m
+    counts = np.array([m["count"] for m in markers], float)
+    radii = np.array([m["radius"] for m in markers])
+    assert np.allclose(np.pi * radii**2 / counts, np.pi * radii[0] ** 2 / counts[0])
+    # Circles of 1,500 people and more (radius 20 px and up): drawn area per person
+    # agrees within what whole-pixel radii allow.
+    big = [m for m in markers if m["count"] >= 1500]
+    measured = np.array([m["width"] / 2 for m in big]) ** 2
+    ratio = measured / np.array([m["count"] for m in big])
+    assert len(big) >= 5 and ratio.max() / ratio.min() < 1.12
+
+    # The legend's reference circles, as the browser lays them out.
+    legend = opened.page.eval_on_selector_all(
+        "circle.cm-ref", "els => els.map(e => [+e.dataset.count, e.r.baseVal.value])"
+    )
+    assert [c for c, _ in legend] == list(REFERENCE_COUNTS)
+    per_person = [r * r / c for c, r in legend] + list(radii**2 / counts)
+    assert np.allclose(per_person, per_person[0], rtol=1e-4)
+
+    # Hover: the tooltip gives the figures and says "no figure" for a missing one.
+    opened.page.mouse.move(*opened.page.evaluate(SCREEN_JS, ["UZB", "departed"]))
+    tooltip = opened.page.wait_for_selector(".leaflet-tooltip").inner_text()
+    assert "Uzbekistan" in tooltip and "about 1,500" in tooltip and "no figure" in tooltip
+    opened.page.mouse.move(*opened.page.evaluate(SCREEN_JS, ["TUR", "returned"]))
+    opened.page.wait_for_function(
+        "document.querySelector('.leaflet-tooltip') &&"
+        " document.querySelector('.leaflet-tooltip').innerText.includes('Turkey')"
+    )
+    _shot(opened, tmp_path, "fighters-world.png")
+    assert opened.errors == []
+    assert opened.blocked == []
+
+
+def test_map_with_arcs_and_territory(browser: Browser, tmp_path: Path, fighters: Any) -> None:
+    html = save_fighters_map(
+        tmp_path / "arcs.html", arcs=True, date="2015-05-25", region="europe-middle-east"
+    )
+    opened = _open(browser, html)
+    territory = opened.page.eval_on_selector_all(
+        "path.leaflet-interactive, path", "els => els.filter(e => e.getAttribute('fill') ="
+        "== '#b2182b' && e.getAttribute('stroke') === '#b2182b').length"
+    )  # fmt: skip
+    assert territory >= 1
+    lines = opened.page.eval_on_selector_all(
+        "path", "els => els.filter(e => e.getAttribute('fill') === 'none').length"
+    )
+    assert lines >= int(fighters["departed"].notna().sum())
+    _shot(opened, tmp_path, "fighters-arcs.png")
+    assert opened.errors == [] and opened.blocked == []
+
+
+HOSTILE = (
+    "<script>window.__pwned = 1</script>"
+    '<img src=x onerror="window.__pwned = 2">'
+    "`${window.__pwned = 3}`</script><script>window.__pwned = 4</script>"
+)
+
+
+def test_hostile_text_runs_nothing(browser: Browser, tmp_path: Path, fighters: Any) -> None:
+    frame = fighters.copy()
+    for iso3 in ("FRA", "TUR"):
+        row = frame["iso3"] == iso3
+        frame.loc[row, "country"] = iso3 + HOSTILE
+        frame.loc[row, "departed_source"] = "Source" + HOSTILE
+        frame.loc[row, "returned_source"] = "Source" + HOSTILE
+        frame.loc[row, "departed_url"] = "javascript:window.__pwned = 5"
+        frame.loc[row, "note"] = HOSTILE
+    html = save_fighters_map(tmp_path / "hostile.html", frame)
+    opened = _open(browser, html)
+    page = opened.page
+    scripts_before = page.evaluate("document.scripts.length")
+    for iso3 in ("FRA", "TUR"):
+        for flow in ("departed", "returned"):
+            page.mouse.move(*page.evaluate(SCREEN_JS, [iso3, flow]))
+            page.wait_for_selector(".leaflet-tooltip")
+            tip = page.inner_text(".leaflet-tooltip")
+            assert "<script>window.__pwned = 1</script>" in tip  # shown as text
+            page.mouse.click(*page.evaluate(SCREEN_JS, [iso3, flow]))
+            popup = page.wait_for_selector(".leaflet-popup-content").inner_text()
+            assert '<img src=x onerror="window.__pwned = 2">' in popup
+            page.keyboard.press("Escape")
+    # Every marker's tooltip and popup opened programmatically as well.
+    page.evaluate(
+        "() => window.controlmapFighters.markers.forEach(m => {"
+        " m.marker.openTooltip(); m.marker.openPopup(); })"
+    )
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.__pwned") is None
+    assert page.evaluate("document.scripts.length") == scripts_before
+    assert page.evaluate("document.querySelectorAll('img').length") == 0
+    assert page.evaluate("document.querySelectorAll('a[href^=\"javascript\"]').length") == 0
+    _shot(opened, tmp_path, "fighters-hostile.png")
+    assert opened.errors == [] and opened.blocked == []
