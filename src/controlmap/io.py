@@ -30,7 +30,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from ._dates import format_date
-from .errors import DataError, FormatError, GeometryError, OutputError, where
+from .errors import ControlMapError, DataError, FormatError, GeometryError, OutputError, where
 from .model import Timeline, _polygonal, normalize_periods
 
 __all__ = ["atomic_output", "read", "read_frame", "write_periods", "write_snapshot"]
@@ -641,12 +641,19 @@ def _write_layers(layers: dict[str, gpd.GeoDataFrame], target: Path, kind: str) 
             with open(temporary, "w", encoding="utf-8") as stream:
                 for chunk in geojson_chunks(frame):
                     stream.write(chunk)
-        elif kind == "GPKG":
-            for layer, frame in layers.items():
-                _write_gpkg_layer(_rfc7946_frame(frame), temporary, layer)
-        elif kind == "Parquet":
-            (frame,) = layers.values()
-            _for_columns(_rfc7946_frame(frame)).to_parquet(temporary)
+        elif kind in ("GPKG", "Parquet"):
+            try:
+                if kind == "GPKG":
+                    for layer, frame in layers.items():
+                        _write_gpkg_layer(_rfc7946_frame(frame), temporary, layer)
+                else:
+                    (frame,) = layers.values()
+                    _for_columns(_rfc7946_frame(frame)).to_parquet(temporary)
+            except (ImportError, KeyboardInterrupt, ControlMapError):
+                raise
+            except Exception as exc:  # fiona/pyogrio/pyarrow raise many types
+                message = " ".join(str(exc).split())[:300] or type(exc).__name__
+                raise OutputError(f"{target}: cannot write as {kind}: {message}") from None
         else:
             (frame,) = layers.values()
             try:
@@ -688,13 +695,20 @@ def _for_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _write_gpkg_layer(frame: gpd.GeoDataFrame, path: Path, layer: str) -> None:
     import pyogrio
 
+    # Date columns: datetime64 ones (even when all missing, like the ends of periods
+    # still open) and object columns holding only dates.
+    typed = [
+        c
+        for c in frame.columns
+        if c != frame.geometry.name and pd.api.types.is_datetime64_any_dtype(frame[c])
+    ]
     frame = _for_columns(frame)
     dates = [
         c
         for c in frame.columns
         if c != frame.geometry.name
         and frame[c].map(lambda v: v is None or type(v).__name__ == "date").all()
-        and frame[c].notna().any()
+        and (c in typed or frame[c].notna().any())
     ]
     try:
         # pyogrio writes datetime.date objects as text; fiona can declare Date fields,
