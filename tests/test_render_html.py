@@ -1,0 +1,187 @@
+"""The HTML of the interactive maps, read as text: assets, size, data written once."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given
+from hypothesis import strategies as st
+from pyproj import Geod
+
+import controlmap
+from controlmap.errors import OutputError
+from controlmap.render import Basemap, save_map, snapshot_map, timeline_map
+from controlmap.render._assets import leaflet_css, leaflet_js, script_safe
+from controlmap.render.interactive import DECIMALS, screen_geometry
+
+MAX_PAGE_BYTES = 2_000_000
+GEOD = Geod(ellps="WGS84")
+
+
+@pytest.fixture(scope="module")
+def timeline() -> controlmap.Timeline:
+    return controlmap.load_dataset("islamic-state")
+
+
+@pytest.fixture(scope="module")
+def pages(timeline: controlmap.Timeline, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    folder = tmp_path_factory.mktemp("html")
+    return {
+        sc: save_map(timeline_map(timeline, self_contained=sc), folder / f"t{int(sc)}.html")
+        for sc in (True, False)
+    }
+
+
+def payload_of(html_text: str) -> dict:
+    start = html_text.index("controlmap.init(")
+    call = html_text[start : html_text.index(");\n", start)]
+    return json.loads(call[call.index(", ") + 2 :])
+
+
+def external_urls(html_text: str) -> list[str]:
+    scripts = re.findall(r"<script[^>]*\bsrc=[\"']?([^\"' >]+)", html_text, re.IGNORECASE)
+    links = re.findall(r"<link[^>]*\bhref=[\"']?([^\"' >]+)", html_text, re.IGNORECASE)
+    css = re.findall(r"url\((?![\"']?data:|#)([^)]+)\)", html_text)
+    imports = re.findall(r"@import", html_text)
+    return scripts + links + css + imports
+
+
+def test_self_contained_page_loads_nothing(pages: dict) -> None:
+    text = pages[True].read_text(encoding="utf-8")
+    assert external_urls(text) == []
+    assert "Leaflet 1.9.3" in text  # the inlined library's banner
+    assert "data:image/png;base64," in text  # leaflet.css images inlined
+    for unwanted in ("jquery", "bootstrap", "awesome-markers", "font-awesome", "fontawesome"):
+        assert unwanted not in text.lower()
+
+
+def test_linked_page_loads_only_leaflet(pages: dict) -> None:
+    urls = external_urls(pages[False].read_text(encoding="utf-8"))
+    assert sorted(urls) == sorted(
+        [
+            "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js",
+            "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css",
+        ]
+    )
+
+
+def test_pages_stay_small(pages: dict) -> None:
+    for path in pages.values():
+        assert path.stat().st_size < MAX_PAGE_BYTES, (path, path.stat().st_size)
+    # Inlining adds Leaflet (~150 kB of script, ~15 kB of style plus images), no more:
+    # the two pages differ by Leaflet's files less the two tags that linked them.
+    extra = pages[True].stat().st_size - pages[False].stat().st_size
+    inlined = len(leaflet_js().encode()) + len(leaflet_css().encode())
+    assert abs(extra - inlined) < 500
+
+
+def test_each_period_written_once(pages: dict, timeline: controlmap.Timeline) -> None:
+    payload = payload_of(pages[True].read_text(encoding="utf-8"))
+    ids = [f["properties"]["id"] for f in payload["features"]["features"]]
+    assert sorted(ids) == list(range(len(timeline)))
+    periods = timeline.periods
+    for feature in payload["features"]["features"]:
+        row = periods.iloc[feature["properties"]["id"]]
+        assert feature["properties"]["start"] == f"{row.start:%Y-%m-%d}"
+        assert feature["properties"]["end"] == (None if pd.isna(row.end) else f"{row.end:%Y-%m-%d}")
+    assert payload["dates"] == [f"{d:%Y-%m-%d}" for d in timeline.change_dates]
+
+
+def test_coordinates_rounded(pages: dict) -> None:
+    payload = payload_of(pages[True].read_text(encoding="utf-8"))
+    coords = np.array(
+        [
+            xy
+            for f in payload["features"]["features"]
+            for polygon in f["geometry"]["coordinates"]
+            for ring in polygon
+            for xy in ring
+        ]
+    )
+    assert len(coords) > 100
+    assert np.allclose(coords, np.round(coords, DECIMALS), atol=1e-12)
+
+
+def test_embedded_areas_match_independent_union(pages: dict, timeline: controlmap.Timeline) -> None:
+    """The area table in the page against shapely union + pyproj on the active periods."""
+    payload = payload_of(pages[True].read_text(encoding="utf-8"))
+    periods = timeline.periods
+    for day in ("2015-01-26", "2017-07-10", "2017-10-17"):
+        d = pd.Timestamp(day)
+        active = periods[(periods.start <= d) & (periods.end.isna() | (periods.end > d))]
+        union = shapely.make_valid(shapely.union_all(active.geometry.values))
+        expected = abs(GEOD.geometry_area_perimeter(union)[0]) / 1e6
+        row = payload["dates"].index(day)
+        assert payload["areas"]["km2"][row][0] == pytest.approx(expected, rel=1e-3, abs=1)
+
+
+def test_default_date_is_the_peak(pages: dict, timeline: controlmap.Timeline) -> None:
+    payload = payload_of(pages[True].read_text(encoding="utf-8"))
+    totals = [sum(r) for r in payload["areas"]["km2"]]
+    assert payload["date"] == payload["dates"][int(np.argmax(totals))]
+
+
+def test_title_and_places(pages: dict) -> None:
+    text = pages[True].read_text(encoding="utf-8")
+    assert "<title>Islamic State territory in Iraq and Syria, 2013-2019</title>" in text
+    payload = payload_of(text)
+    names = {p["name"] for p in payload["places"] if p["level"] == 0}
+    assert {"Baghdad", "Mosul", "Raqqa"} <= names
+    (south, west), (north, east) = payload["bounds"]
+    assert west < 36.5 and east > 48 and south < 30 and north > 37  # Iraq and Syria in view
+
+
+def test_works_without_base_map(timeline: controlmap.Timeline, tmp_path: Path) -> None:
+    page = save_map(
+        snapshot_map(timeline, "2016-01-01", basemap=Basemap.empty()), tmp_path / "bare.html"
+    )
+    payload = payload_of(page.read_text(encoding="utf-8"))
+    assert payload["base"] == {}
+    # Without a places layer only the timeline's own event places are labelled.
+    assert payload["places"] and all(p["event"] for p in payload["places"])
+    assert "Baghdad" not in {p["name"] for p in payload["places"]}
+    assert len(payload["features"]["features"]) == 1
+
+
+def test_save_map_wants_html(timeline: controlmap.Timeline, tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match=r"\.html"):
+        save_map(snapshot_map(timeline, "2016-01-01"), tmp_path / "map.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tiles_are_optional(timeline: controlmap.Timeline) -> None:
+    html_text = timeline_map(timeline, tiles="OpenStreetMap").get_root().render()
+    assert "tile.openstreetmap.org" in html_text
+    assert "tile.openstreetmap" not in timeline_map(timeline).get_root().render()
+
+
+@given(st.text())
+def test_script_safe_round_trips_and_cannot_close_a_script(text: str) -> None:
+    encoded = script_safe(json.dumps({"t": text}, ensure_ascii=False))
+    assert "<" not in encoded and ">" not in encoded and "&" not in encoded
+    assert json.loads(encoded)["t"] == text
+
+
+@given(
+    st.floats(-179, 170),
+    st.floats(-80, 80),
+    st.floats(0.001, 5),
+    st.floats(0.001, 5),
+)
+def test_screen_geometry_is_rounded_and_close(x: float, y: float, w: float, h: float) -> None:
+    geom = shapely.box(x, y, x + w, y + h)
+    out = screen_geometry(geom)
+    assert out is not None
+    ring = np.array(out["coordinates"][0][0])
+    assert np.allclose(ring, np.round(ring, DECIMALS), atol=1e-12)
+    # A box wider than the rounding step keeps its five corners, each rounded.
+    expected = np.round(shapely.get_coordinates(shapely.orient_polygons(geom).exterior), DECIMALS)
+    assert np.array_equal(ring, expected)
+    assert ring.min(axis=0)[0] == pytest.approx(x, abs=5e-5)
+    assert ring.max(axis=0)[1] == pytest.approx(y + h, abs=5e-5)

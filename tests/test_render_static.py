@@ -1,0 +1,189 @@
+"""Static figures: PNG size and content, SVG text, the numbers drawn."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from shapely import box
+
+import controlmap
+from controlmap.errors import DataError, OutputError
+from controlmap.render import (
+    Basemap,
+    area_chart,
+    changes_figure,
+    published_figures,
+    save_figure,
+    small_multiples,
+)
+from controlmap.render._style import ACTOR_COLOURS, BASE
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def timeline() -> controlmap.Timeline:
+    return controlmap.load_dataset("islamic-state")
+
+
+@pytest.fixture(scope="module")
+def multiples(timeline: controlmap.Timeline, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    folder = tmp_path_factory.mktemp("figures")
+    fig = small_multiples(timeline)
+    return {
+        "fig": fig,
+        "png": save_figure(fig, folder / "maps.png", dpi=150),
+        "svg": save_figure(fig, folder / "maps.svg"),
+    }
+
+
+def rgb(hex_colour: str) -> np.ndarray:
+    return np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=float)
+
+
+def pixels(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"), dtype=float)
+
+
+def share_near(image: np.ndarray, colour: np.ndarray, tolerance: float = 12) -> float:
+    return float((np.abs(image - colour).max(axis=2) <= tolerance).mean())
+
+
+def svg_texts(path: Path) -> str:
+    root = ET.parse(path).getroot()  # also proves the SVG is well-formed XML
+    return " ".join("".join(t.itertext()) for t in root.iter(f"{SVG}text"))
+
+
+def test_small_multiples_one_panel_per_turning_point(
+    multiples: dict, timeline: controlmap.Timeline
+) -> None:
+    fig = multiples["fig"]
+    assert len(fig.axes) == len(timeline.turning_points)
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    for day, title in zip(timeline.turning_points, titles, strict=True):
+        assert title.startswith(f"{day:%-d %b %Y}")
+    assert any("Mosul lost" in t for t in titles) and any("Raqqa lost" in t for t in titles)
+    # One extent for all panels.
+    limits = {(ax.get_xlim(), ax.get_ylim()) for ax in fig.axes}
+    assert len(limits) == 1
+
+
+def test_small_multiples_png(multiples: dict) -> None:
+    image = Image.open(multiples["png"])
+    dpi = image.info.get("dpi")
+    assert dpi is not None and round(dpi[0]) >= 150
+    width, height = image.size
+    fig_w, fig_h = multiples["fig"].get_size_inches()
+    assert (width, height) == (round(fig_w * 150), round(fig_h * 150))
+    data = pixels(multiples["png"])
+    assert data.std() > 20  # not blank
+    # The base map's land and the actor's colour (drawn at alpha 0.75 on land) are there.
+    land = rgb(BASE["land"])
+    assert share_near(data, land) > 0.05
+    drawn = 0.75 * rgb(ACTOR_COLOURS[0]) + 0.25 * land
+    assert share_near(data, drawn, tolerance=10) > 0.002
+
+
+def test_small_multiples_svg_has_dates_as_text(
+    multiples: dict, timeline: controlmap.Timeline
+) -> None:
+    text = svg_texts(multiples["svg"])
+    for day in timeline.turning_points:
+        assert f"{day:%-d %b %Y}" in text
+    assert "reconstructions" in text and "Islamic State" in text
+
+
+def test_small_multiples_chosen_dates_and_columns(timeline: controlmap.Timeline) -> None:
+    fig = small_multiples(timeline, ["2015-01-01", "2016-01-01", "2017-01-01"], ncols=3)
+    boxes = [ax.get_position() for ax in fig.axes]
+    assert len({round(b.y0, 6) for b in boxes}) == 1  # one row
+    assert fig.axes[0].get_title(loc="left").startswith("1 Jan 2015")
+    with pytest.raises(DataError):
+        small_multiples(timeline, [])
+
+
+def test_area_chart_draws_the_area(timeline: controlmap.Timeline, tmp_path: Path) -> None:
+    fig = area_chart(timeline)
+    ax = fig.axes[0]
+    line = next(line for line in ax.get_lines() if line.get_label() == "Islamic State")
+    x, y = line.get_data()
+    expected = timeline.area(timeline.change_dates)["Islamic State"]
+    assert np.allclose(np.asarray(y, dtype=float), expected.to_numpy())
+    assert len(x) == len(timeline.change_dates)
+    labels = [t.get_text() for t in ax.texts]
+    assert "Mosul lost" in labels and "Raqqa lost" in labels
+    # The Mosul label stands at 10 July 2017.
+    mosul = next(t for t in ax.texts if t.get_text() == "Mosul lost")
+    assert pd.Timestamp(mosul.get_position()[0]) == pd.Timestamp("2017-07-10")
+    # Published figures are plotted and named as such.
+    published = published_figures(timeline)
+    assert published is not None and len(published) >= 5
+    points = next(line for line in ax.get_lines() if "Published figures" in line.get_label())
+    assert np.allclose(np.asarray(points.get_ydata(), dtype=float), published["area_km2"])
+    svg = save_figure(fig, tmp_path / "area.svg")
+    text = svg_texts(svg)
+    assert "Mosul lost" in text and "Published figures" in text and "km² held" in text
+    png = save_figure(fig, tmp_path / "area.png")
+    data = pixels(png)
+    assert data.std() > 20
+    assert share_near(data, rgb(ACTOR_COLOURS[0]), tolerance=40) > 0.001
+
+
+def test_area_chart_labels_do_not_overlap(timeline: controlmap.Timeline) -> None:
+    fig = area_chart(timeline)
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in fig.axes[0].texts]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b)
+
+
+def test_area_chart_without_published(timeline: controlmap.Timeline) -> None:
+    fig = area_chart(timeline, published=False, annotate=False)
+    ax = fig.axes[0]
+    assert not any("Published" in line.get_label() for line in ax.get_lines())
+    assert len(ax.texts) == 0
+
+
+def test_changes_figure(timeline: controlmap.Timeline, tmp_path: Path) -> None:
+    fig = changes_figure(timeline, "2015-01-01", "2018-02-01")
+    legend = " ".join(t.get_text() for t in fig.legends[0].get_texts())
+    lost = timeline.changes("2015-01-01", "2018-02-01").set_index("change")["area_km2"]
+    assert f"ground lost: {lost['lost']:,.0f} km²" in legend
+    assert "held on 1 Feb 2018" in legend
+    with pytest.raises(DataError):
+        changes_figure(timeline, "2018-01-01", "2015-01-01")
+
+
+def test_synthetic_timeline_without_base_map(tmp_path: Path) -> None:
+    periods = gpd.GeoDataFrame(
+        {"actor": ["A", "B"], "start": ["2020-01-01", "2020-06-01"], "end": [None, None]},
+        geometry=[box(10, 10, 12, 12), box(12, 10, 13, 11)],
+        crs=4326,
+    )
+    tl = controlmap.Timeline(periods, name="test")
+    fig = small_multiples(tl, basemap=Basemap.empty())
+    assert len(fig.axes) == len(tl.turning_points)
+    path = save_figure(fig, tmp_path / "t.png")
+    data = pixels(path)
+    assert share_near(data, rgb(ACTOR_COLOURS[1]) * 0.75 + rgb(BASE["background"]) * 0.25) > 0
+    chart = area_chart(tl)
+    assert {line.get_label() for line in chart.axes[0].get_lines()} >= {"A", "B"}
+
+
+def test_save_figure_checks(timeline: controlmap.Timeline, tmp_path: Path) -> None:
+    fig = area_chart(timeline, annotate=False)
+    with pytest.raises(OutputError, match=r"\.png or \.svg"):
+        save_figure(fig, tmp_path / "a.jpg")
+    with pytest.raises(OutputError, match="150 dpi"):
+        save_figure(fig, tmp_path / "a.png", dpi=72)
+    with pytest.raises(OutputError, match="does not exist"):
+        save_figure(fig, tmp_path / "missing" / "a.png")
+    save_figure(fig, tmp_path / "a.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]  # no temporary debris
