@@ -237,6 +237,16 @@ def test_totals_against_pandas(raw: pd.DataFrame) -> None:
     assert sorted(table.loc[table["row"] == "country", "iso3"]) == sorted(raw["iso3"])
 
 
+def test_totals_of_the_article_map_only(raw: pd.DataFrame) -> None:
+    on_map = raw[raw["on_article_map"] == "yes"]
+    assert len(on_map) == 46
+    expected = _independent_totals(on_map)
+    totals = fighters_totals(article_map_only=True).set_index(["basis_group", "figure"])
+    for key, (total, countries) in expected.items():
+        assert (totals.loc[key, "total"], totals.loc[key, "countries"]) == (total, countries)
+    assert expected != _independent_totals(raw)  # Jordan and Tajikistan are left out
+
+
 def test_table_sorting(raw: pd.DataFrame) -> None:
     table = fighters_table(sort="returned")
     countries = table[table["row"] == "country"]
@@ -293,3 +303,22 @@ def test_cli_errors_exit_2_with_one_line() -> None:
         text=True,
     )
     assert "not a timeline" in done.stderr
+
+
+def test_docs_state_the_computed_totals() -> None:
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "fighters.md").read_text()
+    for row in fighters_totals().itertuples():
+        assert f"| {row.total:,}" in docs, row
+    for row in fighters_totals(article_map_only=True).itertuples():
+        if row.basis_group == "soufan":
+            assert f"({row.total:,})" in docs and f"({row.countries})" in docs, row
+
+
+def test_cli_fighters_map(tmp_path: Path) -> None:
+    html = tmp_path / "map.html"
+    assert main(["fighters-map", "-o", str(html)]) == 0
+    assert "L.circleMarker" in html.read_text(encoding="utf-8")
+    png = tmp_path / "map.png"
+    assert main(["fighters-map", "-o", str(png), "--region=-20,25,60,70", "--arcs"]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["fighters-map", "-o", str(png), "--region", "1,2,3"]) == 2

@@ -295,7 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help=".html, .png or .svg")
     p.add_argument(
         "--region",
-        help="world (default), europe, middle-east, central-asia, or west,south,east,north",
+        help="world (default), europe, middle-east, central-asia, europe-middle-east, or "
+        "--region=west,south,east,north",
     )
     p.add_argument("--arcs", action="store_true", help="add lines to the Islamic State territory")
     p.add_argument("--date", help="date of the territory drawn with --arcs (YYYY-MM-DD)")

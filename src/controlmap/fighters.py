@@ -446,7 +446,9 @@ def _frame(data: pd.DataFrame | None) -> pd.DataFrame:
     return load_fighters() if data is None else data
 
 
-def fighters_totals(data: pd.DataFrame | None = None) -> pd.DataFrame:
+def fighters_totals(
+    data: pd.DataFrame | None = None, *, article_map_only: bool = False
+) -> pd.DataFrame:
     """Totals of each flow per basis group, with how many countries each covers.
 
     Figures of the two groups count different things (fighters or all travellers,
@@ -457,6 +459,9 @@ def fighters_totals(data: pd.DataFrame | None = None) -> pd.DataFrame:
     ----------
     data : DataFrame, optional
         The output of :func:`load_fighters` (default: the bundled data set).
+    article_map_only : bool, default False
+        Total only the 46 countries on the article's map (leaves out Jordan and
+        Tajikistan).
 
     Returns
     -------
@@ -473,6 +478,8 @@ def fighters_totals(data: pd.DataFrame | None = None) -> pd.DataFrame:
     19
     """
     frame = _frame(data)
+    if article_map_only:
+        frame = frame[frame["on_article_map"].astype(bool)]
     records = []
     for group in GROUP_LABELS:
         rows = frame[frame["basis_group"] == group]
