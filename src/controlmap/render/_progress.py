@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
@@ -29,5 +30,16 @@ def progress_bar(
         return items
     from tqdm import tqdm
 
-    bar: Any = tqdm(items, desc=description, file=sys.stderr, leave=False, unit="step")
+    # A pseudo-terminal may report a 0 x 0 size (tqdm then draws nothing): shutil
+    # falls back to $COLUMNS/$LINES, then to 80 x 24.
+    size = shutil.get_terminal_size(fallback=(80, 24))
+    bar: Any = tqdm(
+        items,
+        desc=description,
+        file=sys.stderr,
+        leave=False,
+        unit="step",
+        ncols=min(size.columns or 80, 100),
+        nrows=size.lines or 24,
+    )
     return bar
