@@ -203,6 +203,9 @@ def test_sources_and_bases_per_figure(fighters: gpd.GeoDataFrame) -> None:
     assert rows.loc["FRA", "returned_basis"] == "article"
     assert "Washington Post" in rows.loc["FRA", "returned_source"]
     assert "Washington Post" not in rows.loc["FRA", "departed_source"]
+    # A single-basis row keeps all its sources for each figure.
+    assert "American Action News" in rows.loc["USA", "departed_source"]
+    assert rows.loc["USA", "departed_url"].count("https://") == 2
     # The US conflict is kept in the note: 7 returned (Soufan) vs 12 (GWU).
     assert rows.loc["USA", "returned"] == 7 and "12 returnees" in rows.loc["USA", "note"]
     assert set(fighters["basis_group"].dropna()) == {"soufan", "other"}

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 import controlmap
+from controlmap.fighters import load_fighters
 from controlmap.render.fighters import REFERENCE_COUNTS, save_fighters_map
 
 CHROMIUM = "/usr/bin/chromium"
@@ -163,14 +165,22 @@ HOSTILE = (
 
 
 def test_hostile_text_runs_nothing(browser: Browser, tmp_path: Path, fighters: Any) -> None:
-    frame = fighters.copy()
-    for iso3 in ("FRA", "TUR"):
-        row = frame["iso3"] == iso3
-        frame.loc[row, "country"] = iso3 + HOSTILE
-        frame.loc[row, "departed_source"] = "Source" + HOSTILE
-        frame.loc[row, "returned_source"] = "Source" + HOSTILE
-        frame.loc[row, "departed_url"] = "javascript:window.__pwned = 5"
-        frame.loc[row, "note"] = HOSTILE
+    # France's hostile text comes through the CSV reader, Turkey's straight into the frame.
+    table = pd.read_csv(controlmap.dataset_path("foreign-fighters"), dtype=str)
+    france = table["iso3"] == "FRA"
+    table.loc[france, "country"] = "FRA" + HOSTILE
+    table.loc[france, "source_title"] = "Source" + HOSTILE + " | Second" + HOSTILE
+    table.loc[france, "source_url"] = "javascript:window.__pwned = 5 | https://example.org/?a=<b>"
+    table.loc[france, "note"] = HOSTILE
+    table.to_csv(tmp_path / "hostile.csv", index=False)
+    frame = load_fighters(tmp_path / "hostile.csv")
+    assert frame.set_index("iso3").loc["FRA", "country"] == "FRA" + HOSTILE
+    turkey = frame["iso3"] == "TUR"
+    frame.loc[turkey, "country"] = "TUR" + HOSTILE
+    frame.loc[turkey, "departed_source"] = "Source" + HOSTILE
+    frame.loc[turkey, "returned_source"] = "Source" + HOSTILE
+    frame.loc[turkey, "departed_url"] = "javascript:window.__pwned = 6"
+    frame.loc[turkey, "note"] = HOSTILE
     html = save_fighters_map(tmp_path / "hostile.html", frame)
     opened = _open(browser, html)
     page = opened.page

@@ -231,12 +231,15 @@ def _figure_basis(basis: str, note: str, figure: str) -> str:
     return "soufan_2017_via_media"
 
 
-def _figure_sources(titles: list[str], urls: list[str], basis: str) -> tuple[str, str]:
+def _figure_sources(
+    titles: list[str], urls: list[str], row_basis: str, basis: str
+) -> tuple[str, str]:
+    """The sources of one figure: all of the row's, except in rows that mix two bases."""
     pairs = list(zip(titles, urls, strict=True))
-    if basis in ("article", "soufan_2017_via_media"):
+    if row_basis == "article+soufan_2017_via_media":
+        # The article's figure comes from the Washington Post source; the other from the rest.
         is_article = ["Washington Post" in title for title, _ in pairs]
         wanted = [p for p, a in zip(pairs, is_article, strict=True) if a == (basis == "article")]
-        # A row whose sources all quote one study (Georgia, Bosnia) keeps them all.
         pairs = wanted or pairs
     return " | ".join(t for t, _ in pairs), " | ".join(u for _, u in pairs)
 
@@ -313,7 +316,7 @@ def _rows(raw: pd.DataFrame, path: Path) -> list[dict[str, Any]]:
                 fbasis = _figure_basis(basis, note, figure)
                 row[f"{figure}_basis"] = fbasis
                 row[f"{figure}_source"], row[f"{figure}_url"] = _figure_sources(
-                    titles, urls, fbasis
+                    titles, urls, basis, fbasis
                 )
         row.update(
             basis=basis or None,
