@@ -215,6 +215,23 @@ def test_great_circle_is_the_geodesic() -> None:
     assert middle[0] == pytest.approx(lon, abs=1e-6) and middle[1] == pytest.approx(lat, abs=1e-6)
 
 
+@given(
+    lon1=st.floats(-180, 180),
+    lat1=st.floats(-80, 80),
+    lon2=st.floats(-180, 180),
+    lat2=st.floats(-80, 80),
+)
+def test_great_circle_parts_are_continuous(lon1, lat1, lon2, lat2) -> None:
+    parts = great_circle(lon1, lat1, lon2, lat2, points=32)
+    # Only a one-point stub right at the antimeridian may be dropped at either end.
+    assert sum(len(p) for p in parts) >= 30
+    if len(parts) == 1:
+        assert parts[0][0] == (lon1, lat1) and parts[0][-1] == (lon2, lat2)
+    for part in parts:
+        lons = np.array([lon for lon, _ in part])
+        assert (np.abs(np.diff(lons)) <= 180).all()
+
+
 def test_great_circle_splits_at_the_antimeridian() -> None:
     parts = great_circle(170.0, 0.0, -170.0, 0.0, points=21)
     assert len(parts) == 2

@@ -374,7 +374,8 @@ def _folium_classes() -> tuple[Any, Any]:
 
         _template = Template(
             """
-            {% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}
+            {% macro header(this, kwargs) %}<title>{{ this.title }}</title>
+            <style>{{ this.css }}</style>{% endmacro %}
             {% macro html(this, kwargs) %}{{ this.body }}{% endmacro %}
             """
         )
@@ -384,6 +385,7 @@ def _folium_classes() -> tuple[Any, Any]:
             self._name = "FighterLegend"
             self.css = css
             self.body = body
+            self.title = "Foreign fighters of the Islamic State: who left, who returned"
 
     return _Symbols, _Overlay
 
