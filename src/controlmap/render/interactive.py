@@ -242,6 +242,9 @@ def _make_map(
         width=width,
         height=height,
         control_scale=True,
+        # Quarter zoom steps let the opening view fit Iraq and Syria snugly.
+        zoom_snap=0.25,
+        zoom_delta=0.5,
     )
     payload["title"] = title
     fmap.get_root().title = html.escape(title)  # type: ignore[attr-defined]
