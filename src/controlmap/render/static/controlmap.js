@@ -233,7 +233,7 @@
         forward.addEventListener("click", function () { stop(); showIndex(currentIndex() + 1); });
         playButton.addEventListener("click", function () { if (timer) { stop(); } else { play(); } });
       }
-      box.appendChild(eventLabel);
+      if (data.mode !== "changes") { box.appendChild(eventLabel); }
       return box;
     });
     panel.addTo(map);
