@@ -418,16 +418,16 @@ def test_repair_cli_writes_a_valid_copy_and_says_what_changed(tmp_path: Path) ->
         want = shapely.union_all([p for p in shapely.get_parts(want) if p.area > 0])
         geom = shapely.geometry.shape(got["geometry"])
         assert geom.is_valid
-        assert shapely.equals_exact(shapely.normalize(geom), shapely.normalize(want), 1e-6) or (
-            shapely.symmetric_difference(geom, want).area < 1e-9
-        )
-        assert _geodesic_km2(geom) == pytest.approx(_geodesic_km2(want), rel=1e-9)
+        # Same shape (the writer adds points along long edges, so not the same vertices)...
+        assert shapely.hausdorff_distance(geom, want) < 0.01
+        # ...and the same geodesic area.
+        assert _geodesic_km2(geom) == pytest.approx(_geodesic_km2(want), rel=1e-6)
     # The bowtie is two triangles of a quarter square each; the spike loses only its line.
     assert _geodesic_km2(shapely.geometry.shape(copy[1]["geometry"])) == pytest.approx(
         _geodesic_km2(shapely.box(40, 34, 41, 35)) / 2, rel=1e-3
     )
     assert _geodesic_km2(shapely.geometry.shape(copy[2]["geometry"])) == pytest.approx(
-        _geodesic_km2(shapely.box(40, 34, 41, 35)), rel=1e-9
+        _geodesic_km2(shapely.box(40, 34, 41, 35)), rel=1e-6
     )
 
 

@@ -520,6 +520,9 @@ class Timeline:
             rows, columns=[*columns, "geometry"], geometry="geometry", crs=4326
         )
         result.insert(len(columns), "area_km2", _area.geodesic_area_km2(result.geometry.values))
+        # Typed even when nothing is held, so writers still declare a Date field.
+        result["date"] = result["date"].astype(DATE_DTYPE)
+        result["periods"] = result["periods"].astype(np.int64)
         return result
 
     def area(
