@@ -738,13 +738,22 @@ def _densify_polygonal(geom: Any, geod: Any, max_m: float) -> Any:
 
 
 def _rfc7946_geometries(geoms: np.ndarray) -> np.ndarray:
-    """Densify long edges, round to ``COORDINATE_DECIMALS``, orient exteriors counter-clockwise."""
+    """Densify long edges, snap to a 1e-6° grid, orient exteriors counter-clockwise."""
+    geoms = np.asarray(geoms, dtype=object)
     dense = densify_geodesic(geoms)
-    rounded = shapely.transform(dense, lambda xy: np.round(xy, COORDINATE_DECIMALS))
-    broken = ~shapely.is_valid(rounded) & shapely.is_valid(dense)
-    if broken.any():
-        # Rounding can pinch a sliver; repair rather than write an invalid polygon.
-        rounded[broken] = [_polygonal(shapely.make_valid(g)) for g in rounded[broken]]
+    ok = shapely.is_valid(geoms)
+    # Points on the geodesics can pinch a thin hole; snapping a valid polygon to the
+    # grid (GEOS snap-rounding) keeps it valid, where plain rounding may not.
+    pinched = ok & ~shapely.is_valid(dense)
+    dense[pinched] = [_polygonal(shapely.make_valid(g)) for g in dense[pinched]]
+    snapped = dense.copy()
+    snapped[ok] = shapely.set_precision(dense[ok], 10.0**-COORDINATE_DECIMALS)
+    # A polygon thinner than the grid would vanish: keep it as it was instead.
+    vanished = shapely.is_empty(snapped) & ~shapely.is_empty(dense)
+    snapped[vanished] = dense[vanished]
+    # Rounding the (already on-grid) values makes each print as its shortest decimal;
+    # invalid input is rounded as given (``validate``/``repair`` deal with it).
+    rounded = shapely.transform(snapped, lambda xy: np.round(xy, COORDINATE_DECIMALS))
     return shapely.orient_polygons(rounded, exterior_cw=False)
 
 
@@ -818,6 +827,17 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
+def _geometry_json(geom: Any) -> str:
+    """GeoJSON text of one geometry with each coordinate as its shortest decimal.
+
+    GEOS's writer (``shapely.to_geojson``) prints 17 significant digits, which
+    turns 33.928172 into 33.928172000000004; Python's float repr does not.
+    """
+    if geom is None or shapely.is_missing(geom):
+        return "null"
+    return json.dumps(geom.__geo_interface__, separators=(", ", ": "))
+
+
 def geojson_chunks(frame: gpd.GeoDataFrame) -> Iterator[str]:
     """Serialise a frame as RFC 7946 GeoJSON text, a feature at a time.
 
@@ -832,12 +852,12 @@ def geojson_chunks(frame: gpd.GeoDataFrame) -> Iterator[str]:
     >>> f = gpd.GeoDataFrame({"actor": ["A"]}, geometry=[box(40, 34, 40.05, 34.05)], crs=4326)
     >>> text = "".join(geojson_chunks(f))
     >>> json.loads(text)["features"][0]["geometry"]["coordinates"][0][:2]
-    [[40.05, 34.0], [40.05, 34.05]]
+    [[40.0, 34.0], [40.05, 34.0]]
     """
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs(4326)
     geoms = _rfc7946_geometries(np.asarray(frame.geometry.values, dtype=object))
-    texts = shapely.to_geojson(geoms)
+    texts = (_geometry_json(g) for g in geoms)  # one at a time: bounded memory
     columns = [c for c in frame.columns if c != frame.geometry.name]
     use_id = "id" in columns and frame["id"].is_unique and frame["id"].notna().all()
     yield '{"type": "FeatureCollection", "features": [\n'
@@ -848,7 +868,7 @@ def geojson_chunks(frame: gpd.GeoDataFrame) -> Iterator[str]:
         if use_id:
             head += f'"id": {json.dumps(properties["id"])}, '
         body = json.dumps(properties, ensure_ascii=False)
-        geometry_text = geometry if geometry is not None else "null"
+        geometry_text = geometry
         separator = ",\n" if n else ""
         yield f'{separator}{head}"properties": {body}, "geometry": {geometry_text}}}'
     yield "\n]}\n"
