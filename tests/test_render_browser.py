@@ -341,6 +341,12 @@ def test_hostile_text_never_runs(browser: Browser, hostile_pages: dict, kind: st
     page.wait_for_timeout(300)
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert page.evaluate("document.querySelectorAll('[onerror],[onload]').length") == 0
+    if kind != "changes":
+        # Three actors, three legend rows, three colours (computed by the browser).
+        swatches = page.eval_on_selector_all(
+            ".cm-legend .cm-swatch", "els => els.map(e => getComputedStyle(e).backgroundColor)"
+        )
+        assert len(swatches) == 3 and len(set(swatches)) == 3
     # The hostile strings are shown to the reader as text.
     shown = " ".join(seen) + page.locator(".cm-legend").text_content()
     assert any(text in shown for text in HOSTILE)

@@ -508,7 +508,7 @@ def area_chart(
     fig = Figure(figsize=size)
     FigureCanvasAgg(fig)  # measuring label sizes needs a renderer
     fig.patch.set_facecolor("white")
-    ax = fig.add_axes((0.085, 0.14, 0.885, 0.7))
+    ax = fig.add_axes((0.11, 0.14, 0.86, 0.7))
     for actor in series.columns:
         values = series[actor].to_numpy(dtype=float)
         ax.fill_between(
@@ -564,14 +564,14 @@ def area_chart(
     ax.legend(loc="upper right", frameon=False, fontsize=8.5)
     fig.suptitle(
         title if title is not None else f"{display_name(timeline)}: area held",
-        x=0.085,
+        x=0.11,
         y=0.965,
         ha="left",
         fontsize=12,
         fontweight="bold",
     )
     fig.text(
-        0.085, 0.025, credit_line(timeline.name or timeline.source), fontsize=6.5, color="#555555"
+        0.11, 0.025, credit_line(timeline.name or timeline.source), fontsize=6.5, color="#555555"
     )
     return fig
 
