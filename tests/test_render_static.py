@@ -187,3 +187,33 @@ def test_save_figure_checks(timeline: controlmap.Timeline, tmp_path: Path) -> No
         save_figure(fig, tmp_path / "missing" / "a.png")
     save_figure(fig, tmp_path / "a.png")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]  # no temporary debris
+
+
+def test_dollar_signs_in_data_stay_text(tmp_path: Path) -> None:
+    # matplotlib would read "$...$" as mathtext and fail on "\frac{" at draw time.
+    name = "Militia (US$ 5m) $\\frac{"
+    periods = gpd.GeoDataFrame(
+        {"actor": [name], "start": ["2020-01-01"], "end": ["2020-03-01"]},
+        geometry=[box(10, 10, 12, 12)],
+        crs=4326,
+    )
+    tl = controlmap.Timeline(periods, name="costs in $")
+    tl.events = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2020-01-01"]),
+            "label": ["$\\sqrt{ taken"],
+            "turning_point": [True],
+        }
+    )
+    for fig, file, shown in (
+        (small_multiples(tl, basemap=Basemap.empty()), "maps.svg", [name, "$\\sqrt{ taken"]),
+        (area_chart(tl), "area.svg", [name, "$\\sqrt{ taken"]),
+        (
+            changes_figure(tl, "2020-01-01", "2020-06-01", basemap=Basemap.empty()),
+            "lost.svg",
+            ["costs in $"],
+        ),
+    ):
+        text = svg_texts(save_figure(fig, tmp_path / file))
+        for expected in shown:
+            assert expected in text

@@ -8,11 +8,12 @@ as text).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 import matplotlib
 import matplotlib.dates
@@ -51,6 +52,20 @@ MIN_DPI = 150
 
 
 # ---------------------------------------------------------------------------- drawing
+P = ParamSpec("P")
+
+
+def _plain_text(build: Callable[P, Figure]) -> Callable[P, Figure]:
+    """Build a figure with mathtext off, so names from data such as "US$ 5" stay text."""
+
+    @functools.wraps(build)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Figure:
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return build(*args, **kwargs)
+
+    return wrapper
+
+
 def _path(geom: shapely.Geometry) -> MplPath | None:
     """A matplotlib path of a polygonal geometry (holes as further closed rings)."""
     vertices: list[np.ndarray] = []
@@ -209,6 +224,7 @@ def _progress(items: Sequence[Any], enabled: bool | None, description: str) -> I
 
 
 # ---------------------------------------------------------------------------- public
+@_plain_text
 def small_multiples(
     timeline: Timeline,
     dates: Sequence[DateLike] | pd.DatetimeIndex | None = None,
@@ -350,6 +366,7 @@ def small_multiples(
     return fig
 
 
+@_plain_text
 def changes_figure(
     timeline: Timeline,
     start: DateLike,
@@ -466,6 +483,7 @@ def published_figures(timeline: Timeline) -> pd.DataFrame | None:
     return table.sort_values("date").reset_index(drop=True)
 
 
+@_plain_text
 def area_chart(
     timeline: Timeline,
     *,
