@@ -145,8 +145,8 @@ def key_places(
 
     Places are taken in order of importance (the largest cities, then turning-point
     places, then other event places, then smaller cities) and each gets the first
-    ``level`` at which it is at least ``spacing[level]`` degrees from every label
-    already placed at that level, so labels do not pile up.
+    ``level`` at which it is at least ``spacing[max(level, other.level)]`` degrees
+    from every label already placed, so at any zoom the labels shown keep apart.
 
     Examples
     --------
@@ -210,8 +210,15 @@ def key_places(
                     for p in chosen
                 ]
             continue
-        for level, gap in enumerate(spacing):
-            if all(_distance(p, x, y) >= gap for p in chosen if p.level <= level):
+        for level in range(len(spacing)):
+            # Once both labels show (at the larger of the two levels) they must be
+            # that level's spacing apart: a new always-shown label may not land on
+            # one that appears only when zoomed in.
+            if all(
+                _distance(p, x, y) >= spacing[max(level, p.level)]
+                for p in chosen
+                if p.level < len(spacing)
+            ):
                 chosen.append(Place(name, x, y, event, level))
                 break
         else:
