@@ -91,7 +91,9 @@ def main() -> None:
     print(f"file size        {size / 1e6:8.1f} MB")
     print(f"baseline RSS     {base / 1e6:8.1f} MB  (Python + controlmap imported)")
     print(f"peak RSS         {peak / 1e6:8.1f} MB  = {peak / size:.2f} x file size")
-    print(f"peak - baseline  {(peak - base) / 1e6:8.1f} MB  = {(peak - base) / size:.2f} x file size")
+    print(
+        f"peak - baseline  {(peak - base) / 1e6:8.1f} MB  = {(peak - base) / size:.2f} x file size"
+    )
 
 
 if __name__ == "__main__":
