@@ -431,8 +431,11 @@ class Timeline:
     @property
     def change_dates(self) -> pd.DatetimeIndex:
         """Every date on which some period starts or ends, sorted."""
-        stamps = pd.concat([self._periods["start"], self._periods["end"].dropna()])
-        return pd.DatetimeIndex(sorted(set(stamps)), dtype=DATE_DTYPE, name="date")
+        ends = self._periods["end"].to_numpy(dtype=DATE_DTYPE)
+        stamps = np.concatenate(
+            [self._periods["start"].to_numpy(dtype=DATE_DTYPE), ends[~np.isnat(ends)]]
+        )
+        return pd.DatetimeIndex(np.unique(stamps), dtype=DATE_DTYPE, name="date")
 
     @property
     def span(self) -> tuple[pd.Timestamp, pd.Timestamp | None]:

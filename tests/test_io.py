@@ -1,0 +1,201 @@
+"""Reading any vector format and writing GeoJSON / GeoPackage / GeoParquet round trips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import controlmap
+from controlmap import Timeline
+from controlmap.testing.strategies import periods_frames
+
+BOX = shapely.box(40.1234567, 34.2, 41.5, 35.75)
+
+
+def sample_frame() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "side": ["Islamic State", "SDF"],
+            "from": ["2014-06", "2015"],
+            "until": ["2016-01-15", None],
+            "source": ["ledger", "ISW"],
+            "confidence": ["high", "low"],
+        },
+        geometry=[BOX, shapely.box(38, 35, 39, 36.5)],
+        crs=4326,
+    )
+
+
+@pytest.mark.parametrize(
+    ("suffix", "driver", "engine"),
+    [
+        (".gpkg", "GPKG", None),
+        (".shp", "ESRI Shapefile", None),
+        (".fgb", "FlatGeobuf", None),
+        (".gpkg", "GPKG", "fiona"),
+        (".geojson", "GeoJSON", None),
+    ],
+)
+def test_reads_gdal_formats_with_field_names(
+    tmp_path: Path, suffix: str, driver: str, engine: str | None
+) -> None:
+    path = tmp_path / f"periods{suffix}"
+    sample_frame().to_file(path, driver=driver)
+    tl = controlmap.read(path, actor="side", start="from", end="until", engine=engine)
+    periods = tl.periods
+    assert list(periods.actor) == ["Islamic State", "SDF"]
+    assert list(periods.start) == [pd.Timestamp("2014-06-01"), pd.Timestamp("2015-01-01")]
+    assert periods.end.iloc[0] == pd.Timestamp("2016-01-15") and pd.isna(periods.end.iloc[1])
+    assert list(periods.source) == ["ledger", "ISW"]
+    # Shapefiles store exteriors clockwise: compare the shapes, not the vertex order.
+    assert shapely.equals_exact(
+        periods.geometry.iloc[0].normalize(), BOX.normalize(), tolerance=1e-9
+    )
+
+
+def test_reads_date_fields(tmp_path: Path) -> None:
+    frame = sample_frame()
+    frame["from"] = [pd.Timestamp("2014-06-01").date(), pd.Timestamp("2015-01-01").date()]
+    frame["until"] = [pd.Timestamp("2016-01-15").date(), None]
+    path = tmp_path / "dates.gpkg"
+    frame.to_file(
+        path,
+        engine="fiona",
+        schema={
+            "geometry": "Polygon",
+            "properties": {
+                "side": "str",
+                "from": "date",
+                "until": "date",
+                "source": "str",
+                "confidence": "str",
+            },
+        },
+    )
+    tl = controlmap.read(path, actor="side", start="from", end="until")
+    assert tl.periods.start.iloc[0] == pd.Timestamp("2014-06-01")
+
+
+def test_reprojects_and_honours_crs_option(tmp_path: Path) -> None:
+    frame = sample_frame().to_crs(32638)  # UTM 38N
+    with_prj = tmp_path / "utm.shp"
+    frame.to_file(with_prj)
+    tl = controlmap.read(with_prj, actor="side", start="from", end="until")
+    assert tl.periods.crs.to_epsg() == 4326
+    assert shapely.equals_exact(
+        tl.periods.geometry.iloc[0].normalize(), BOX.normalize(), tolerance=1e-6
+    )
+    without = tmp_path / "noprj.shp"
+    frame.to_file(without)
+    without.with_suffix(".prj").unlink()
+    with pytest.raises(controlmap.GeometryError, match=r"noprj\.shp: .*has no CRS"):
+        controlmap.read(without, actor="side", start="from", end="until")
+    again = controlmap.read(without, actor="side", start="from", end="until", crs=32638)
+    assert again.periods.geometry.iloc[0].equals_exact(tl.periods.geometry.iloc[0], 1e-9)
+
+
+def test_legacy_geojson_crs_member(tmp_path: Path) -> None:
+    frame = sample_frame().to_crs(3857)
+    doc = json.loads(frame.to_json())
+    doc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3857"}}
+    path = tmp_path / "legacy.geojson"
+    path.write_text(json.dumps(doc))
+    tl = controlmap.read(path, actor="side", start="from", end="until")
+    assert shapely.equals_exact(
+        tl.periods.geometry.iloc[0].normalize(), BOX.normalize(), tolerance=1e-6
+    )
+
+
+def assert_same_periods(written: Timeline, read: Timeline, decimals: int) -> None:
+    """Same rows, dates and properties; geometry equal within the written precision.
+
+    Exports add points along long edges (on their straight lon/lat lines,
+    see ``io._rfc7946_geometries``), so vertices are compared on a second round trip and
+    the shapes by distance and geodesic area.
+    """
+    a, b = written.periods, read.periods
+    assert list(b.columns) == list(a.columns)
+    for column in ("actor", "status"):
+        assert list(b[column]) == list(a[column])
+    assert list(b.start) == list(a.start)
+    assert [None if pd.isna(x) else x for x in b.end] == [None if pd.isna(x) else x for x in a.end]
+    for before, after in zip(a.geometry, b.geometry, strict=True):
+        # Points are added on the edges: the shape moves by the rounding only.
+        assert shapely.hausdorff_distance(before, after) < 10**-decimals
+    # Rounding each inserted point to 1e-6° (5 cm) moves ~10 km edges: ~1e-5 of a zone.
+    assert read.period_area_km2 == pytest.approx(written.period_area_km2, rel=5e-5)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(periods_frames(max_size=6), st.sampled_from([".geojson", ".gpkg", ".parquet"]))
+def test_export_read_round_trip(tmp_path: Path, periods: gpd.GeoDataFrame, suffix: str) -> None:
+    periods["note"] = [f"période {i} <b>&</b>" for i in range(len(periods))]
+    periods["confidence"] = "medium"
+    written = Timeline(periods)
+    path = tmp_path / f"round{suffix}"
+    written.to_file(path)
+    first = controlmap.read(path)
+    assert_same_periods(written, first, decimals=6)
+    assert list(first.periods.note) == list(periods.note)
+    # Written again, the file reads back to the same vertices within 1e-6 degrees.
+    first.to_file(tmp_path / f"again{suffix}")
+    second = controlmap.read(tmp_path / f"again{suffix}")
+    for before, after in zip(first.periods.geometry, second.periods.geometry, strict=True):
+        assert shapely.equals_exact(before.normalize(), after.normalize(), tolerance=1.01e-6)
+
+
+def test_round_trip_of_the_bundled_timeline(tmp_path: Path) -> None:
+    tl = controlmap.load_dataset("islamic-state")
+    for suffix in (".geojson", ".gpkg", ".parquet"):
+        path = tl.to_file(tmp_path / f"is{suffix}")
+        again = controlmap.read(path)
+        assert_same_periods(tl, again, decimals=6)
+        pd.testing.assert_frame_equal(tl.area(freq="MS"), again.area(freq="MS"), rtol=1e-5)
+
+
+def test_geoparquet_metadata_and_date_types(tmp_path: Path) -> None:
+    path = controlmap.load_dataset("islamic-state").to_file(tmp_path / "is.parquet")
+    table = pq.read_table(path)
+    geo = json.loads(table.schema.metadata[b"geo"])
+    assert geo["primary_column"] == "geometry"
+    assert str(table.schema.field("start").type) == "date32[day]"
+    assert str(table.schema.field("end").type) == "date32[day]"
+
+
+def test_snapshot_file_has_area_and_date(tmp_path: Path) -> None:
+    tl = controlmap.load_dataset("islamic-state")
+    path = tl.to_file(tmp_path / "snap.geojson", date="2015-05-25")
+    doc = json.loads(path.read_text())
+    (feature,) = doc["features"]
+    assert feature["properties"]["date"] == "2015-05-25"
+    expected = tl.at("2015-05-25").area_km2.iloc[0]
+    assert feature["properties"]["area_km2"] == pytest.approx(expected)
+    assert "crs" not in doc
+
+
+def test_gpkg_with_snapshot_layers(tmp_path: Path) -> None:
+    import pyogrio
+
+    tl = controlmap.load_dataset("islamic-state")
+    path = tmp_path / "is.gpkg"
+    controlmap.io.write_periods(tl, path, snapshots=list(tl.turning_points[:3]))
+    layers = [name for name, _ in pyogrio.list_layers(path)]
+    assert layers[0] == "periods" and len(layers) == 4
+    assert all(name.startswith("snapshot_") for name in layers[1:])
+
+
+def test_unknown_output_extension(tmp_path: Path) -> None:
+    tl = controlmap.load_dataset("islamic-state")
+    with pytest.raises(controlmap.OutputError, match=r"unknown output extension '\.kml'"):
+        tl.to_file(tmp_path / "x.kml")
+    assert list(tmp_path.iterdir()) == []

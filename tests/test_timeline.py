@@ -1,0 +1,391 @@
+"""The timeline model: half-open periods, snapshots, area over time, changes."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import controlmap
+from controlmap import DataError, DateError, GeometryError, Timeline, geodesic_area_km2
+from controlmap.testing.strategies import dates, periods_frames, timelines
+
+BOX_A = shapely.box(40, 34, 41, 35)
+BOX_B = shapely.box(41, 34, 42, 35)
+BOX_AB = shapely.box(40.5, 34, 41.5, 35)  # overlaps both
+
+
+def densified(periods: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Vertices every 0.05 degrees.
+
+    Geodesic polygon edges bulge between vertices, so a union (which gains vertices
+    where shapes meet) and its parts differ slightly on coarse boxes; dense vertices
+    make both follow the same outline.
+    """
+    periods = periods.copy()
+    periods.geometry = shapely.segmentize(periods.geometry.values, 0.05)
+    return periods
+
+
+def frame(rows: list[dict], crs: int | None = 4326) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+
+
+def union_area(geoms: list[shapely.Geometry]) -> float:
+    """Area of a union, computed by shapely then pyproj's own polygon routine."""
+    if not geoms:
+        return 0.0
+    from pyproj import Geod
+
+    # Edges are straight in lon/lat (RFC 7946): follow them with points every 0.01°.
+    merged = shapely.segmentize(shapely.union_all(geoms), 0.01)
+    area, _ = Geod(ellps="WGS84").geometry_area_perimeter(merged)
+    return abs(area) / 1e6
+
+
+# ---------------------------------------------------------------------------- at()
+def test_at_is_half_open() -> None:
+    tl = Timeline(
+        frame([{"actor": "A", "start": "2014-01-10", "end": "2014-02-01", "geometry": BOX_A}])
+    )
+    assert tl.at("2014-01-09").empty
+    assert list(tl.at("2014-01-10").actor) == ["A"]  # start is inclusive
+    assert list(tl.at("2014-01-31").actor) == ["A"]
+    assert tl.at("2014-02-01").empty  # end is exclusive
+
+
+def test_at_dissolves_per_actor_and_status() -> None:
+    tl = Timeline(
+        frame(
+            [
+                {
+                    "actor": "A",
+                    "start": "2014",
+                    "end": None,
+                    "status": "control",
+                    "geometry": BOX_A,
+                },
+                {
+                    "actor": "A",
+                    "start": "2014",
+                    "end": None,
+                    "status": "control",
+                    "geometry": BOX_AB,
+                },
+                {
+                    "actor": "A",
+                    "start": "2014",
+                    "end": None,
+                    "status": "contested",
+                    "geometry": BOX_B,
+                },
+                {"actor": "B", "start": "2014", "end": None, "geometry": BOX_B},
+            ]
+        )
+    )
+    snap = tl.at("2015-01-01")
+    assert sorted(zip(snap.actor, snap.status, strict=True)) == [
+        ("A", "contested"),
+        ("A", "control"),
+        ("B", "control"),
+    ]
+    a = snap[(snap.actor == "A") & (snap.status == "control")].iloc[0]
+    assert a.periods == 2
+    assert a.area_km2 == pytest.approx(union_area([BOX_A, BOX_AB]), rel=1e-6)
+    assert a.geometry.equals(shapely.box(40, 34, 41.5, 35))
+
+
+@settings(max_examples=40, deadline=None)
+@given(periods_frames().map(densified), dates())
+def test_at_holds_exactly_the_active_periods(periods: gpd.GeoDataFrame, day: pd.Timestamp) -> None:
+    tl = Timeline(periods)
+    snap = tl.at(day)
+    for actor in tl.actors:
+        active = [
+            row.geometry
+            for row in periods.itertuples()
+            if row.actor == actor
+            and row.start <= day
+            and (row.end is None or pd.isna(row.end) or day < row.end)
+        ]
+        got = snap[snap.actor == actor]
+        if not active:
+            assert got.empty
+        else:
+            assert got.area_km2.sum() == pytest.approx(union_area(active), rel=1e-6)
+
+
+# ---------------------------------------------------------------------------- area()
+@settings(max_examples=60, deadline=None)
+@given(
+    periods_frames(max_size=10).map(densified),
+    st.lists(dates(), min_size=1, max_size=6, unique=True),
+)
+def test_area_equals_union_of_active_periods(periods: gpd.GeoDataFrame, days: list) -> None:
+    """The property of issue 2: overlapping periods of one actor never count twice."""
+    tl = Timeline(periods)
+    series = tl.area(days)
+    assert list(series.columns) == tl.actors
+    for day in days:
+        for actor in tl.actors:
+            active = [
+                row.geometry
+                for row in periods.itertuples()
+                if row.actor == actor
+                and row.start <= day
+                and (row.end is None or pd.isna(row.end) or day < row.end)
+            ]
+            expected = union_area(active)
+            assert series.loc[day, actor] == pytest.approx(expected, rel=1e-6, abs=1e-6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(timelines(max_size=10))
+def test_daily_and_change_date_series_agree(tl: Timeline) -> None:
+    by_change = tl.area()
+    assert by_change.index.equals(tl.change_dates) or len(by_change) >= len(tl.change_dates)
+    first, last = tl.change_dates[0], tl.change_dates[-1]
+    if (last - first).days > 4000:
+        last = first + pd.Timedelta(days=4000)
+    daily = tl.area(start=first, end=last, freq="D")
+    # Between change dates nothing changes: the daily series is the change series held.
+    held = by_change.reindex(daily.index, method="ffill")
+    np.testing.assert_allclose(daily.to_numpy(), held.to_numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_area_defaults_and_ranges() -> None:
+    tl = Timeline(
+        frame(
+            [
+                {"actor": "A", "start": "2014-01-01", "end": "2016-01-01", "geometry": BOX_A},
+                {"actor": "B", "start": "2015-01-01", "end": None, "geometry": BOX_B},
+            ]
+        )
+    )
+    series = tl.area()
+    assert series.index.name == "date"
+    assert list(series.index.strftime("%Y-%m-%d")) == ["2014-01-01", "2015-01-01", "2016-01-01"]
+    assert series.loc["2016-01-01", "A"] == 0.0  # exactly zero, not a float residue
+    monthly = tl.area(start="2013-12-01", end="2016-02-01", freq="MS")
+    assert len(monthly) == 27
+    assert monthly.loc["2013-12-01"].sum() == 0.0
+    assert monthly.loc["2015-06-01", "A"] == pytest.approx(geodesic_area_km2([BOX_A])[0])
+    with pytest.raises(DataError, match="freq"):
+        tl.area(start="2014", end="2015", freq="fortnightly-ish")
+    with pytest.raises(DataError, match="either dates or"):
+        tl.area(["2014-01-01"], freq="D")
+    with pytest.raises(DateError, match="before start"):
+        tl.area(start="2015", end="2014")
+
+
+def test_area_by_region_splits_and_sums_to_total() -> None:
+    tl = Timeline(
+        densified(
+            frame(
+                [
+                    {
+                        "actor": "A",
+                        "start": "2014",
+                        "end": None,
+                        "geometry": shapely.box(39, 34, 43, 36),
+                    },
+                    {
+                        "actor": "A",
+                        "start": "2014",
+                        "end": None,
+                        "geometry": shapely.box(40, 35, 44, 37),
+                    },
+                ]
+            )
+        )
+    )
+    regions = gpd.GeoDataFrame(
+        {"name": ["west", "east"]},
+        geometry=[shapely.box(30, 30, 41.5, 40), shapely.box(41.5, 30, 50, 40)],
+        crs=4326,
+    )
+    split = tl.area(["2015-01-01"], by=regions)
+    assert list(split.columns) == [("A", "east"), ("A", "west")]
+    total = tl.area(["2015-01-01"])["A"].iloc[0]
+    assert split.sum(axis=1).iloc[0] == pytest.approx(total, rel=1e-6)
+    west = shapely.union_all(list(tl.periods.geometry))
+    west = west.intersection(shapely.box(30, 30, 41.5, 40))
+    assert split[("A", "west")].iloc[0] == pytest.approx(union_area([west]), rel=1e-6)
+
+
+def test_area_of_bundled_provinces() -> None:
+    tl = controlmap.load_dataset("islamic-state")
+    provinces = controlmap.load_layer("provinces")
+    split = tl.area(["2015-06-01"], by=provinces, by_column="name_en")
+    total = tl.area(["2015-06-01"])["Islamic State"].iloc[0]
+    # Province outlines leave border slivers: the split covers the total within 1%.
+    assert split.sum(axis=1).iloc[0] == pytest.approx(total, rel=0.01)
+    held = split.iloc[0].droplevel(0)
+    assert held["Al Anbar"] > 10_000 and held["Deir ez-Zor"] > 5_000
+    # Ground IS never held stays (almost) empty: the Kurdish region, Shia south, the coast.
+    for never in ("Sulaymaniyah", "Basra", "Najaf", "Latakia", "Tartus"):
+        assert held.get(never, 0.0) == 0.0
+
+
+def test_status_filter() -> None:
+    tl = Timeline(
+        frame(
+            [
+                {
+                    "actor": "A",
+                    "start": "2014",
+                    "end": None,
+                    "status": "control",
+                    "geometry": BOX_A,
+                },
+                {
+                    "actor": "A",
+                    "start": "2014",
+                    "end": None,
+                    "status": "support zone",
+                    "geometry": BOX_B,
+                },
+            ]
+        )
+    )
+    both = tl.area(["2015-01-01"])["A"].iloc[0]
+    control = tl.area(["2015-01-01"], status="control")["A"].iloc[0]
+    assert control == pytest.approx(geodesic_area_km2([BOX_A])[0])
+    assert both == pytest.approx(geodesic_area_km2([BOX_A, BOX_B]).sum(), rel=1e-6)
+
+
+# ---------------------------------------------------------------------------- changes()
+@settings(max_examples=40, deadline=None)
+@given(periods_frames(max_size=8).map(densified), dates(), dates())
+def test_changes_balance_the_area_difference(
+    periods: gpd.GeoDataFrame, first: pd.Timestamp, second: pd.Timestamp
+) -> None:
+    tl = Timeline(periods)
+    changes = tl.changes(first, second)
+    series = tl.area([first, second])
+    for actor in tl.actors:
+        gained = changes[(changes.actor == actor) & (changes.change == "gained")].area_km2.sum()
+        lost = changes[(changes.actor == actor) & (changes.change == "lost")].area_km2.sum()
+        delta = series.iloc[1][actor] - series.iloc[0][actor]
+        assert gained - lost == pytest.approx(delta, rel=1e-6, abs=1e-3)
+        assert gained >= 0 and lost >= 0
+
+
+def test_changes_of_the_bundled_story() -> None:
+    tl = controlmap.load_dataset("islamic-state")
+    changes = tl.changes("2015-01-01", "2018-02-01")
+    lost = changes[changes.change == "lost"].area_km2.sum()
+    held_2015 = tl.area(["2015-01-01"])["Islamic State"].iloc[0]
+    assert lost > 0.8 * held_2015  # most of the 2015 territory was gone by Feb 2018
+    mosul = shapely.Point(43.11889, 36.335)
+    assert changes[changes.change == "lost"].geometry.iloc[0].contains(mosul)
+
+
+# ---------------------------------------------------------------------------- snapshots
+def test_from_snapshots_turns_maps_into_periods() -> None:
+    snaps = {
+        "2014-01-01": frame([{"actor": "A", "geometry": BOX_A}]),
+        "2014-06-01": frame([{"actor": "A", "geometry": BOX_A}, {"actor": "B", "geometry": BOX_B}]),
+        "2015-01-01": frame([{"actor": "A", "geometry": shapely.box(40, 34, 42, 35)}]),
+    }
+    tl = Timeline.from_snapshots(snaps, end="2016-01-01")
+    rows = tl.periods.sort_values(["actor", "start"])
+    got = [(r.actor, f"{r.start:%Y-%m-%d}", f"{r.end:%Y-%m-%d}") for r in rows.itertuples()]
+    assert got == [
+        ("A", "2014-01-01", "2015-01-01"),
+        ("A", "2015-01-01", "2016-01-01"),
+        ("B", "2014-06-01", "2015-01-01"),
+    ]
+    for day, snap in snaps.items():
+        for actor in snap.actor:
+            expected = union_area(list(snap[snap.actor == actor].geometry))
+            assert tl.area([day])[actor].iloc[0] == pytest.approx(expected, rel=1e-6)
+
+
+def test_from_snapshots_single_frame_with_date_column() -> None:
+    snaps = frame(
+        [
+            {"date": "2014-01-01", "actor": "A", "geometry": BOX_A},
+            {"date": "2014-02-01", "actor": "A", "geometry": BOX_B},
+        ]
+    )
+    tl = Timeline.from_snapshots(snaps)
+    assert len(tl) == 2 and tl.span[1] is None
+    with pytest.raises(DataError, match="'when'"):
+        Timeline.from_snapshots(snaps, date="when")
+
+
+# ---------------------------------------------------------------------------- construction
+def test_field_names_dates_and_crs() -> None:
+    projected = frame([{"who": "A", "from": "2014-06", "to": "2015", "geometry": BOX_A}]).to_crs(
+        3857
+    )
+    tl = Timeline(projected, actor="who", start="from", end="to")
+    row = tl.periods.iloc[0]
+    assert (row.actor, row.start, row.end) == (
+        "A",
+        pd.Timestamp("2014-06-01"),
+        pd.Timestamp("2015-01-01"),
+    )
+    assert tl.periods.crs.to_epsg() == 4326
+    assert shapely.equals_exact(row.geometry, BOX_A, tolerance=1e-9)
+    assert list(tl.periods.columns) == ["actor", "start", "end", "status", "geometry"]
+
+
+def test_datetime_columns_and_extra_properties_travel() -> None:
+    rows = frame(
+        [
+            {
+                "actor": "A",
+                "start": pd.Timestamp("2014-03-04 15:00", tz="UTC"),
+                "end": pd.NaT,
+                "source": "ISW",
+                "confidence": "low",
+                "geometry": BOX_A,
+            }
+        ]
+    )
+    tl = Timeline(rows)
+    assert tl.periods.start.iloc[0] == pd.Timestamp("2014-03-04")
+    assert tl.periods.source.iloc[0] == "ISW"
+    snap = tl.at("2014-03-04")
+    assert (snap.source.iloc[0], snap.confidence.iloc[0]) == ("ISW", "low")
+
+
+@pytest.mark.parametrize(
+    ("row", "error", "message"),
+    [
+        ({"actor": None}, DataError, "feature 0: actor"),
+        ({"actor": "  "}, DataError, "feature 0: actor"),
+        ({"start": "last spring"}, DateError, "feature 0: start 'last spring'"),
+        ({"start": None}, DateError, "feature 0: start is missing"),
+        ({"end": "2013-01-01"}, DateError, "end 2013-01-01 is not after start"),
+        ({"geometry": shapely.Point(40, 34)}, GeometryError, "Point"),
+        (
+            {"geometry": shapely.box(400000, 3000000, 400100, 3000100)},
+            GeometryError,
+            "outside longitude/latitude",
+        ),
+    ],
+)
+def test_bad_rows_name_the_feature(row: dict, error: type, message: str) -> None:
+    good = {"actor": "A", "start": "2014-01-01", "end": None, "geometry": BOX_A}
+    with pytest.raises(error, match=message):
+        Timeline(frame([good, good, {**good, **row}][2:]), source="x.geojson")
+
+
+def test_missing_actor_field_lists_the_fields() -> None:
+    with pytest.raises(DataError, match=r"no 'actor' field .*\['who', 'start'\]"):
+        Timeline(frame([{"who": "A", "start": "2014", "geometry": BOX_A}]))
+
+
+def test_repr_and_span() -> None:
+    tl = controlmap.load_dataset("islamic-state")
+    assert repr(tl).startswith("<Timeline 'islamic-state':")
+    first, last = tl.span
+    assert first < pd.Timestamp("2014-01-14") and last == pd.Timestamp("2019-03-23")
+    assert tl.area(["2019-03-23"])["Islamic State"].iloc[0] == 0.0
