@@ -344,8 +344,10 @@ HOLE_TOUCHING = None  # built below: shell with a hole crossing its edge
 
 
 def _geodesic_km2(geom: shapely.Geometry) -> float:
+    """Area of the shape as drawn (straight lon/lat edges), by pyproj on a fine densification."""
     geod = Geod(ellps="WGS84")
-    return sum(abs(geod.geometry_area_perimeter(p)[0]) for p in shapely.get_parts(geom)) / 1e6
+    parts = shapely.get_parts(shapely.segmentize(geom, 0.01))
+    return sum(abs(geod.geometry_area_perimeter(p)[0]) for p in parts) / 1e6
 
 
 def _repairable(folder: Path) -> Path:

@@ -99,3 +99,86 @@ def test_geojson_bytes_under_other_extensions_raise_only_controlmap_errors(
     path = folder / f"misnamed{suffix}"
     path.write_bytes(broken.content)
     _outcome(path, controlmap.read)
+
+
+# ---------------------------------------------------------------------------- chunking
+def _summary_of(path: Path) -> tuple[str, Any]:
+    """What read() makes of a file: the periods as text, or the error message."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            timeline = controlmap.read(path)
+        except controlmap.ControlMapError as exc:
+            return "error", (type(exc).__name__, str(exc).split(" at line ")[0])
+    periods = timeline.periods
+    return "ok", (periods.drop(columns="geometry").to_json(date_format="iso"), periods.geometry.to_wkb().tolist())
+
+
+@settings(FUZZ, max_examples=EXAMPLES * 3)
+@given(
+    broken=broken_geojson(),
+    chunk=st.integers(1, 200),
+    padding=st.sampled_from(["", " ", "\n\t  "]),
+    extra=st.booleans(),
+)
+def test_reading_in_chunks_changes_nothing(
+    folder: Path, broken: BrokenGeoJSON, chunk: int, padding: str, extra: bool
+) -> None:
+    """The streaming reader gives the same periods or error whatever its chunk size.
+
+    Features, numbers and multi-byte characters then straddle chunk boundaries.
+    """
+    import controlmap.io as cio
+
+    content = broken.content
+    if extra and content.startswith(b"{"):
+        # Members before the features, a number that a chunk boundary could cut short.
+        content = b'{"name": "\xd8\xaf\xd8\xa7\xd8\xb9\xd8\xb4", "count": 123456789,' + content[1:]
+    content = content.replace(b", ", f",{padding}".encode())
+    path = folder / "chunked.geojson"
+    path.write_bytes(content)
+    expected = _summary_of(path)
+    original = cio._CHUNK_CHARS
+    cio._CHUNK_CHARS = chunk
+    try:
+        assert _summary_of(path) == expected
+    finally:
+        cio._CHUNK_CHARS = original
+
+
+def test_reading_valid_files_in_chunks(folder: Path) -> None:
+    import controlmap.io as cio
+
+    actors = ["داعش", "Peshmerga ✓", "Ejército"]
+    features = [
+        {
+            "type": "Feature",
+            "id": i,
+            "properties": {"actor": actors[i % 3], "start": f"{2014 + i % 4}-01-01", "n": i * 1.5},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [[40 + i, 34], [41 + i, 34], [41 + i, 35], [40 + i, 35], [40 + i, 34]]
+                ],
+            },
+        }
+        for i in range(12)
+    ]
+    path = folder / "valid.geojson"
+    path.write_text(
+        json.dumps(
+            {"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1
+        ),
+        encoding="utf-8",
+    )
+    expected = _summary_of(path)
+    assert expected[0] == "ok"
+    original = cio._CHUNK_CHARS
+    try:
+        for chunk in (1, 2, 3, 5, 17, 64, 1000):
+            cio._CHUNK_CHARS = chunk
+            assert _summary_of(path) == expected, chunk
+    finally:
+        cio._CHUNK_CHARS = original
+    timeline = controlmap.read(path)
+    assert sorted(set(timeline.actors)) == sorted(actors)

@@ -265,7 +265,7 @@ class _JSONScanner:
             self.fail(f"expected {char!r} {context}, found {found!r}" if found else None)
         self.pos += 1
 
-    def value(self) -> Any:
+    def value(self, where_: str | None = None) -> Any:
         """Decode the JSON value at the cursor, reading more text as needed."""
         self.peek()
         while True:
@@ -274,9 +274,9 @@ class _JSONScanner:
             except json.JSONDecodeError as exc:
                 if self._more():
                     continue
-                self.fail(exc.msg, exc.pos)
+                self.fail(exc.msg, exc.pos, where_)
             except RecursionError:
-                self.fail("nested too deeply")
+                self.fail("nested too deeply", None, where_)
             # A number may continue in the next chunk: make sure something follows it.
             if end >= len(self.buffer) and self._more():
                 continue
@@ -343,11 +343,7 @@ def _scan_features(scanner: _JSONScanner, collector: _FeatureCollector) -> None:
     index = 0
     while True:
         here = where(scanner.path, index)
-        try:
-            feature = scanner.value()
-        except FormatError as exc:
-            # Say which feature the syntax error is in.
-            raise FormatError(str(exc).replace(str(scanner.path), here, 1)) from None
+        feature = scanner.value(where_=here)  # a syntax error names the feature
         collector.add(feature, index)
         del feature
         separator = scanner.peek()
