@@ -30,6 +30,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from ._dates import format_date
+from .area import EDGE_STEP_DEGREES
 from .errors import ControlMapError, DataError, FormatError, GeometryError, OutputError, where
 from .model import Timeline, _polygonal, normalize_periods
 
@@ -38,7 +39,6 @@ __all__ = ["atomic_output", "read", "read_frame", "write_periods", "write_snapsh
 GEOJSON_SUFFIXES = {".geojson", ".json"}
 WRITERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".parquet": "Parquet"}
 COORDINATE_DECIMALS = 6  # ~0.1 m: far finer than any front line is known
-MAX_EDGE_KM = 10.0  # longer edges are densified on export; see densify_geodesic
 
 
 # ---------------------------------------------------------------------------- reading
@@ -666,79 +666,19 @@ def _rfc7946_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
-def densify_geodesic(geoms: np.ndarray, max_km: float = MAX_EDGE_KM) -> np.ndarray:
-    """Split edges longer than ``max_km`` with points on the geodesic between their ends.
-
-    controlmap measures a polygon with geodesic edges (:mod:`controlmap.area`), but
-    RFC 7946 readers and every map draw straight lines in longitude/latitude, and
-    other geodesic tools (SpatiaLite's ``ST_Area(geom, 1)``) approximate long edges
-    differently: on 50-100 km edges the three disagree by up to 0.2 %. With points
-    every ``max_km`` along each geodesic they agree to about 0.01 %, so what a GIS
-    tool draws and measures is what controlmap measured. The geodesic area is
-    unchanged (the new points lie on the edges it integrates along).
-
-    Examples
-    --------
-    >>> from shapely import box
-    >>> dense = densify_geodesic(np.array([box(40, 34, 41, 35)]))
-    >>> int(shapely.get_num_coordinates(dense[0]))  # 1° edges (~100 km) cut every <= 10 km
-    45
-    """
-    from pyproj import Geod
-
-    geod = Geod(ellps="WGS84")
-    out = np.array(geoms, dtype=object, copy=True)
-    max_m = max_km * 1000.0
-    for first in range(0, len(out), 256):  # in slices: bounded memory on big timelines
-        chunk = out[first : first + 256]
-        coords, owner = shapely.get_coordinates(chunk, return_index=True)
-        if len(coords) < 2:
-            continue
-        _, _, lengths = geod.inv(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
-        # Pairs straddling two rings or geometries only ever cause a harmless re-check.
-        long_owners = np.unique(owner[:-1][lengths > max_m])
-        for i in long_owners:
-            chunk[i] = _densify_polygonal(chunk[i], geod, max_m)
-        out[first : first + 256] = chunk
-    return out
-
-
-def _densify_polygonal(geom: Any, geod: Any, max_m: float) -> Any:
-    def ring(coords: np.ndarray) -> np.ndarray:
-        lon, lat = coords[:, 0], coords[:, 1]
-        azimuth, _, length = geod.inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
-        pieces = np.maximum(1, np.ceil(np.asarray(length) / max_m).astype(np.int64))
-        if (pieces == 1).all():
-            return coords
-        edge = np.repeat(np.arange(len(pieces)), pieces)
-        step = np.arange(len(edge)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
-        x, y, _ = geod.fwd(
-            lon[edge],
-            lat[edge],
-            np.asarray(azimuth)[edge],
-            np.asarray(length)[edge] * step / pieces[edge],
-        )
-        # Keep the original vertices exactly; only the inserted points are computed.
-        x = np.where(step == 0, lon[edge], x)
-        y = np.where(step == 0, lat[edge], y)
-        return np.vstack([np.column_stack([x, y]), coords[-1:, :2]])
-
-    polygons = [
-        shapely.Polygon(
-            ring(shapely.get_coordinates(part.exterior)),
-            [ring(shapely.get_coordinates(hole)) for hole in part.interiors],
-        )
-        for part in shapely.get_parts(geom)
-    ]
-    return polygons[0] if geom.geom_type == "Polygon" else shapely.MultiPolygon(polygons)
-
-
 def _rfc7946_geometries(geoms: np.ndarray) -> np.ndarray:
-    """Densify long edges, snap to a 1e-6° grid, orient exteriors counter-clockwise."""
+    """Split long edges, snap to a 1e-6° grid, orient exteriors counter-clockwise.
+
+    Edges longer than ``EDGE_STEP_DEGREES`` get points along their straight
+    longitude/latitude line: the shape drawn is unchanged, and tools that measure
+    each edge as a geodesic (SpatiaLite's ``ST_Area(geom, 1)``) then measure the
+    area controlmap reports (see :mod:`controlmap.area`).
+    """
     geoms = np.asarray(geoms, dtype=object)
-    dense = densify_geodesic(geoms)
+    # A hair over the step, so edges already split (then rounded) are not split again.
+    dense = shapely.segmentize(geoms, EDGE_STEP_DEGREES + 1e-6)
     ok = shapely.is_valid(geoms)
-    # Points on the geodesics can pinch a thin hole; snapping a valid polygon to the
+    # New points can pinch a hole thinner than the grid; snapping a valid polygon to the
     # grid (GEOS snap-rounding) keeps it valid, where plain rounding may not.
     pinched = ok & ~shapely.is_valid(dense)
     dense[pinched] = [_polygonal(shapely.make_valid(g)) for g in dense[pinched]]

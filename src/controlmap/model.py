@@ -355,8 +355,11 @@ class Timeline:
         ...     return gpd.GeoDataFrame({"actor": ["A"]}, geometry=[box(*bounds)], crs=4326)
         >>> snaps = {"2014-01-01": held(0, 0, 1, 1), "2014-06-01": held(0, 0, 1, 1),
         ...          "2015-01-01": held(0, 0, 2, 1)}
-        >>> Timeline.from_snapshots(snaps).periods[["start", "end"]].astype(str).values.tolist()
-        [['2014-01-01', '2015-01-01'], ['2015-01-01', 'NaT']]
+        >>> periods = Timeline.from_snapshots(snaps).periods
+        >>> [f"{day:%Y-%m-%d}" for day in periods.start]
+        ['2014-01-01', '2015-01-01']
+        >>> [None if pd.isna(day) else f"{day:%Y-%m-%d}" for day in periods.end]
+        ['2015-01-01', None]
         """
         if isinstance(snapshots, gpd.GeoDataFrame):
             if date not in snapshots.columns:
@@ -570,8 +573,8 @@ class Timeline:
         --------
         >>> import controlmap
         >>> tl = controlmap.load_dataset("islamic-state")
-        >>> series = tl.area(start="2014-01-01", end="2019-12-01", freq="YS")
-        >>> bool(series.loc["2019-12-01", "Islamic State"] == 0)
+        >>> series = tl.area(start="2014-01-01", end="2020-01-01", freq="YS")
+        >>> bool(series.loc["2020-01-01", "Islamic State"] == 0)
         True
         """
         asked = self._dates_for(dates, start, end, freq)
@@ -662,9 +665,11 @@ class Timeline:
         --------
         >>> import controlmap
         >>> tl = controlmap.load_dataset("islamic-state")
-        >>> lost = tl.changes("2015-01-01", "2018-02-01")
-        >>> sorted(set(lost.change))
-        ['gained', 'lost']
+        >>> changes = tl.changes("2015-01-01", "2018-02-01")
+        >>> sorted(set(changes.change))
+        ['lost']
+        >>> bool(changes.area_km2.sum() > 80_000)
+        True
         """
         first, last = parse_date(start, what="start"), parse_date(end, what="end")
         keep = self._status_mask(status)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Set up a development environment in .venv: Python packages for the given extra
+# ("render" for the main job, "dev" for the tests and linters) and, for "dev", the
+# real clients the tests drive (Debian's chromium and gdal-bin; needs root or sudo).
+#
+#   bash tools/setup.sh render     # enough to run `controlmap report ...`
+#   bash tools/setup.sh dev        # everything the test suite needs
+set -euo pipefail
+extra="${1:-render}"
+cd "$(dirname "$0")/.."
+
+if [ "$extra" = "dev" ]; then
+    need=()
+    command -v chromium >/dev/null 2>&1 || need+=(chromium)
+    command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
+    if [ "${#need[@]}" -gt 0 ]; then
+        sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        echo "setup: installing Debian packages: ${need[*]}" >&2
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+            "${need[@]}" fonts-dejavu-core >/dev/null
+    fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$extra]"
