@@ -25,13 +25,20 @@ import numpy as np
 CHILD = """
 import json, resource, sys, time
 import controlmap
+import geopandas
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0 = time.perf_counter()
-tl = controlmap.read(sys.argv[1])
+if sys.argv[2] == "controlmap":
+    count = len(controlmap.read(sys.argv[1]))
+elif sys.argv[2] == "pyogrio":  # GDAL's streaming GeoJSON reader, no per-feature checks
+    count = len(geopandas.read_file(sys.argv[1], engine="pyogrio"))
+else:  # the whole document with json.loads, as controlmap 0.1 did
+    with open(sys.argv[1], encoding="utf-8") as stream:
+        count = len(json.load(stream)["features"])
 seconds = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"baseline_kib": base, "peak_kib": peak, "seconds": seconds,
-                  "periods": len(tl)}))
+                  "periods": count}))
 """
 
 
@@ -73,6 +80,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=float, default=200.0)
     parser.add_argument("--vertices", type=int, default=2000, help="vertices per polygon")
+    parser.add_argument(
+        "--reader",
+        choices=["controlmap", "pyogrio", "json"],
+        default="controlmap",
+        help="what reads the file: controlmap.read (default), geopandas+pyogrio, json.load",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "timeline.geojson"
@@ -81,13 +94,16 @@ def main() -> None:
         size = path.stat().st_size
         print(f"wrote {size / 1e6:.1f} MB, {features} features in {time.perf_counter() - t0:.1f} s")
         run = subprocess.run(
-            [sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, check=False
+            [sys.executable, "-c", CHILD, str(path), args.reader],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if run.returncode:
             sys.exit(f"read failed:\n{run.stderr}")
         result = json.loads(run.stdout.strip().splitlines()[-1])
     base, peak = result["baseline_kib"] * 1024, result["peak_kib"] * 1024
-    print(f"read {result['periods']} periods in {result['seconds']:.1f} s")
+    print(f"{args.reader}: read {result['periods']} features in {result['seconds']:.1f} s")
     print(f"file size        {size / 1e6:8.1f} MB")
     print(f"baseline RSS     {base / 1e6:8.1f} MB  (Python + controlmap imported)")
     print(f"peak RSS         {peak / 1e6:8.1f} MB  = {peak / size:.2f} x file size")

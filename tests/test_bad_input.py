@@ -462,3 +462,32 @@ def test_repair_refuses_what_it_cannot_fix(tmp_path: Path) -> None:
     with pytest.raises(case.error, match="not closed"):
         repair(path, tmp_path / "out.geojson")
     assert not (tmp_path / "out.geojson").exists()
+
+
+# ---------------------------------------------------------------------------- large input
+def test_large_geojson_reads_in_bounded_memory(tmp_path: Path) -> None:
+    """A 20 MB timeline: the reader's peak memory stays within 3x the file size.
+
+    (Reading the whole document with json.load costs about 9x; the full-size figure,
+    about 1.3x above the interpreter's baseline for 200 MB, comes from
+    benchmarks/bench_read_memory.py.)
+    """
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    try:
+        from bench_read_memory import CHILD, write_timeline
+    finally:
+        sys.path.pop(0)
+    path = tmp_path / "big.geojson"
+    features = write_timeline(path, size_mb=20, vertices=2000)
+    run = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path), "controlmap"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["periods"] == features
+    grown = (result["peak_kib"] - result["baseline_kib"]) * 1024
+    assert grown < 3 * path.stat().st_size, grown / path.stat().st_size
