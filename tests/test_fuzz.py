@@ -111,7 +111,10 @@ def _summary_of(path: Path) -> tuple[str, Any]:
         except controlmap.ControlMapError as exc:
             return "error", (type(exc).__name__, str(exc).split(" at line ")[0])
     periods = timeline.periods
-    return "ok", (periods.drop(columns="geometry").to_json(date_format="iso"), periods.geometry.to_wkb().tolist())
+    return "ok", (
+        periods.drop(columns="geometry").to_json(date_format="iso"),
+        periods.geometry.to_wkb().tolist(),
+    )
 
 
 @settings(FUZZ, max_examples=EXAMPLES * 3)
