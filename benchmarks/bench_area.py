@@ -131,7 +131,7 @@ def main() -> None:
     print(f"geopandas loop, scaled from {len(sample)} dates:    {loop_time:8.1f} s")
     print(f"speed-up vs loop: {loop_time / ours:8.0f}x   (goal >= 100x)")
     print(f"ratio to floor:   {ours / floor:8.2f}x   (goal <= 2x)")
-    print(f"largest difference to the loop: {gap:.3%} of the peak (projection vs ellipsoid)")
+    print(f"largest difference to the loop: {gap:.5%} of the peak (projection vs ellipsoid)")
     del yearly
 
 

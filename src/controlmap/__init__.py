@@ -26,8 +26,10 @@ from .errors import (
     OutputError,
     UnknownDatasetError,
 )
+from .fighters import fighters_table, fighters_totals, load_fighters
 from .io import read, validate
 from .model import Timeline
+from .repair import repair
 
 __version__ = "0.1.0"
 
@@ -42,10 +44,14 @@ __all__ = [
     "UnknownDatasetError",
     "__version__",
     "dataset_path",
+    "fighters_table",
+    "fighters_totals",
     "geodesic_area_km2",
     "load_dataset",
+    "load_fighters",
     "load_layer",
     "parse_date",
     "read",
+    "repair",
     "validate",
 ]
