@@ -3,65 +3,30 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from conftest import OfflinePage
+from playwright.sync_api import Browser
 
 import controlmap
 from controlmap.fighters import load_fighters
 from controlmap.render.fighters import REFERENCE_COUNTS, save_fighters_map
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Screenshots for a person to look at; kept in the test's tmp folder unless asked for.
 SHOTS = os.environ.get("CONTROLMAP_SHOTS")
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is required for this test"
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
+READY = "window.controlmapFighters && window.controlmapFighters.markers.length"
 
 
-class Opened:
-    def __init__(self, page: Page, errors: list[str], blocked: list[str]) -> None:
-        self.page, self.errors, self.blocked = page, errors, blocked
-
-
-def _open(browser: Browser, path: Path) -> Opened:
-    page = browser.new_page(viewport={"width": 1400, "height": 850})
-    errors: list[str] = []
-    blocked: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-
-    def route(request_route: Any) -> None:
-        url = request_route.request.url
-        if url.startswith(("file://", "data:")):
-            request_route.continue_()
-        else:  # offline: anything else (a CDN, a tile) fails the test below
-            blocked.append(url)
-            request_route.abort()
-
-    page.route("**/*", route)
-    page.goto(path.as_uri())
-    page.wait_for_function("window.controlmapFighters && window.controlmapFighters.markers.length")
-    return Opened(page, errors, blocked)
+def _open(browser: Browser, path: Path) -> OfflinePage:
+    opened = OfflinePage(browser, width=1400, height=850)
+    opened.open(path, ready=READY)
+    return opened
 
 
 MARKERS_JS = """() => window.controlmapFighters.markers.map(m => {
@@ -78,7 +43,7 @@ SCREEN_JS = """([iso3, flow]) => {
 }"""
 
 
-def _shot(opened: Opened, tmp_path: Path, name: str) -> None:
+def _shot(opened: OfflinePage, tmp_path: Path, name: str) -> None:
     folder = Path(SHOTS) if SHOTS else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     opened.page.screenshot(path=str(folder / name))

@@ -9,43 +9,24 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from conftest import OfflinePage
+from playwright.sync_api import Browser, Page
 from shapely import box
 
 import controlmap
 from controlmap.render import changes_map, save_map, snapshot_map, timeline_map
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 HOSTILE = [
     "<script>window.__pwned=1</script>",
     '<img src=x onerror="window.__pwned=1">',
     "\"'><svg onload=window.__pwned=1>",
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # No skip: a machine without Debian's chromium fails this test, as CI must not pass silently.
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -59,46 +40,6 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = Path(folder) if folder else tmp_path_factory.mktemp("shots")
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-class Session:
-    """A page with console errors, page errors, dialogs and blocked requests recorded."""
-
-    def __init__(self, browser: Browser) -> None:
-        self.page: Page = browser.new_page(viewport={"width": 1200, "height": 800})
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.blocked: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-
-        def on_dialog(dialog: Any) -> None:
-            self.dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        self.page.on("dialog", on_dialog)
-
-        def route(r: Any) -> None:
-            if r.request.url.startswith("file:"):
-                r.continue_()
-            else:
-                self.blocked.append(r.request.url)
-                r.abort()
-
-        self.page.route("**/*", route)
-
-    def open(self, path: Path) -> Page:
-        self.page.goto(path.resolve().as_uri())
-        self.page.wait_for_function("window.controlmapMaps && window.controlmapMaps.length > 0")
-        return self.page
-
-    def check_clean(self) -> None:
-        assert self.errors == [], self.errors
-        assert self.blocked == [], f"the page asked the network for {self.blocked}"
-        assert self.dialogs == []
-
-    def close(self) -> None:
-        self.page.close()
 
 
 FIND_VISIBLE_POINT = """(el) => {
@@ -179,7 +120,7 @@ def pages(timeline: controlmap.Timeline, tmp_path_factory: pytest.TempPathFactor
 def test_timeline_slider_changes_what_is_drawn(
     browser: Browser, pages: dict, timeline: controlmap.Timeline, shots: Path
 ) -> None:
-    session = Session(browser)
+    session = OfflinePage(browser)
     page = session.open(pages["timeline"])
     assert overlay_paths(page) > 0
     first_label = page.locator(".cm-date").text_content()
@@ -233,7 +174,7 @@ def test_timeline_slider_changes_what_is_drawn(
 def test_timeline_peak_shows_event_and_legend(
     browser: Browser, pages: dict, timeline: controlmap.Timeline
 ) -> None:
-    session = Session(browser)
+    session = OfflinePage(browser)
     page = session.open(pages["timeline"])
     dates = [f"{d:%Y-%m-%d}" for d in timeline.change_dates]
     page.locator("input.cm-range").fill(str(dates.index("2017-07-10")))
@@ -252,7 +193,7 @@ def test_timeline_peak_shows_event_and_legend(
 def test_snapshot_and_changes_pages_draw(
     browser: Browser, pages: dict, timeline: controlmap.Timeline, shots: Path, kind: str
 ) -> None:
-    session = Session(browser)
+    session = OfflinePage(browser)
     page = session.open(pages[kind])
     count = overlay_paths(page)
     if kind == "snapshot":
@@ -327,7 +268,7 @@ def test_hostile_text_never_runs(browser: Browser, hostile_pages: dict, kind: st
     # Raw markup from the data appears nowhere in the page source.
     for text in HOSTILE:
         assert text not in html_text
-    session = Session(browser)
+    session = OfflinePage(browser)
     page = session.open(hostile_pages[kind])
     if kind == "timeline":
         page.locator("input.cm-range").fill("1")  # the date with all three groups

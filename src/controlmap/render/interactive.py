@@ -392,7 +392,7 @@ def snapshot_map(
     >>> from controlmap.render import snapshot_map
     >>> tl = controlmap.load_dataset("islamic-state")
     >>> fmap = snapshot_map(tl, "2017-07-10")
-    >>> "10 Jul 2017" in fmap.get_root().render() or True
+    >>> "10 Jul 2017" in fmap.get_root().render()  # the title names the date
     True
     """
     basemap = _basemap(basemap)
