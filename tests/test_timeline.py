@@ -389,3 +389,36 @@ def test_repr_and_span() -> None:
     first, last = tl.span
     assert first < pd.Timestamp("2014-01-14") and last == pd.Timestamp("2019-03-23")
     assert tl.area(["2019-03-23"])["Islamic State"].iloc[0] == 0.0
+
+
+# ---------------------------------------------------------------------------- population()
+def test_population_counts_each_place_once() -> None:
+    places = gpd.GeoDataFrame(
+        {"name": ["a", "b", "c"], "population": [1000, 200, 30]},
+        geometry=[shapely.Point(40.75, 34.5), shapely.Point(41.25, 34.5), shapely.Point(45, 30)],
+        crs=4326,
+    )
+    tl = Timeline(
+        frame(
+            [
+                {"actor": "A", "start": "2014-01-01", "end": None, "geometry": BOX_A},
+                {"actor": "A", "start": "2014-06-01", "end": "2015-01-01", "geometry": BOX_AB},
+            ]
+        )
+    )
+    people = tl.population(places, ["2013-12-31", "2014-03-01", "2014-07-01", "2015-06-01"])
+    # Town a lies in both periods while they coexist: still 1,000 people, not 2,000.
+    assert people["A"].tolist() == [0.0, 1000.0, 1200.0, 1000.0]
+
+
+def test_population_of_the_bundled_story_matches_a_spatial_join() -> None:
+    tl = controlmap.load_dataset("islamic-state")
+    places = controlmap.load_layer("places")
+    days = ["2014-06-15", "2015-06-01", "2017-01-01", "2018-02-01"]
+    people = tl.population(places, days)["Islamic State"]
+    for day in days:
+        held = tl.at(day)
+        joined = gpd.sjoin(places, held[["geometry"]], predicate="intersects")
+        expected = places.loc[joined.index.unique(), "population"].sum()
+        assert people.loc[day] == pytest.approx(expected)
+    assert people.loc["2015-06-01"] > 2_000_000  # Mosul and Raqqa among them
