@@ -5,7 +5,8 @@ people under control, area by country) and, with ``--markdown PATH``, writes the
 the page ``docs/story.md``. A test regenerates the page and compares, so the page
 always shows what the bundled data says.
 
-Run: ``python examples/story.py [--markdown docs/story.md]``
+Run: ``python examples/story.py [OUT_FOLDER] [--markdown docs/story.md]`` (with a
+folder, the page is written there as ``story.md``).
 """
 
 from __future__ import annotations
@@ -108,13 +109,18 @@ def story() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--markdown", type=Path, help="write the page here")
+    parser.add_argument("folder", nargs="?", type=Path, help="write story.md into this folder")
+    parser.add_argument("--markdown", type=Path, help="write the page to this file")
     args = parser.parse_args()
     text = story()
-    if args.markdown:
-        with atomic_output(args.markdown) as temporary:
+    targets = [args.markdown] if args.markdown else []
+    if args.folder:
+        args.folder.mkdir(parents=True, exist_ok=True)
+        targets.append(args.folder / "story.md")
+    for target in targets:
+        with atomic_output(target) as temporary:
             temporary.write_text(text, encoding="utf-8")
-    else:
+    if not targets:
         print(text)
 
 

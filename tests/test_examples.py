@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -22,7 +21,6 @@ import controlmap
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SCRIPTS = sorted(EXAMPLES.glob("*.py"))
-TIME_LIMIT = 60.0  # seconds for one script: "runs in seconds", with room for a slow CI
 
 
 @pytest.fixture(scope="module")
@@ -38,17 +36,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
             text=True,
             cwd=folder,
         )
-        started[script.stem] = (process, folder / "out", time.monotonic())
+        started[script.stem] = (process, folder / "out")
     results = {}
-    for name, (process, out, t0) in started.items():
+    for name, (process, out) in started.items():
+        # A guard against a hung script, not a speed test (benchmarks/ measure speed).
         stdout, stderr = process.communicate(timeout=300)
-        results[name] = {
-            "code": process.returncode,
-            "stdout": stdout,
-            "stderr": stderr,
-            "out": out,
-            "seconds": time.monotonic() - t0,
-        }
+        results[name] = {"code": process.returncode, "stdout": stdout, "stderr": stderr, "out": out}
     return results
 
 
@@ -60,7 +53,6 @@ def test_example_runs(runs: dict, script: str) -> None:
     written = [p for p in result["out"].iterdir() if p.is_file()]
     assert written, "the example wrote nothing"
     assert all(p.stat().st_size > 0 for p in written)
-    assert result["seconds"] < TIME_LIMIT
 
 
 def test_turning_points_output(runs: dict) -> None:
