@@ -45,7 +45,7 @@ def _reject_constant(name: str) -> Any:
     raise RFC7946Error(f"{name} is not JSON")
 
 
-def _position(raw: Any, where: str) -> tuple[float, float]:
+def _position(raw: Any, where: str, max_decimals: int | None = 7) -> tuple[float, float]:
     if not isinstance(raw, list) or len(raw) not in (2, 3):
         raise RFC7946Error(f"{where}: a position is an array of 2 or 3 numbers, got {raw!r}")
     values = []
@@ -53,7 +53,7 @@ def _position(raw: Any, where: str) -> tuple[float, float]:
         if not isinstance(text, str) or not NUMBER.match(text):
             raise RFC7946Error(f"{where}: {text!r} is not a JSON number")
         exponent = Decimal(text).normalize().as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -7:
+        if max_decimals is not None and isinstance(exponent, int) and exponent < -max_decimals:
             raise RFC7946Error(f"{where}: {text} has more than 7 decimals")
         values.append(float(text))
     lon, lat = values[0], values[1]
@@ -66,7 +66,7 @@ def _signed_area(ring: list[tuple[float, float]]) -> float:
     return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(ring)) / 2
 
 
-def _polygon(rings: Any, where: str) -> list[tuple[float, float]]:
+def _polygon(rings: Any, where: str, max_decimals: int | None = 7) -> list[tuple[float, float]]:
     if not isinstance(rings, list) or not rings:
         raise RFC7946Error(f"{where}: a Polygon has at least one ring")
     positions = []
@@ -74,7 +74,7 @@ def _polygon(rings: Any, where: str) -> list[tuple[float, float]]:
         here = f"{where} ring {r}"
         if not isinstance(raw_ring, list) or len(raw_ring) < 4:
             raise RFC7946Error(f"{here}: a linear ring has four or more positions")
-        ring = [_position(p, here) for p in raw_ring]
+        ring = [_position(p, here, max_decimals) for p in raw_ring]
         if raw_ring[0] != raw_ring[-1]:
             raise RFC7946Error(f"{here}: not closed")
         area = _signed_area(ring)
@@ -86,7 +86,7 @@ def _polygon(rings: Any, where: str) -> list[tuple[float, float]]:
     return positions
 
 
-def check_rfc7946(text: str) -> dict[str, Any]:
+def check_rfc7946(text: str, max_decimals: int | None = 7) -> dict[str, Any]:
     """Raise RFC7946Error at the first departure from RFC 7946; return the parsed document."""
     doc = json.loads(text, parse_float=str, parse_int=str, parse_constant=_reject_constant)
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
@@ -116,14 +116,14 @@ def check_rfc7946(text: str) -> dict[str, Any]:
         if not isinstance(geometry, dict) or geometry.get("type") not in GEOMETRY_TYPES:
             raise RFC7946Error(f"{where}: geometry must be a Polygon or MultiPolygon")
         if geometry["type"] == "Polygon":
-            positions = _polygon(geometry["coordinates"], where)
+            positions = _polygon(geometry["coordinates"], where, max_decimals)
         else:
             if not isinstance(geometry["coordinates"], list):
                 raise RFC7946Error(f"{where}: MultiPolygon coordinates must be an array")
             positions = [
                 p
                 for k, polygon in enumerate(geometry["coordinates"])
-                for p in _polygon(polygon, f"{where} part {k}")
+                for p in _polygon(polygon, f"{where} part {k}", max_decimals)
             ]
         lons = [lon for lon, _ in positions]
         if max(lons) - min(lons) > 180:
@@ -246,3 +246,20 @@ def test_any_timeline_exports_as_rfc7946(frame: gpd.GeoDataFrame) -> None:
         assert feature["properties"]["start"] == f"{row['start']:%Y-%m-%d}"
         end = feature["properties"]["end"]
         assert end == (None if pd.isna(row["end"]) else f"{row['end']:%Y-%m-%d}")
+
+
+def test_a_polygon_thinner_than_the_grid_is_kept_whole() -> None:
+    """Snapping to 1e-6° would erase it: it is written at full precision instead."""
+    sliver = shapely.Polygon([(40, 34), (41, 34.0000001), (41, 34.00000015), (40, 34)])
+    frame = gpd.GeoDataFrame(
+        {"actor": ["A", "A"], "start": ["2014-01-01", "2015-01-01"]},
+        geometry=[sliver, shapely.box(40, 34, 41, 35)],
+        crs=4326,
+    )
+    text = "".join(geojson_chunks(frame))
+    with pytest.raises(RFC7946Error, match="7 decimals"):
+        check_rfc7946(text)  # the one exception to the precision rule...
+    doc = check_rfc7946(text, max_decimals=None)  # ...and everything else holds
+    assert len(doc["features"]) == 2
+    back = shapely.geometry.shape(json.loads(text)["features"][0]["geometry"])
+    assert back.is_valid and back.area == pytest.approx(sliver.area, rel=1e-6)

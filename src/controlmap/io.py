@@ -684,12 +684,13 @@ def _rfc7946_geometries(geoms: np.ndarray) -> np.ndarray:
     dense[pinched] = [_polygonal(shapely.make_valid(g)) for g in dense[pinched]]
     snapped = dense.copy()
     snapped[ok] = shapely.set_precision(dense[ok], 10.0**-COORDINATE_DECIMALS)
-    # A polygon thinner than the grid would vanish: keep it as it was instead.
-    vanished = shapely.is_empty(snapped) & ~shapely.is_empty(dense)
-    snapped[vanished] = dense[vanished]
     # Rounding the (already on-grid) values makes each print as its shortest decimal;
     # invalid input is rounded as given (``validate``/``repair`` deal with it).
     rounded = shapely.transform(snapped, lambda xy: np.round(xy, COORDINATE_DECIMALS))
+    # A polygon thinner than the grid would vanish (or, merely rounded, turn into a
+    # degenerate ring): keep it at full precision instead, the one exception.
+    vanished = shapely.is_empty(snapped) & ~shapely.is_empty(dense)
+    rounded[vanished] = dense[vanished]
     return shapely.orient_polygons(rounded, exterior_cw=False)
 
 

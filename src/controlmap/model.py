@@ -659,7 +659,7 @@ class Timeline:
         GeoDataFrame
             Rows ``(actor, change)`` with ``change`` in ``{"gained", "lost"}``, the
             two dates as ``start``/``end``, ``area_km2`` and the geometry (empty
-            geometries are dropped).
+            geometries and slivers under 1 m² are dropped).
 
         Examples
         --------
@@ -701,6 +701,9 @@ class Timeline:
             crs=4326,
         )
         result.insert(4, "area_km2", _area.geodesic_area_km2(result.geometry.values))
+        # Differences of nearly equal shapes leave slivers of floating-point noise;
+        # under a square metre is no change of control.
+        result = result.loc[result["area_km2"] >= 1e-6].reset_index(drop=True)
         return result
 
     def _held(self, day: pd.Timestamp, keep: np.ndarray) -> dict[str, shapely.Geometry]:
