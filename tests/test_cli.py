@@ -1,0 +1,112 @@
+"""The core commands give what the library gives, formatted."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import controlmap
+from controlmap.cli import main
+
+
+@pytest.fixture(scope="module")
+def timeline() -> controlmap.Timeline:
+    return controlmap.load_dataset("islamic-state")
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_area_csv_equals_the_library(
+    capsys: pytest.CaptureFixture[str], timeline: controlmap.Timeline
+) -> None:
+    code, out, _ = run(
+        ["area", "islamic-state", "--from", "2014-01-01", "--to", "2019-04-01", "--freq", "MS"],
+        capsys,
+    )
+    assert code == 0
+    table = pd.read_csv(io.StringIO(out))
+    assert list(table.columns) == ["date", "Islamic State"]
+    expected = timeline.area(start="2014-01-01", end="2019-04-01", freq="MS")["Islamic State"]
+    assert table["date"].tolist() == list(expected.index.strftime("%Y-%m-%d"))
+    assert table["Islamic State"].to_numpy() == pytest.approx(expected.to_numpy(), abs=0.001)
+    code, out, _ = run(["area", "islamic-state", "--dates", "2015-01-01,2018-02-01"], capsys)
+    assert pd.read_csv(io.StringIO(out))["date"].tolist() == ["2015-01-01", "2018-02-01"]
+
+
+def test_snapshot_to_stdout_is_the_snapshot(
+    capsys: pytest.CaptureFixture[str], timeline: controlmap.Timeline
+) -> None:
+    code, out, err = run(["snapshot", "islamic-state", "--date", "2017-07-10"], capsys)
+    assert code == 0 and err == ""
+    doc = json.loads(out)
+    (feature,) = doc["features"]
+    expected = timeline.at("2017-07-10").iloc[0]
+    assert feature["properties"]["actor"] == "Islamic State"
+    assert feature["properties"]["area_km2"] == pytest.approx(expected.area_km2)
+
+
+def test_changes_and_export_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], timeline: controlmap.Timeline
+) -> None:
+    code, _, err = run(
+        [
+            "changes",
+            "islamic-state",
+            "--from",
+            "2015-01-01",
+            "--to",
+            "2018-02-01",
+            "-o",
+            str(tmp_path / "lost.gpkg"),
+        ],
+        capsys,
+    )
+    assert code == 0 and "wrote" in err
+    import geopandas as gpd
+
+    lost = gpd.read_file(tmp_path / "lost.gpkg")
+    expected = timeline.changes("2015-01-01", "2018-02-01")
+    assert sorted(lost.change) == sorted(expected.change)
+    assert lost.area_km2.sum() == pytest.approx(expected.area_km2.sum())
+    code, _, _ = run(["export", "islamic-state", "-o", str(tmp_path / "all.geojson")], capsys)
+    assert code == 0
+    assert len(controlmap.read(tmp_path / "all.geojson")) == len(timeline)
+
+
+def test_info_and_validate(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, timeline: controlmap.Timeline
+) -> None:
+    code, out, _ = run(["info", "islamic-state"], capsys)
+    daily = timeline.area()["Islamic State"]
+    assert code == 0
+    assert f"peak {daily.max():,.0f} km² on {daily.idxmax():%Y-%m-%d}" in out
+    assert f"periods:  {len(timeline)}" in out
+    path = timeline.to_file(tmp_path / "copy.geojson")
+    code, out, _ = run(["validate", str(path)], capsys)
+    assert code == 0 and "valid" in out
+
+
+def test_console_script_is_installed(tmp_path: Path) -> None:
+    # The script installed beside this interpreter (a venv's bin/), else the one on PATH.
+    beside = Path(sys.executable).parent / "controlmap"
+    exe = str(beside) if beside.exists() else shutil.which("controlmap")
+    assert exe is not None, "the controlmap console script is not installed"
+    result = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"controlmap {controlmap.__version__}"
+    missing = subprocess.run(
+        [exe, "area", str(tmp_path / "nope.geojson")], capture_output=True, text=True, check=False
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.count("\n") == 1 and "Traceback" not in missing.stderr
