@@ -56,9 +56,10 @@ def dates(
 
     Examples
     --------
-    >>> day = dates().example()
-    >>> day == day.normalize()
-    True
+    >>> from hypothesis import find
+    >>> day = find(dates(), lambda day: day.year == 2015)
+    >>> day.year, day == day.normalize()
+    (2015, True)
     """
     days = (max_value - min_value).days
     return st.integers(0, days).map(lambda n: min_value + pd.Timedelta(days=n))
@@ -77,9 +78,10 @@ def boxes(
 
     Examples
     --------
-    >>> b = boxes().example()
-    >>> b.geom_type, b.is_valid
-    ('Polygon', True)
+    >>> from hypothesis import find
+    >>> b = find(boxes(), lambda b: b.area >= 4)
+    >>> b.geom_type, b.is_valid, b.bounds == tuple(map(round, b.bounds))
+    ('Polygon', True, True)
     """
     per_degree = round(1 / step)
     x0 = draw(st.integers(lon[0] * per_degree, (lon[1] - 1) * per_degree))
@@ -120,7 +122,8 @@ def periods_frames(
 
     Examples
     --------
-    >>> frame = periods_frames(max_size=3).example()
+    >>> from hypothesis import find
+    >>> frame = find(periods_frames(max_size=3), lambda f: len(f) == 3)
     >>> list(frame.columns)
     ['actor', 'start', 'end', 'status', 'geometry']
     """
@@ -161,9 +164,10 @@ def timelines(**options: Any) -> st.SearchStrategy[Timeline]:
 
     Examples
     --------
-    >>> timeline = timelines(max_size=3).example()
-    >>> 1 <= len(timeline) <= 3
-    True
+    >>> from hypothesis import find
+    >>> timeline = find(timelines(max_size=3), lambda t: len(t.actors) == 2)
+    >>> len(timeline.actors)
+    2
     """
     return periods_frames(**options).map(Timeline)
 
@@ -194,7 +198,8 @@ def valid_geojson(draw: st.DrawFn, **options: Any) -> dict[str, Any]:
 
     Examples
     --------
-    >>> valid_geojson().example()["type"]
+    >>> from hypothesis import find
+    >>> find(valid_geojson(), lambda doc: len(doc["features"]) == 2)["type"]
     'FeatureCollection'
     """
     frame = draw(periods_frames(**options))
@@ -211,8 +216,10 @@ def json_values(max_leaves: int = 8) -> st.SearchStrategy[Any]:
 
     Examples
     --------
-    >>> json.dumps(json_values().example()) is not None
-    True
+    >>> from hypothesis import find
+    >>> value = find(json_values(), lambda v: isinstance(v, dict) and len(v) == 2)
+    >>> len(json.loads(json.dumps(value)))
+    2
     """
     scalars = (
         st.none()
@@ -303,9 +310,10 @@ def broken_geojson(draw: st.DrawFn, kind: str | None = None) -> BrokenGeoJSON:
 
     Examples
     --------
-    >>> broken = broken_geojson().example()
-    >>> isinstance(broken.content, bytes) and bool(broken.damage)
-    True
+    >>> from hypothesis import find
+    >>> broken = find(broken_geojson("unclosed ring"), lambda b: True)
+    >>> broken.damage, broken.must_fail, isinstance(broken.content, bytes)
+    ('unclosed ring', True, True)
     """
     document = draw(valid_geojson(max_size=4))
     features = document["features"]
