@@ -91,6 +91,12 @@ def _gpkg(rows: list[dict[str, Any]], geometries: list[Any]) -> Callable[[Path],
     return make
 
 
+def _nan_polygon() -> shapely.Polygon:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # shapely warns about the NaN
+        return shapely.Polygon([(40, 34), (41, 34), (41, np.nan), (40, 34)])
+
+
 FULL = collection(*good(3))
 CASES: dict[str, Case] = {
     "not json": Case(b"actor,start\nIS,2014\n", FormatError, None, "not valid JSON"),
@@ -207,6 +213,15 @@ CASES: dict[str, Case] = {
         "feature 1",
         "geometry is a Point",
     ),
+    "geopackage nan coordinate": Case(
+        _gpkg(
+            [{"actor": "A", "start": "2014-01-01"}, {"actor": "B", "start": "2014-01-01"}],
+            [shapely.box(40, 34, 41, 35), _nan_polygon()],
+        ),
+        GeometryError,
+        "feature 1",
+        r"coordinate \(41, nan\) is not a finite number",
+    ),
     "geopackage end before start": Case(
         _gpkg(
             [{"actor": "A", "start": "2015-01-01", "end": "2014-01-01"}], [shapely.box(0, 0, 1, 1)]
@@ -228,6 +243,7 @@ def _write(case: Case, folder: Path) -> Path:
 
 def _check_message(message: str, path: Path, case: Case) -> None:
     assert str(path) in message, message
+    assert "np." not in message and "Timestamp(" not in message, message  # no Python reprs
     if case.feature is not None:
         assert f"{case.feature}:" in message, message
     else:

@@ -86,7 +86,8 @@ def check_geometries(
         finite = np.isfinite(coords).all(axis=1)
         if not finite.all():
             k = int(np.flatnonzero(~finite)[0])
-            raise fail(int(owner[k]), f"coordinate {tuple(coords[k])} is not a finite number")
+            x, y = coords[k, 0], coords[k, 1]
+            raise fail(int(owner[k]), f"coordinate ({x:g}, {y:g}) is not a finite number")
         outside = (np.abs(coords[:, 0]) > 180.0) | (np.abs(coords[:, 1]) > 90.0)
         if outside.any():
             k = int(np.flatnonzero(outside)[0])
