@@ -185,3 +185,27 @@ def test_reading_valid_files_in_chunks(folder: Path) -> None:
         cio._CHUNK_CHARS = original
     timeline = controlmap.read(path)
     assert sorted(set(timeline.actors)) == sorted(actors)
+
+
+@settings(FUZZ, max_examples=EXAMPLES * 4)
+@given(broken=broken_geojson())
+def test_repair_raises_only_controlmap_errors_and_writes_only_valid_copies(
+    folder: Path, broken: BrokenGeoJSON
+) -> None:
+    from controlmap.repair import repair
+
+    path = folder / "to_repair.geojson"
+    out = folder / "repaired.geojson"
+    out.unlink(missing_ok=True)
+    path.write_bytes(broken.content)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            repair(path, out)
+        except controlmap.ControlMapError as exc:
+            assert str(exc).startswith(f"{path}: ")
+            assert not out.exists()
+            return
+    # Whatever repair accepted comes out with valid, RFC 7946-wound polygons.
+    frame = controlmap.io.read_frame(out)[0]
+    assert frame.geometry.is_valid.all()
