@@ -801,7 +801,16 @@ def geojson_chunks(frame: gpd.GeoDataFrame) -> Iterator[str]:
     geoms = _rfc7946_geometries(np.asarray(frame.geometry.values, dtype=object))
     texts = (_geometry_json(g) for g in geoms)  # one at a time: bounded memory
     columns = [c for c in frame.columns if c != frame.geometry.name]
-    use_id = "id" in columns and frame["id"].is_unique and frame["id"].notna().all()
+    # Only plain, unique strings or integers make feature ids (RFC 7946 section 3.2).
+    use_id = (
+        "id" in columns
+        and bool(
+            frame["id"]
+            .map(lambda v: isinstance(v, str | int | np.integer) and not isinstance(v, bool))
+            .all()
+        )
+        and frame["id"].is_unique
+    )
     yield '{"type": "FeatureCollection", "features": [\n'
     rows = frame[columns].itertuples(index=False, name=None)
     for n, (values, geometry) in enumerate(zip(rows, texts, strict=True)):
