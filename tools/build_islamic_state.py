@@ -11,6 +11,9 @@ Inputs (all in the repository, no network):
 * ``data/sources/events.csv`` -- the ledger of dated changes of control.
 * ``data/sources/area_figures.csv`` -- published area figures, for calibration.
 * ``data/basemap/countries.geojson`` -- Iraq and Syria, to clip to.
+* ``data/basemap/rivers.geojson`` -- the Euphrates and the Tigris: a line zone with a
+  ``river`` property is the river between the points nearest its first and last
+  vertices, so valley zones follow the real river, not a straight line between towns.
 
 The zones are made disjoint (each zone minus the excluded ground and minus every zone
 before it), so the periods of the one actor can never overlap, whatever the dates.
@@ -32,6 +35,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 from pyproj import Geod, Transformer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,6 +84,10 @@ class Paths:
     def countries(self) -> Path:
         return self.root / "data" / "basemap" / "countries.geojson"
 
+    @property
+    def rivers(self) -> Path:
+        return self.root / "data" / "basemap" / "rivers.geojson"
+
 
 # ------------------------------------------------------------------------- geometry
 def geodesic_km2(geom: shapely.Geometry) -> float:
@@ -96,16 +104,63 @@ def geodesic_km2(geom: shapely.Geometry) -> float:
     return abs(area) / 1e6
 
 
-def draw_zones(zones: gpd.GeoDataFrame, countries: dict[str, shapely.Geometry]) -> pd.Series:
+def river_lines(rivers: gpd.GeoDataFrame) -> dict[str, list[shapely.LineString]]:
+    """The rivers of the base map as lists of merged lines, keyed by common name.
+
+    Natural Earth splits a river at its lakes and leaves tiny loops where channels
+    meet; a loop makes a node of three lines, which stops ``line_merge``, so loops and
+    stubs shorter than ~5 km are dropped before merging.
+
+    Examples
+    --------
+    >>> frame = gpd.GeoDataFrame({"name_common": ["R", "R"]}, geometry=[
+    ...     shapely.LineString([(0, 0), (1, 0)]), shapely.LineString([(1, 0), (2, 0)])])
+    >>> [line.length for line in river_lines(frame)["R"]]
+    [2.0]
+    """
+    out: dict[str, list[shapely.LineString]] = {}
+    named = rivers[rivers["name_common"].notna()]
+    for name, group in named.groupby("name_common"):
+        parts = shapely.get_parts(shapely.line_merge(shapely.union_all(group.geometry.values)))
+        kept = [p for p in parts if not p.is_closed and p.length > 0.05]
+        merged = shapely.line_merge(shapely.MultiLineString(kept))
+        out[str(name)] = list(shapely.get_parts(merged))
+    return out
+
+
+def follow_river(
+    line: shapely.LineString, river: list[shapely.LineString], zone: str
+) -> shapely.Geometry:
+    """The stretch of ``river`` between the points nearest ``line``'s two ends.
+
+    Raises ValueError when an end lies more than ~10 km from the river: the zone was
+    then drawn for another stretch or another river.
+    """
+    start, end = shapely.Point(line.coords[0]), shapely.Point(line.coords[-1])
+    part = min(river, key=lambda p: p.distance(start) + p.distance(end))
+    if max(part.distance(start), part.distance(end)) > 0.1:
+        raise ValueError(f"zones.geojson: zone {zone!r} does not start and end on its river")
+    a, b = sorted((part.project(start), part.project(end)))
+    return shapely.ops.substring(part, a, b)
+
+
+def draw_zones(
+    zones: gpd.GeoDataFrame,
+    countries: dict[str, shapely.Geometry],
+    rivers: dict[str, list[shapely.LineString]] | None = None,
+) -> pd.Series:
     """Turn the hand-drawn shapes into disjoint zone polygons, keyed by zone id.
 
     Parameters
     ----------
     zones : GeoDataFrame
         Rows in priority order with ``zone``, ``country`` (``IRQ``, ``SYR``),
-        ``role`` (``held`` / ``excluded``) and ``buffer_km`` (0 for polygons).
+        ``role`` (``held`` / ``excluded``), ``buffer_km`` (0 for polygons) and
+        optionally ``river`` (a key of ``rivers``: the line follows that river).
     countries : dict
         ISO A3 -> country outline, used to clip each zone to its country.
+    rivers : dict, optional
+        River name -> merged lines, from :func:`river_lines`.
 
     Returns
     -------
@@ -118,6 +173,11 @@ def draw_zones(zones: gpd.GeoDataFrame, countries: dict[str, shapely.Geometry]) 
 
     def shape(row: pd.Series) -> shapely.Geometry:
         geom = row.geometry
+        river = row.get("river")
+        if isinstance(river, str) and river:
+            if rivers is None or river not in rivers:
+                raise ValueError(f"zones.geojson: zone {row.zone!r}: unknown river {river!r}")
+            geom = follow_river(geom, rivers[river], row.zone)
         if row.buffer_km > 0:
             metric = shapely.transform(geom, lambda xy: np.column_stack(to_metric.transform(*xy.T)))
             # quad_segs=4: round ends need no more for a schematic corridor.
@@ -422,7 +482,7 @@ def build(
         iso: countries.loc[countries.iso_a3 == iso].geometry.iloc[0] for iso in ("IRQ", "SYR")
     }
     zones["buffer_km"] = zones["buffer_km"].astype(float)
-    drawn = draw_zones(zones, outlines)
+    drawn = draw_zones(zones, outlines, river_lines(gpd.read_file(paths.rivers)))
     country_of = dict(zip(zones["zone"], zones["country"], strict=True))
     periods = build_periods(drawn, holdings, events, country_of)
     table = calibration_table(periods, figures, geodesic_km2(outlines["IRQ"]))
