@@ -21,7 +21,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import controlmap
-from controlmap.testing.strategies import DAMAGES, BrokenGeoJSON, broken_geojson, json_values
+from controlmap.testing.strategies import (
+    DAMAGES,
+    BrokenGeoJSON,
+    broken_geojson,
+    json_values,
+    valid_geojson,
+)
 
 EXAMPLES = int(os.environ.get("CONTROLMAP_FUZZ_EXAMPLES", "12"))
 FUZZ = settings(
@@ -209,3 +215,31 @@ def test_repair_raises_only_controlmap_errors_and_writes_only_valid_copies(
     # Whatever repair accepted comes out with valid, RFC 7946-wound polygons.
     frame = controlmap.io.read_frame(out)[0]
     assert frame.geometry.is_valid.all()
+
+
+@settings(FUZZ, max_examples=EXAMPLES * 4)
+@given(
+    document=valid_geojson(max_size=3),
+    extra=st.dictionaries(st.sampled_from(["note", "id", "source", "n", "x y"]), json_values()),
+    suffix=st.sampled_from([".geojson", ".gpkg", ".parquet"]),
+)
+def test_whatever_reads_can_be_exported(
+    folder: Path, document: dict[str, Any], extra: dict[str, Any], suffix: str
+) -> None:
+    """Odd but readable properties (lists, objects, NaN, huge numbers) never crash a writer."""
+    for feature in document["features"]:
+        feature["properties"].update(extra)
+    path = folder / "odd.geojson"
+    path.write_text(json.dumps(document))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        timeline = controlmap.read(path)
+        out = folder / f"odd_export{suffix}"
+        out.unlink(missing_ok=True)
+        try:
+            timeline.to_file(out)
+        except controlmap.OutputError as exc:
+            assert str(exc).startswith(f"{out}: ")
+            assert not out.exists()
+            return
+        assert len(controlmap.read(out)) == len(timeline)
