@@ -240,7 +240,8 @@ def build_periods(
     zones : Series
         Zone id -> geometry, from :func:`draw_zones`.
     holdings : DataFrame
-        ``zone, start, end, start_event, end_event, confidence, note``.
+        ``zone, start, end, start_event, end_event, confidence, note, sources``
+        (``sources``: publications outside the ledger, ``;``-separated, may be empty).
     events : DataFrame
         The ledger; ``start_event`` / ``end_event`` name its rows as ``date|place``.
     country_of : dict
@@ -261,6 +262,9 @@ def build_periods(
             _check_ref(h.end_event, h.end, index, "end_event"),
         ]
         titles = list(dict.fromkeys(e.source_title for e in refs if e is not None))
+        # Publications a date rests on that are not ledger rows (the 2018 Anbar pockets).
+        extra = getattr(h, "sources", "")
+        titles += [t.strip() for t in str(extra).split(";") if t.strip()]
         dated = "; ".join(titles) if titles else "public news reporting (dates not in the ledger)"
         source = (
             f"{dated}. Shape: schematic zone '{h.zone}' (controlmap, data/sources/zones.geojson)"
