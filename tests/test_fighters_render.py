@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -223,10 +224,12 @@ def test_great_circle_is_the_geodesic() -> None:
 )
 def test_great_circle_parts_are_continuous(lon1, lat1, lon2, lat2) -> None:
     parts = great_circle(lon1, lat1, lon2, lat2, points=32)
-    # Only a one-point stub right at the antimeridian may be dropped at either end.
-    assert sum(len(p) for p in parts) >= 30
-    if len(parts) == 1:
-        assert parts[0][0] == (lon1, lat1) and parts[0][-1] == (lon2, lat2)
+    # Both ends are kept, whether or not the line crosses the antimeridian.
+    assert sum(len(p) for p in parts) >= 32
+    assert parts[0][0] == (lon1, lat1) and parts[-1][-1] == (lon2, lat2)
+    for before, after in itertools.pairwise(parts):  # split exactly on the antimeridian
+        assert abs(before[-1][0]) == 180.0 and after[0][0] == -before[-1][0]
+        assert before[-1][1] == after[0][1]
     for part in parts:
         lons = np.array([lon for lon, _ in part])
         assert (np.abs(np.diff(lons)) <= 180).all()

@@ -253,7 +253,14 @@ def great_circle(
     parts: list[list[tuple[float, float]]] = [[line[0]]]
     for previous, current in itertools.pairwise(line):
         if abs(current[0] - previous[0]) > 180:
-            parts.append([])
+            # End this part on the antimeridian and start the next one there, at the
+            # latitude where the segment crosses it, so no end point is ever lost.
+            side = 1.0 if previous[0] > 0 else -1.0
+            unwrapped = current[0] + 360.0 * side
+            t = (180.0 * side - previous[0]) / (unwrapped - previous[0])
+            crossing = previous[1] + t * (current[1] - previous[1])
+            parts[-1].append((180.0 * side, crossing))
+            parts.append([(-180.0 * side, crossing)])
         parts[-1].append(current)
     return [p for p in parts if len(p) > 1]
 
