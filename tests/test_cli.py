@@ -110,3 +110,47 @@ def test_console_script_is_installed(tmp_path: Path) -> None:
     )
     assert missing.returncode == 2
     assert missing.stderr.count("\n") == 1 and "Traceback" not in missing.stderr
+
+
+def test_sigterm_mid_write_leaves_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+    import signal
+
+    import controlmap.io as cio
+
+    target = tmp_path / "snap.geojson"
+    target.write_text("old")
+    real = cio.geojson_chunks
+
+    def killed_midway(frame):  # the writer is stopped by SIGTERM after its first chunk
+        chunks = real(frame)
+        yield next(chunks)
+        os.kill(os.getpid(), signal.SIGTERM)
+        yield from chunks
+
+    monkeypatch.setattr(cio, "geojson_chunks", killed_midway)
+    code, _, err = run(
+        ["snapshot", "islamic-state", "--date", "2015-01-01", "-o", str(target)], capsys
+    )
+    assert code == 128 + signal.SIGTERM
+    assert err.strip() == "controlmap: terminated"
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["snap.geojson"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored after the command
+
+
+def test_warnings_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bowtie = [[[40, 34], [41, 35], [41, 34], [40, 35], [40, 34]]]
+    feature = {
+        "type": "Feature",
+        "properties": {"actor": "A", "start": "2014"},
+        "geometry": {"type": "Polygon", "coordinates": bowtie},
+    }
+    path = tmp_path / "bowtie.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    code, _, err = run(["area", str(path)], capsys)
+    assert code == 0
+    assert err.count("\n") == 1 and err.startswith("controlmap: warning: ")
+    assert "invalid polygon" in err

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import io
+import signal
 import sys
+import threading
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -350,8 +353,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
     try:
-        args.func(args)
+        with warnings.catch_warnings():
+            if not args.debug:
+                warnings.showwarning = _show_warning
+            args.func(args)
+    except _Terminated:
+        # Unwinding ran every ``finally``: a file being written was not left half-done.
+        print("controlmap: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except ControlMapError as exc:
         if args.debug:
             traceback.print_exc()
@@ -371,7 +382,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+class _Terminated(Exception):
+    """SIGTERM, turned into an exception so that cleanup code runs."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise _Terminated
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    # One line for a person, not Python's file:line and source excerpt.
+    print(f"controlmap: warning: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -713,8 +713,6 @@ def _for_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _write_gpkg_layer(frame: gpd.GeoDataFrame, path: Path, layer: str) -> None:
-    import pyogrio
-
     # Date columns: datetime64 ones (even when all missing, like the ends of periods
     # still open) and object columns holding only dates.
     typed = [
@@ -730,14 +728,11 @@ def _write_gpkg_layer(frame: gpd.GeoDataFrame, path: Path, layer: str) -> None:
         and frame[c].map(lambda v: v is None or type(v).__name__ == "date").all()
         and (c in typed or frame[c].notna().any())
     ]
-    try:
-        # pyogrio writes datetime.date objects as text; fiona can declare Date fields,
-        # which is what QGIS's Temporal Controller and ogrinfo want to see.
-        frame.to_file(
-            path, layer=layer, driver="GPKG", engine="fiona", schema=_fiona_schema(frame, dates)
-        )
-    except ImportError:
-        pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG")
+    # pyogrio writes datetime.date objects as text; fiona can declare Date fields,
+    # which is what QGIS's Temporal Controller and ogrinfo want to see.
+    frame.to_file(
+        path, layer=layer, driver="GPKG", engine="fiona", schema=_fiona_schema(frame, dates)
+    )
 
 
 def _fiona_schema(frame: gpd.GeoDataFrame, dates: list[str]) -> dict[str, Any]:
