@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 from ._basemap import Basemap
+from .fighters import SymbolScale, fighters_figure, fighters_map, save_fighters_map
 from .interactive import ControlMap, changes_map, save_map, snapshot_map, timeline_map
 from .report import write_report
 from .static import (
@@ -29,10 +30,14 @@ from .static import (
 __all__ = [
     "Basemap",
     "ControlMap",
+    "SymbolScale",
     "area_chart",
     "changes_figure",
     "changes_map",
+    "fighters_figure",
+    "fighters_map",
     "published_figures",
+    "save_fighters_map",
     "save_figure",
     "save_map",
     "small_multiples",
