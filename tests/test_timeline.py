@@ -130,6 +130,7 @@ def test_area_equals_union_of_active_periods(periods: gpd.GeoDataFrame, days: li
     tl = Timeline(periods)
     series = tl.area(days)
     assert list(series.columns) == tl.actors
+    assert (series.to_numpy() >= 0).all()  # never -0 or -1e-18
     for day in days:
         for actor in tl.actors:
             active = [
@@ -422,3 +423,11 @@ def test_population_of_the_bundled_story_matches_a_spatial_join() -> None:
         expected = places.loc[joined.index.unique(), "population"].sum()
         assert people.loc[day] == pytest.approx(expected)
     assert people.loc["2015-06-01"] > 2_000_000  # Mosul and Raqqa among them
+
+
+def test_area_by_country_is_never_negative() -> None:
+    tl = controlmap.load_dataset("islamic-state")
+    countries = controlmap.load_layer("countries")
+    split = tl.area(start="2013-12-01", end="2019-04-01", freq="MS", by=countries)
+    assert (split.to_numpy() >= 0).all()
+    assert split.loc["2019-04-01"].sum() == 0.0

@@ -230,6 +230,9 @@ def interval_series(
     needed = np.unique(asked[asked >= 0])
     if len(pairs):
         level = _correct_overlaps(level, needed, brk, groups, values, pairs, union_value)
+        # Corrections added then taken back leave residues (±1e-18): held nothing is 0.
+        level[active == 0] = 0.0
+        np.maximum(level, 0.0, out=level)
     valid = asked >= 0
     out[valid] = level[asked[valid]]
     return out

@@ -289,7 +289,8 @@
       }, data.interval || 600);
     }
 
-    if (data.bounds) { map.fitBounds(data.bounds, {padding: [8, 8]}); }
+    // No animation: the page opens at its final view (a reader, or a test, never sees it move).
+    if (data.bounds) { map.fitBounds(data.bounds, {padding: [8, 8], animate: false}); }
     baseZoom = map.getZoom();
     var start = dates.indexOf(data.date);
     if (data.mode === "timeline") { showIndex(start >= 0 ? start : 0); } else { showDate(data.date); }
