@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+import controlmap
+
 # Debian's Chromium, driven by Playwright; never a browser Playwright downloads.
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -19,6 +21,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+@pytest.fixture(scope="module")
+def timeline() -> controlmap.Timeline:
+    """The bundled Islamic State timeline, loaded once per test module."""
+    return controlmap.load_dataset("islamic-state")
 
 
 @pytest.fixture(scope="session")

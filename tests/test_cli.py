@@ -16,11 +16,6 @@ import controlmap
 from controlmap.cli import main
 
 
-@pytest.fixture(scope="module")
-def timeline() -> controlmap.Timeline:
-    return controlmap.load_dataset("islamic-state")
-
-
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     code = main(args)
     captured = capsys.readouterr()

@@ -175,11 +175,6 @@ def test_calibration_page_lists_every_figure() -> None:
 
 
 # ------------------------------------------------------------------------ ledger
-@pytest.fixture(scope="module")
-def timeline() -> controlmap.Timeline:
-    return controlmap.load_dataset("islamic-state")
-
-
 LEDGER_SAMPLE = [
     ("Mosul", 43.11889, 36.335, "2015-01-01", True),
     ("Mosul", 43.11889, 36.335, "2017-08-01", False),

@@ -93,11 +93,6 @@ def _gdal_areas(path: Path, layers: list[str], *columns: str) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def timeline() -> controlmap.Timeline:
-    return controlmap.load_dataset("islamic-state")
-
-
-@pytest.fixture(scope="module")
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> controlmap.Timeline:
     """Two actors, a hole, a MultiPolygon, far-north and near-equator shapes, open ends."""
     ring = shapely.Polygon(

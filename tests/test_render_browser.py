@@ -30,11 +30,6 @@ HOSTILE = [
 
 
 @pytest.fixture(scope="module")
-def timeline() -> controlmap.Timeline:
-    return controlmap.load_dataset("islamic-state")
-
-
-@pytest.fixture(scope="module")
 def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = os.environ.get("CONTROLMAP_SCREENSHOTS")
     path = Path(folder) if folder else tmp_path_factory.mktemp("shots")

@@ -20,11 +20,6 @@ from controlmap.area import geodesic_area_km2
 from controlmap.cli import main
 
 
-@pytest.fixture(scope="module")
-def timeline() -> controlmap.Timeline:
-    return controlmap.load_dataset("islamic-state")
-
-
 def run(*argv: str) -> int:
     return main(list(argv))
 

@@ -28,11 +28,6 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(scope="module")
-def timeline() -> controlmap.Timeline:
-    return controlmap.load_dataset("islamic-state")
-
-
-@pytest.fixture(scope="module")
 def multiples(timeline: controlmap.Timeline, tmp_path_factory: pytest.TempPathFactory) -> dict:
     folder = tmp_path_factory.mktemp("figures")
     fig = small_multiples(timeline)

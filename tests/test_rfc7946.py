@@ -170,11 +170,6 @@ def test_the_checker_catches(text: str, problem: str) -> None:
 
 
 # ---------------------------------------------------------------------------- exports
-@pytest.fixture(scope="module")
-def timeline() -> controlmap.Timeline:
-    return controlmap.load_dataset("islamic-state")
-
-
 def test_periods_export(timeline: controlmap.Timeline, tmp_path: Path) -> None:
     path = write_periods(timeline, tmp_path / "periods.geojson")
     doc = check_rfc7946(path.read_text(encoding="utf-8"))
