@@ -59,7 +59,7 @@ def story() -> str:
             f"| {day.day} {day:%b %Y} | {km2(daily.loc[day])} | {daily.loc[day] / peak:.1%} "
             f"| {km2(iraq)} | {km2(syria)} | {people.loc[day]:,.0f} |"
         )
-    yearly = daily.resample("YS").first()
+    yearly = daily[daily.index.is_year_start]  # 1 January of each year in the series
     return "\n".join(
         [
             "# The rise and fall, told with controlmap",
