@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -266,6 +268,7 @@ def test_changes_balance_the_area_difference(
     periods: gpd.GeoDataFrame, first: pd.Timestamp, second: pd.Timestamp
 ) -> None:
     tl = Timeline(periods)
+    first, second = sorted((first, second))
     changes = tl.changes(first, second)
     series = tl.area([first, second])
     for actor in tl.actors:
@@ -431,3 +434,107 @@ def test_area_by_country_is_never_negative() -> None:
     split = tl.area(start="2013-12-01", end="2019-04-01", freq="MS", by=countries)
     assert (split.to_numpy() >= 0).all()
     assert split.loc["2019-04-01"].sum() == 0.0
+
+
+def test_changes_backwards_is_an_error() -> None:
+    tl = Timeline(frame([{"actor": "A", "start": "2014", "end": None, "geometry": BOX_A}]))
+    with pytest.raises(DateError, match="end 2014-01-01 is before start 2015-01-01"):
+        tl.changes("2015-01-01", "2014-01-01")
+
+
+def test_review_edge_cases() -> None:
+    """Inputs a reviewer found mishandled: each now works or says what is wrong."""
+    rows = [{"actor": "A", "start": "2014-01-01", "end": None, "geometry": BOX_A}]
+    # Duplicate index labels (a pd.concat of two frames) with text dates.
+    doubled = pd.concat([frame(rows), frame(rows)])
+    assert len(Timeline(doubled)) == 2
+    # A status code that is not text is kept, as text.
+    tl = Timeline(frame([{**rows[0], "status": 3}]))
+    assert list(tl.periods.status) == ["3"]
+    # One date as a string is one date.
+    assert len(tl.area("2015-01-01")) == 1
+    # A status that matches nothing is an error naming the statuses there are.
+    with pytest.raises(DataError, match=r"statuses are \['3'\]"):
+        tl.area(["2015-01-01"], status="control")
+    # The cached per-period areas cannot be changed from outside.
+    with pytest.raises(ValueError, match="read-only"):
+        tl.period_area_km2[0] = 0.0
+    # A plain DataFrame without geometry.
+    with pytest.raises(DataError, match="no geometry column"):
+        Timeline(pd.DataFrame({"actor": ["A"], "start": ["2014"]}))
+    # Regions named by a text column other than "name" (pandas 3 str dtype).
+    regions = gpd.GeoDataFrame(
+        {"province": ["west"]}, geometry=[shapely.box(30, 30, 50, 40)], crs=4326
+    )
+    assert list(tl.area(["2015-01-01"], by=regions).columns) == [("A", "west")]
+    # Regions without a CRS whose coordinates are not longitude/latitude.
+    projected = gpd.GeoDataFrame({"name": ["x"]}, geometry=[shapely.box(4e5, 3e6, 5e5, 4e6)])
+    with pytest.raises(GeometryError, match="regions"):
+        tl.area(["2015-01-01"], by=projected)
+
+
+def test_from_snapshots_bad_rows() -> None:
+    good = frame([{"actor": "A", "geometry": BOX_A}])
+    with pytest.raises(DataError, match="row 0 has no actor"):
+        Timeline.from_snapshots({"2014-01-01": frame([{"actor": None, "geometry": BOX_A}])})
+    bowtie = shapely.Polygon([(40, 34), (41, 35), (41, 34), (40, 35)])
+    tl = Timeline.from_snapshots(
+        {"2014-01-01": frame([{"actor": "A", "geometry": bowtie}]), "2015-01-01": good}
+    )
+    assert len(tl) == 2
+    with pytest.raises(GeometryError, match="snapshot 2014-01-01: feature 0: geometry is empty"):
+        Timeline.from_snapshots(
+            {"2014-01-01": frame([{"actor": "A", "geometry": shapely.Polygon()}])}
+        )
+    nothing = gpd.GeoDataFrame({"actor": []}, geometry=[], crs=4326)
+    with pytest.raises(DataError, match="no ground is held"):
+        Timeline.from_snapshots({"2014-01-01": nothing})
+
+
+def test_turning_points_read_text_flags() -> None:
+    tl = Timeline(frame([{"actor": "A", "start": "2014", "end": None, "geometry": BOX_A}]))
+    tl.events = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2014-02-01", "2014-03-01", "2014-04-01"]),
+            "label": ["a", "b", "c"],
+            "turning_point": ["True", "false", None],
+        }
+    )
+    assert list(tl.turning_points.strftime("%Y-%m-%d")) == ["2014-02-01"]
+
+
+def test_chained_periods_over_the_same_ground_pair_nothing() -> None:
+    """Daily maps of the same ground coexist with no other day: no candidate explosion."""
+    from controlmap.area import _CHUNK, _candidate_pairs
+    from controlmap.model import _seconds
+
+    days = pd.date_range("2000-01-01", periods=3001, freq="D")
+    chain = frame(
+        [
+            {"actor": "A", "start": a, "end": b, "geometry": BOX_A}
+            for a, b in itertools.pairwise(days)
+        ]
+    )
+    tl = Timeline(chain)
+    left, _ = _candidate_pairs(
+        np.asarray(chain.geometry.values), _seconds(tl.periods.start), _seconds(tl.periods.end)
+    )
+    # Linear in the number of periods (at most a chunk's worth each), where the plain
+    # bounding-box join gives every pair: 4.5 million here, 32 million for 8,000 days.
+    assert len(left) <= _CHUNK * len(chain) / 2 < len(chain) ** 2 / 2
+    assert tl.area(["2005-01-01"])["A"].iloc[0] == pytest.approx(geodesic_area_km2([BOX_A])[0])
+
+
+def test_population_counts_a_place_on_a_shared_border_once() -> None:
+    places = gpd.GeoDataFrame({"population": [1000]}, geometry=[shapely.Point(41, 34.5)], crs=4326)
+    tl = Timeline(
+        frame(
+            [
+                {"actor": "A", "start": "2014", "end": None, "geometry": BOX_A},
+                {"actor": "A", "start": "2014", "end": None, "geometry": BOX_B},
+            ]
+        )
+    )
+    assert tl.population(places, ["2015-01-01"])["A"].iloc[0] == 1000.0
+    with pytest.raises(DataError, match="no 'pop' column"):
+        tl.population(places, ["2015-01-01"], column="pop")

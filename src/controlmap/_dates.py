@@ -128,7 +128,9 @@ def _parse_plain_days(series: pd.Series) -> pd.DatetimeIndex | None:
     Returns None whenever anything else is present, so the per-value parser (with its
     precise error messages) handles it.
     """
-    present = series[~series.map(_is_missing)]
+    series = series.reset_index(drop=True)  # by position: index labels may repeat
+    missing = series.map(_is_missing).to_numpy(dtype=bool)
+    present = series[~missing]
     if not len(present) or not all(isinstance(v, str) for v in present):
         return None
     text = present.astype(str).str.strip()
@@ -138,9 +140,9 @@ def _parse_plain_days(series: pd.Series) -> pd.DatetimeIndex | None:
         parsed = pd.to_datetime(text, format="%Y-%m-%d")
     except (ValueError, OverflowError):
         return None
-    out = pd.Series(pd.NaT, index=series.index, dtype=DATE_DTYPE)
-    out[present.index] = parsed.to_numpy(dtype=DATE_DTYPE)
-    return pd.DatetimeIndex(out.to_numpy(), dtype=DATE_DTYPE)
+    out = np.full(len(series), np.datetime64("NaT"), dtype=DATE_DTYPE)
+    out[~missing] = parsed.to_numpy(dtype=DATE_DTYPE)
+    return pd.DatetimeIndex(out, dtype=DATE_DTYPE)
 
 
 def format_date(value: pd.Timestamp | None) -> str | None:

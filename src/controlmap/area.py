@@ -125,13 +125,12 @@ def overlapping_pairs(
     """
     if len(geometries) < 2:
         return np.empty((0, 2), dtype=np.int64)
-    # Bounding boxes first, then the cheap filters (same group, overlapping in time),
-    # and only then the exact test: most neighbours share an edge or another period.
-    left, right = shapely.STRtree(geometries).query(geometries)
+    left, right = _candidate_pairs(geometries, starts, ends)
+    # The cheap filters first (same group, overlapping in time, boxes overlapping in
+    # area: neighbouring tiles only share an edge), the exact test last.
     keep = (left < right) & (groups[left] == groups[right])
     keep &= np.maximum(starts[left], starts[right]) < np.minimum(ends[left], ends[right])
     left, right = left[keep], right[keep]
-    # Boxes that only share an edge (neighbouring tiles) cannot overlap in area.
     bounds = shapely.bounds(geometries)
     width = np.minimum(bounds[left, 2], bounds[right, 2]) - np.maximum(
         bounds[left, 0], bounds[right, 0]
@@ -145,6 +144,40 @@ def overlapping_pairs(
         inner = shapely.relate_pattern(geometries[left], geometries[right], "T********")
         left, right = left[inner], right[inner]
     return np.column_stack([left, right]).astype(np.int64)
+
+
+_CHUNK = 512
+
+
+def _candidate_pairs(
+    geometries: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs whose bounding boxes meet, among periods that can coexist in time.
+
+    Periods are taken in chunks of consecutive starts. A chunk is compared only with
+    the periods active during its time span: with a spatial index of those alone when
+    they are few (a chain of daily snapshots of the same ground would otherwise pair
+    every day with every other), with one index of everything when most coexist.
+    """
+    n = len(geometries)
+    order = np.argsort(starts, kind="stable")
+    everything: shapely.STRtree | None = None
+    lefts, rights = [], []
+    for chunk in np.array_split(order, max(1, -(-n // _CHUNK))):
+        first, last = starts[chunk].min(), ends[chunk].max()
+        coexisting = np.flatnonzero((starts < last) & (ends > first))
+        if len(coexisting) > n // 2:
+            if everything is None:
+                everything = shapely.STRtree(geometries)
+            at, right = everything.query(geometries[chunk])
+        else:
+            at, local = shapely.STRtree(geometries[coexisting]).query(geometries[chunk])
+            right = coexisting[local]
+        left = chunk[at]
+        keep = left < right  # each pair once: from the chunk of its first member
+        lefts.append(left[keep])
+        rights.append(right[keep])
+    return np.concatenate(lefts), np.concatenate(rights)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ periods, stored as a GeoDataFrame in EPSG:4326 with plain columns ``actor``,
 
 from __future__ import annotations
 
+import datetime as _dt
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -33,7 +34,7 @@ _OPEN = np.iinfo(np.int64).max
 _POLYGONAL = {"Polygon", "MultiPolygon"}
 
 
-def _days(values: pd.DatetimeIndex | pd.Series) -> np.ndarray:
+def _seconds(values: pd.DatetimeIndex | pd.Series) -> np.ndarray:
     """Seconds since the epoch as int64, NaT as the open-ended sentinel."""
     index = pd.DatetimeIndex(values).as_unit("s")
     out = index.asi8.copy()
@@ -124,7 +125,9 @@ def normalize_periods(
     ['A', Timestamp('2014-06-01 00:00:00'), 'control']
     """
     if not isinstance(frame, gpd.GeoDataFrame):
-        frame = gpd.GeoDataFrame(frame)
+        if "geometry" not in frame.columns:
+            raise DataError(f"{where(file)}: no geometry column")
+        frame = gpd.GeoDataFrame(frame, geometry="geometry")
     if frame.empty:
         raise DataError(f"{where(file)}: has no features")
     fields = [c for c in frame.columns if c != frame.geometry.name]
@@ -164,8 +167,13 @@ def normalize_periods(
             DateError,
         )
     if status in frame.columns:
-        statuses = frame[status].astype(object).where(frame[status].notna(), DEFAULT_STATUS)
-        statuses = statuses.map(lambda s: s if isinstance(s, str) and s else DEFAULT_STATUS)
+        # Missing or blank means the default; other values (status codes from a
+        # shapefile, say) are kept as text.
+        statuses = (
+            frame[status]
+            .astype(object)
+            .map(lambda v: DEFAULT_STATUS if _is_blank(v) else str(v).strip())
+        )
     else:
         statuses = pd.Series([DEFAULT_STATUS] * len(frame), index=frame.index, dtype=object)
 
@@ -287,7 +295,7 @@ class Timeline:
         True
         """
         if self.events is not None and "turning_point" in self.events.columns:
-            marked = self.events.loc[self.events["turning_point"].astype(bool), "date"]
+            marked = self.events.loc[_flags(self.events["turning_point"]), "date"]
             if len(marked):
                 return pd.DatetimeIndex(sorted(set(marked)), name="date")
         changes = self.change_dates
@@ -388,13 +396,29 @@ class Timeline:
             if actor not in frame.columns:
                 raise DataError(f"snapshot {stamp:%Y-%m-%d}: no {actor!r} column")
             seen: set[tuple[str, str]] = set()
-            keys = frame[actor].astype(str)
-            stats = frame[status].astype(str) if status in frame.columns else None
+            blank = frame[actor].map(_is_blank).to_numpy()
+            if blank.any():
+                i = int(np.flatnonzero(blank)[0])
+                raise DataError(f"snapshot {stamp:%Y-%m-%d}: row {i} has no actor")
+            geoms = np.asarray(frame.geometry.values, dtype=object)
+            check_geometries(gpd.GeoSeries(geoms), file=f"snapshot {stamp:%Y-%m-%d}")
+            invalid = ~shapely.is_valid(geoms)
+            if invalid.any():  # union needs valid polygons; as for periods, repair a copy
+                geoms = geoms.copy()
+                geoms[invalid] = [_polygonal(shapely.make_valid(g)) for g in geoms[invalid]]
+            keys = frame[actor].astype(str).str.strip()
+            stats = (
+                frame[status]
+                .astype(object)
+                .map(lambda v: DEFAULT_STATUS if _is_blank(v) else str(v).strip())
+                if status in frame.columns
+                else None
+            )
             for key_actor in keys.unique():
                 mask = (keys == key_actor).to_numpy()
                 for key_status in stats[mask].unique() if stats is not None else [DEFAULT_STATUS]:
                     sub = mask if stats is None else mask & (stats == key_status).to_numpy()
-                    geom = shapely.union_all(frame.geometry.to_numpy()[sub])
+                    geom = _polygonal(shapely.union_all(geoms[sub]))
                     key = (key_actor, key_status)
                     seen.add(key)
                     run = open_runs.get(key)
@@ -418,6 +442,8 @@ class Timeline:
                 if key not in seen:
                     del open_runs[key]
         rows = [r for r in rows if not r["geometry"].is_empty]
+        if not rows:
+            raise DataError("snapshots: no ground is held in any snapshot")
         periods = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
         return cls(periods, name=name)
 
@@ -465,6 +491,7 @@ class Timeline:
         """Geodesic area of each period's geometry alone (computed once, cached)."""
         if self._area is None:
             self._area = _area.geodesic_area_km2(self._geoms)
+            self._area.setflags(write=False)  # shared by every later area() call
         return self._area
 
     def _active(self, date: pd.Timestamp) -> np.ndarray:
@@ -476,6 +503,9 @@ class Timeline:
         if status is None:
             return np.ones(len(self._periods), dtype=bool)
         wanted = [status] if isinstance(status, str) else list(status)
+        known = set(self._periods["status"])
+        if not known.intersection(wanted):
+            raise DataError(f"status {wanted} matches no period; statuses are {sorted(known)}")
         return self._periods["status"].isin(wanted).to_numpy()
 
     # ------------------------------------------------------------------ questions
@@ -586,12 +616,10 @@ class Timeline:
             codes, labels = _area.factorize(frame["actor"])
             columns: pd.Index = pd.Index(labels, name="actor")
             values = self.period_area_km2[keep]
-            starts, ends = _days(frame["start"]), _days(frame["end"])
+            starts, ends = _seconds(frame["start"]), _seconds(frame["end"])
         else:
             region_names = _region_names(by, by_column)
-            regions = np.asarray(
-                by.to_crs(4326).geometry.values if by.crs else by.geometry.values, dtype=object
-            )
+            regions = _region_geometries(by)
             left, right = shapely.STRtree(regions).query(geoms, predicate="intersects")
             pieces = shapely.intersection(geoms[left], regions[right])
             pieces = np.array([_polygonal(p) for p in pieces], dtype=object)
@@ -602,8 +630,8 @@ class Timeline:
             columns = pd.MultiIndex.from_tuples(list(labels), names=["actor", "region"])
             geoms = pieces
             values = _area.geodesic_area_km2(pieces)
-            starts = _days(frame["start"])[left]
-            ends = _days(frame["end"])[left]
+            starts = _seconds(frame["start"])[left]
+            ends = _seconds(frame["end"])[left]
         pairs = _area.overlapping_pairs(geoms, codes, starts, ends)
 
         def union_area(index: np.ndarray) -> float:
@@ -627,6 +655,8 @@ class Timeline:
         if dates is not None:
             if start is not None or end is not None or freq is not None:
                 raise DataError("area: pass either dates or start/end/freq, not both")
+            if isinstance(dates, str | _dt.date | pd.Timestamp | np.datetime64):
+                dates = [dates]  # one date, not the characters of a string
             return pd.DatetimeIndex(parse_dates(list(dates), what="date"), name="date")
         changes = self.change_dates
         first = parse_date(start, what="start") if start is not None else changes[0]
@@ -673,6 +703,8 @@ class Timeline:
         True
         """
         first, last = parse_date(start, what="start"), parse_date(end, what="end")
+        if last < first:
+            raise DateError(f"changes: end {last:%Y-%m-%d} is before start {first:%Y-%m-%d}")
         keep = self._status_mask(status)
         held_first = self._held(first, keep)
         held_last = self._held(last, keep)
@@ -760,14 +792,21 @@ class Timeline:
         points = np.asarray(
             (places.to_crs(4326) if places.crs else places).geometry.values, dtype=object
         )
+        if column not in places.columns:
+            raise DataError(f"population: places have no {column!r} column")
         people = pd.to_numeric(places[column], errors="coerce").fillna(0).to_numpy(dtype=float)
         # Which places lie in which period: one spatial join, reused for every date.
         period_ix, place_ix = shapely.STRtree(points).query(geoms, predicate="intersects")
-        contains: list[np.ndarray] = [place_ix[period_ix == i] for i in range(len(geoms))]
-        values = np.array([people[c].sum() for c in contains], dtype=float)
+        order = np.argsort(period_ix, kind="stable")
+        period_ix, place_ix = period_ix[order], place_ix[order]
+        cuts = np.searchsorted(period_ix, np.arange(1, len(geoms)))
+        contains: list[np.ndarray] = np.split(place_ix, cuts)
+        values = np.bincount(period_ix, weights=people[place_ix], minlength=len(geoms))
         codes, labels = _area.factorize(frame["actor"])
-        starts, ends = _days(frame["start"]), _days(frame["end"])
-        pairs = _area.overlapping_pairs(geoms, codes, starts, ends)
+        starts, ends = _seconds(frame["start"]), _seconds(frame["end"])
+        # Periods "overlap" here when they share a place, even one on their common
+        # border: that place must be counted once.
+        pairs = _shared_place_pairs(period_ix, place_ix, codes, starts, ends)
 
         def union_people(index: np.ndarray) -> float:
             inside = np.unique(np.concatenate([contains[i] for i in index]))
@@ -816,6 +855,59 @@ class Timeline:
         return write_snapshot(self.at(date), path, **options)
 
 
+def _shared_place_pairs(
+    period_ix: np.ndarray,
+    place_ix: np.ndarray,
+    groups: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+) -> np.ndarray:
+    """Pairs ``i < j`` of one group's periods, coexisting in time, holding a common place."""
+    by_place = np.argsort(place_ix, kind="stable")
+    place_sorted, period_sorted = place_ix[by_place], period_ix[by_place]
+    bounds = np.flatnonzero(np.diff(place_sorted)) + 1
+    pairs: list[tuple[int, int]] = []
+    for holders in np.split(period_sorted, bounds):
+        if len(holders) < 2:
+            continue
+        # In start order, the periods coexisting with holder a are those starting before
+        # a ends: a chain of consecutive periods yields no pair at all.
+        holders = holders[np.argsort(starts[holders], kind="stable")]
+        reach = np.searchsorted(starts[holders], ends[holders], side="left")
+        for a in np.flatnonzero(reach > np.arange(len(holders)) + 1):
+            for b in range(a + 1, int(reach[a])):
+                i, j = sorted((int(holders[a]), int(holders[b])))
+                if groups[i] == groups[j]:
+                    pairs.append((i, j))
+    if not pairs:
+        return np.empty((0, 2), dtype=np.int64)
+    return np.unique(np.array(pairs, dtype=np.int64), axis=0)
+
+
+def _is_blank(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and np.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _flags(values: pd.Series) -> np.ndarray:
+    """Booleans from a column that may hold text ("true"/"false"), numbers or blanks."""
+    truthy = {"true", "yes", "1", "1.0"}
+    falsy = {"false", "no", "0", "0.0", ""}
+    out = []
+    for value in values:
+        if _is_blank(value):
+            out.append(False)
+            continue
+        text = str(value).strip().lower()
+        if text not in truthy | falsy:
+            raise DataError(f"events: turning_point {value!r} is not true or false")
+        out.append(text in truthy)
+    return np.array(out, dtype=bool)
+
+
 def _check_events(events: pd.DataFrame | None) -> pd.DataFrame | None:
     if events is None:
         return None
@@ -827,12 +919,31 @@ def _check_events(events: pd.DataFrame | None) -> pd.DataFrame | None:
     return events.sort_values("date", kind="stable").reset_index(drop=True)
 
 
+def _region_geometries(by: gpd.GeoDataFrame) -> np.ndarray:
+    """Regions in EPSG:4326, valid; without a CRS they must be longitude/latitude."""
+    if by.crs is not None:
+        by = by.to_crs(4326)
+    geoms = np.asarray(by.geometry.values, dtype=object)
+    if by.crs is None:
+        check_geometries(gpd.GeoSeries(geoms), file="regions (by=)")
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        geoms = geoms.copy()
+        geoms[invalid] = [_polygonal(shapely.make_valid(g)) for g in geoms[invalid]]
+    return geoms
+
+
 def _region_names(by: gpd.GeoDataFrame, by_column: str | None) -> np.ndarray:
     if by_column is None:
         if "name" in by.columns:
             by_column = "name"
         else:
-            text = [c for c in by.columns if c != by.geometry.name and by[c].dtype == object]
+            text = [
+                c
+                for c in by.columns
+                if c != by.geometry.name
+                and pd.api.types.infer_dtype(by[c], skipna=True) == "string"
+            ]
             if not text:
                 return by.index.astype(str).to_numpy(dtype=object)
             by_column = text[0]
