@@ -3,7 +3,7 @@
 Writes, into the output folder (default: ./out):
 
 - ``ground_lost.png``: one map of the ground lost (and gained) between the two
-  dates, with what was still held in February 2018;
+  dates, with what was held on both dates;
 - ``ground_lost.html``: the same as an interactive, self-contained page;
 - ``ground_lost.geojson``: the gained/lost polygons with their areas, for QGIS.
 

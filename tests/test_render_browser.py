@@ -20,7 +20,8 @@ from playwright.sync_api import Browser, Page
 from shapely import box
 
 import controlmap
-from controlmap.render import changes_map, save_map, snapshot_map, timeline_map
+from controlmap.render import Basemap, changes_map, save_map, snapshot_map, timeline_map
+from controlmap.render._style import CHANGE_COLOURS
 
 HOSTILE = [
     "<script>window.__pwned=1</script>",
@@ -300,3 +301,40 @@ def test_payload_survives_script_end_tag(hostile_pages: dict) -> None:
     payload = json.loads(call[call.index(", ") + 2 :])
     actors = {f["properties"]["actor"] for f in payload["features"]["features"]}
     assert actors == {f"Group {t}" for t in HOSTILE}
+
+
+def test_changes_map_gain_is_on_top(browser: Browser, tmp_path: Path) -> None:
+    # Actor A holds a square throughout (partly also "contested") and gains a square east.
+    periods = gpd.GeoDataFrame(
+        {
+            "actor": ["A", "A", "A"],
+            "start": ["2020-01-01", "2020-01-01", "2020-06-01"],
+            "end": [None, None, None],
+            "status": ["control", "contested", "control"],
+        },
+        geometry=[box(40, 33, 42, 35), box(40, 33, 41, 34), box(42, 33, 43, 34)],
+        crs=4326,
+    )
+    tl = controlmap.Timeline(periods, name="growing")
+    page_path = save_map(
+        changes_map(tl, "2020-03-01", "2020-09-01", self_contained=True, basemap=Basemap.empty()),
+        tmp_path / "growing.html",
+    )
+    session = OfflinePage(browser)
+    page = session.open(page_path)
+    legend = page.locator(".cm-legend-name").all_text_contents()
+    assert legend == ["held on both dates", "ground gained"]
+    colour = CHANGE_COLOURS["gained"]
+    gained = page.locator(f'.leaflet-overlay-pane path[fill="{colour}"]')
+    assert gained.count() == 1
+    box_ = gained.bounding_box()
+    assert box_ is not None
+    x, y = box_["x"] + box_["width"] / 2, box_["y"] + box_["height"] / 2
+    top = page.evaluate(
+        "([x, y]) => document.elementsFromPoint(x, y)"
+        ".filter(e => e.hasAttribute('data-cm-id'))[0].getAttribute('fill')",
+        [x, y],
+    )
+    assert top == colour
+    session.check_clean()
+    session.close()

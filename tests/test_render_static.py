@@ -22,7 +22,7 @@ from controlmap.render import (
     save_figure,
     small_multiples,
 )
-from controlmap.render._style import ACTOR_COLOURS, BASE
+from controlmap.render._style import ACTOR_COLOURS, BASE, CHANGE_COLOURS
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -151,7 +151,9 @@ def test_changes_figure(timeline: controlmap.Timeline, tmp_path: Path) -> None:
     legend = " ".join(t.get_text() for t in fig.legends[0].get_texts())
     lost = timeline.changes("2015-01-01", "2018-02-01").set_index("change")["area_km2"]
     assert f"ground lost: {lost['lost']:,.0f} km²" in legend
-    assert "held on 1 Feb 2018" in legend
+    # No gains in this span: the ground held on both dates is all that was held at the end.
+    kept = float(timeline.area(["2018-02-01"]).sum(axis=1).iloc[0])
+    assert f"held on both dates: {kept:,.0f} km²" in legend
     with pytest.raises(DataError):
         changes_figure(timeline, "2018-01-01", "2015-01-01")
 
@@ -212,3 +214,49 @@ def test_dollar_signs_in_data_stay_text(tmp_path: Path) -> None:
         text = svg_texts(save_figure(fig, tmp_path / file))
         for expected in shown:
             assert expected in text
+
+
+# ---------------------------------------------------------------------------- changes layers
+def growing_timeline() -> controlmap.Timeline:
+    """Actor A holds a 2x2° square throughout (part of it also "contested") and gains
+    a 1x1° square to its east on 1 June 2020."""
+    periods = gpd.GeoDataFrame(
+        {
+            "actor": ["A", "A", "A"],
+            "start": ["2020-01-01", "2020-01-01", "2020-06-01"],
+            "end": [None, None, None],
+            "status": ["control", "contested", "control"],
+        },
+        geometry=[box(10, 10, 12, 12), box(10, 10, 11, 11), box(12, 10, 13, 11)],
+        crs=4326,
+    )
+    return controlmap.Timeline(periods, name="growing")
+
+
+def geod_km2(geom: object) -> float:
+    from pyproj import Geod
+
+    return abs(Geod(ellps="WGS84").geometry_area_perimeter(geom)[0]) / 1e6
+
+
+def test_changes_figure_gain_is_on_top_and_legend_is_kept_gained_lost(tmp_path: Path) -> None:
+    tl = growing_timeline()
+    fig = changes_figure(tl, "2020-03-01", "2020-09-01", basemap=Basemap.empty())
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    # One row per layer (no duplicate "held" row per status), areas of disjoint layers.
+    labels = [t.split(": ")[0] for t in texts]
+    areas = [float(t.split(": ")[1].removesuffix(" km²").replace(",", "")) for t in texts]
+    assert labels == ["held on both dates", "ground gained"]
+    expected = [geod_km2(box(10, 10, 12, 12)), geod_km2(box(12, 10, 13, 11))]
+    assert areas == pytest.approx(expected, rel=1e-3)
+    ax = fig.axes[0]
+    path = save_figure(fig, tmp_path / "changes.png", dpi=150)
+    image = pixels(path)
+    # The gained square's centre, in PNG pixels (y from the top).
+    x, y = ax.transData.transform((12.5, 10.5)) * 150 / fig.dpi
+    pixel = image[int(image.shape[0] - y), int(x)]
+    gained = rgb(CHANGE_COLOURS["gained"]) * 0.8 + rgb(BASE["background"]) * 0.2
+    assert np.abs(pixel - gained).max() <= 12, pixel
+    # Gains stand apart from every actor colour and from losses.
+    for other in (*ACTOR_COLOURS, CHANGE_COLOURS["lost"]):
+        assert np.abs(rgb(CHANGE_COLOURS["gained"]) - rgb(other)).sum() > 150, other

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..model import Timeline
@@ -18,7 +18,10 @@ __all__ = [
     "CHANGE_COLOURS",
     "FONT_FAMILY",
     "actor_colours",
+    "change_label",
+    "changes_title",
     "credit_line",
+    "day_text",
     "display_name",
 ]
 
@@ -36,9 +39,15 @@ ACTOR_COLOURS: tuple[str, ...] = (
     "#c51b7d",
 )
 
-#: Gained and lost ground in a changes map: lost ground is the lighter, warm tone
-#: so "what was taken back" reads at a glance next to the darker gains.
-CHANGE_COLOURS: dict[str, str] = {"gained": "#67001f", "lost": "#f4a582"}
+#: Gained and lost ground in a changes map ("kept" ground is drawn in the actor's
+#: own colour). Gains are a bright cyan that no actor colour comes near, so a
+#: gain never reads as ground the main (red) actor already held; losses are the
+#: light salmon of "taken back".
+CHANGE_COLOURS: dict[str, str] = {"gained": "#00c5ee", "lost": "#f4a582"}
+
+#: English month abbreviations: dates in titles and legends must not depend on
+#: the reader's locale (``%b``) or on glibc (``%-d``).
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 #: The base map: sea/background, land of the focus countries and of neighbours,
 #: borders, province lines, place markers and labels.
@@ -68,6 +77,44 @@ def actor_colours(actors: Sequence[str]) -> dict[str, str]:
     '#b2182b'
     """
     return {a: ACTOR_COLOURS[i % len(ACTOR_COLOURS)] for i, a in enumerate(actors)}
+
+
+def day_text(day: Any) -> str:
+    """A date as a reader writes it, on every platform and locale: "10 Jul 2017".
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> day_text(pd.Timestamp("2017-07-10"))
+    '10 Jul 2017'
+    """
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def change_label(actor: str, change: str, multi: bool) -> str:
+    """The legend and tooltip wording of one layer of a changes map.
+
+    Examples
+    --------
+    >>> change_label("Islamic State", "kept", multi=False)
+    'held on both dates'
+    >>> change_label("Kurds", "gained", multi=True)
+    'Kurds: ground gained'
+    """
+    text = "held on both dates" if change == "kept" else f"ground {change}"
+    return f"{actor}: {text}" if multi else text
+
+
+def changes_title(first: Any, last: Any) -> str:
+    """The subject of a changes map or figure, naming its two dates.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> changes_title(pd.Timestamp("2015-01-01"), pd.Timestamp("2018-02-01"))
+    'ground gained and lost, 1 Jan 2015 to 1 Feb 2018'
+    """
+    return f"ground gained and lost, {day_text(first)} to {day_text(last)}"
 
 
 def credit_line(source: str | None) -> str:

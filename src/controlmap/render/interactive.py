@@ -29,7 +29,17 @@ from ..io import atomic_output
 from ..model import Timeline
 from . import _assets
 from ._basemap import Basemap, clip_to_extent, focus_mask, key_places, map_extent
-from ._style import BASE, CHANGE_COLOURS, actor_colours, credit_line, display_name
+from ._changes import change_layers
+from ._style import (
+    BASE,
+    CHANGE_COLOURS,
+    actor_colours,
+    change_label,
+    changes_title,
+    credit_line,
+    day_text,
+    display_name,
+)
 
 __all__ = ["ControlMap", "changes_map", "save_map", "snapshot_map", "timeline_map"]
 
@@ -41,8 +51,6 @@ DECIMALS = 4
 BASE_TOLERANCE = 0.003
 #: Text properties of a period shown in tooltips and popups, when present.
 TEXT_FIELDS = ("status", "source", "confidence", "note")
-#: Gains and losses smaller than this (km²) are slivers of geometry, left out.
-MIN_CHANGE_KM2 = 1.0
 
 
 class _Raw(Element):
@@ -441,7 +449,7 @@ def snapshot_map(
     return _make_map(
         payload,
         extent,
-        title=_title(timeline, title, f"{day:%-d %b %Y}"),
+        title=_title(timeline, title, day_text(day)),
         tiles=tiles,
         self_contained=self_contained,
         width=width,
@@ -479,17 +487,14 @@ def changes_map(
     first, last = parse_date(start, what="start"), parse_date(end, what="end")
     if last <= first:
         raise DataError(f"changes map: end {last:%Y-%m-%d} is not after start {first:%Y-%m-%d}")
-    frame = timeline.changes(first, last)
-    # Slivers left by set operations on neighbouring polygons are not news.
-    frame = frame.loc[frame["area_km2"] >= MIN_CHANGE_KM2]
-    held = timeline.at(last)[["actor", "area_km2", "geometry"]].assign(change="still held")
-    frame = pd.concat([frame, held], ignore_index=True)
+    frame = change_layers(timeline, first, last)
     multi = len(timeline.actors) > 1
     colours = actor_colours(timeline.actors)
     features = []
     legend = []
     for i, row in enumerate(frame.itertuples(index=False)):
         colour = CHANGE_COLOURS.get(row.change) or colours[row.actor]
+        label = change_label(str(row.actor), row.change, multi)
         geometry = screen_geometry(row.geometry)
         if geometry is not None:
             features.append(
@@ -499,6 +504,7 @@ def changes_map(
                         "id": i,
                         "actor": str(row.actor),
                         "change": str(row.change),
+                        "label": label,
                         "start": f"{first:%Y-%m-%d}",
                         "end": f"{last:%Y-%m-%d}",
                         "area_km2": round(float(row.area_km2), 1),
@@ -510,7 +516,7 @@ def changes_map(
         legend.append(
             {
                 "key": f"change:{i}",
-                "label": _change_label(row.actor, row.change, last, multi),
+                "label": label,
                 "color": colour,
                 "area_km2": float(row.area_km2),
             }
@@ -528,21 +534,15 @@ def changes_map(
             "events": [],
         }
     )
-    suffix = f"gained and lost, {first:%-d %b %Y} to {last:%-d %b %Y}"
     return _make_map(
         payload,
         extent,
-        title=_title(timeline, title, suffix),
+        title=_title(timeline, title, changes_title(first, last)),
         tiles=tiles,
         self_contained=self_contained,
         width=width,
         height=height,
     )
-
-
-def _change_label(actor: str, change: str, last: pd.Timestamp, multi: bool) -> str:
-    text = f"held on {last:%-d %b %Y}" if change == "still held" else f"ground {change}"
-    return f"{actor}: {text}" if multi else text
 
 
 def save_map(fmap: folium.Map, path: str | os.PathLike[str]) -> Path:

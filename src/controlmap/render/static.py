@@ -36,7 +36,18 @@ from ..errors import DataError, OutputError
 from ..io import atomic_output
 from ..model import Timeline
 from ._basemap import Basemap, clip_to_extent, focus_mask, key_places, map_extent
-from ._style import BASE, CHANGE_COLOURS, FONT_FAMILY, actor_colours, credit_line, display_name
+from ._changes import change_layers
+from ._style import (
+    BASE,
+    CHANGE_COLOURS,
+    FONT_FAMILY,
+    actor_colours,
+    change_label,
+    changes_title,
+    credit_line,
+    day_text,
+    display_name,
+)
 
 __all__ = [
     "area_chart",
@@ -316,7 +327,7 @@ def small_multiples(
         area = float(snap["area_km2"].sum())
         label = _event_labels(timeline, day)
         ax.set_title(
-            f"{day:%-d %b %Y}" + (f" · {label}" if label else ""),
+            day_text(day) + (f" · {label}" if label else ""),
             fontsize=8.5,
             fontweight="bold",
             loc="left",
@@ -391,9 +402,7 @@ def changes_figure(
         raise DataError(f"changes figure: end {last:%Y-%m-%d} is not after start {first:%Y-%m-%d}")
     basemap = Basemap.bundled() if basemap is None else basemap
     frame = _Frame(timeline, basemap)
-    changes = timeline.changes(first, last)
-    changes = changes.loc[changes["area_km2"] >= 1.0]  # slivers of geometry, not news
-    held = timeline.at(last)
+    layers = change_layers(timeline, first, last)
     colours = actor_colours(timeline.actors)
     multi = len(timeline.actors) > 1
     map_h = width * frame.aspect
@@ -404,14 +413,10 @@ def changes_figure(
     ax = fig.add_axes((0, footer / height, 1, map_h / height))
     frame.draw(ax)
     handles = []
-    layers: list[tuple[str, str, Any, float]] = []
-    for row in changes.itertuples(index=False):
-        label = f"ground {row.change}" + (f" by {row.actor}" if multi else "")
-        layers.append((label, CHANGE_COLOURS[row.change], row.geometry, float(row.area_km2)))
-    for row in held.itertuples(index=False):
-        label = f"held on {last:%-d %b %Y}" + (f" by {row.actor}" if multi else "")
-        layers.append((label, colours[row.actor], row.geometry, float(row.area_km2)))
-    for label, colour, geom, area in layers:
+    for row in layers.itertuples(index=False):
+        label = change_label(str(row.actor), row.change, multi)
+        colour = CHANGE_COLOURS.get(row.change) or colours[row.actor]
+        geom, area = row.geometry, float(row.area_km2)
         _add_polygons(
             ax,
             _paths([shapely.simplify(geom, STATIC_TOLERANCE / 2)]),
@@ -426,10 +431,7 @@ def changes_figure(
         )
     frame.draw_places(ax, font_size=8)
     fig.suptitle(
-        title
-        if title is not None
-        else f"{display_name(timeline)}\nground lost and gained, {first:%-d %b %Y} to "
-        f"{last:%-d %b %Y}",
+        title if title is not None else f"{display_name(timeline)}\n{changes_title(first, last)}",
         x=0.02,
         y=1 - 0.08 / height,
         ha="left",

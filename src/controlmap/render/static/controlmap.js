@@ -37,7 +37,7 @@
   }
 
   function periodText(p) {
-    if (p.change === "still held") { return "on " + formatDate(p.end); }
+    if (p.change === "kept") { return formatDate(p.start) + " and " + formatDate(p.end); }
     if (p.on) { return "on " + formatDate(p.on); }
     if (p.change) {
       return formatDate(p.start) + " \u2192 " + formatDate(p.end);
@@ -47,7 +47,7 @@
   }
 
   function heading(p) {
-    if (p.change === "still held") { return p.actor + ": still held"; }
+    if (p.change === "kept") { return p.actor + ": held on both dates"; }
     return p.change ? p.actor + ": ground " + p.change : p.actor;
   }
 
