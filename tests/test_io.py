@@ -199,3 +199,101 @@ def test_unknown_output_extension(tmp_path: Path) -> None:
     with pytest.raises(controlmap.OutputError, match=r"unknown output extension '\.kml'"):
         tl.to_file(tmp_path / "x.kml")
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------- review fixes
+def test_geojson_without_crs_member_takes_the_crs_option(tmp_path: Path) -> None:
+    projected = sample_frame().to_crs(32638)
+    doc = json.loads(projected.to_json())
+    doc.pop("crs", None)
+    path = tmp_path / "utm.geojson"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(controlmap.GeometryError, match="outside longitude/latitude"):
+        controlmap.read(path, actor="side", start="from", end="until")
+    tl = controlmap.read(path, actor="side", start="from", end="until", crs=32638)
+    assert shapely.equals_exact(
+        tl.periods.geometry.iloc[0].normalize(), BOX.normalize(), tolerance=1e-6
+    )
+    with pytest.raises(controlmap.DataError, match="crs 'bogus' is not a coordinate"):
+        controlmap.read(path, actor="side", start="from", end="until", crs="bogus")
+
+
+def test_projected_frames_are_written_in_degrees(tmp_path: Path) -> None:
+    from controlmap.io import write_snapshot
+
+    frame = sample_frame().to_crs(3857)
+    for suffix in (".gpkg", ".parquet", ".geojson"):
+        path = write_snapshot(frame, tmp_path / f"p{suffix}")
+        again = controlmap.read(path, actor="side", start="from", end="until")
+        geom = again.periods.geometry.iloc[0]
+        assert shapely.get_num_coordinates(geom) < 200  # split every 0.1°, not every 0.1 m
+        assert shapely.hausdorff_distance(geom, BOX) < 1e-5
+
+
+def test_only_single_file_drivers(tmp_path: Path) -> None:
+    from controlmap.io import write_snapshot
+
+    with pytest.raises(controlmap.OutputError, match="driver 'ESRI Shapefile' is not one"):
+        write_snapshot(sample_frame(), tmp_path / "x.shp", driver="ESRI Shapefile")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_list_and_nested_properties_are_valid_json(tmp_path: Path) -> None:
+    import numpy as np
+
+    frame = sample_frame()
+    frame["tags"] = [np.array(["a", "b"]), np.array([], dtype=object)]
+    frame["extra"] = [{"share": float("nan"), "n": np.int64(3)}, None]
+    text = "".join(controlmap.io.geojson_chunks(frame))
+    props = json.loads(text)["features"][0]["properties"]
+    assert props["tags"] == ["a", "b"] and props["extra"] == {"share": None, "n": 3}
+
+
+def test_a_syntax_error_early_does_not_read_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import controlmap.io as cio
+
+    feature = (
+        '{"type": "Feature", "properties": {"actor": "A", "start": "2014"}, '
+        '"geometry": {"type": "Polygon", "coordinates": '
+        "[[[40, 34], [41, 34], [41, 35], [40, 34]]]}}"
+    )
+    body = ",\n".join([feature.replace('"A",', '"A" "oops",')] + [feature] * 20_000)
+    path = tmp_path / "broken.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": [' + body + "]}")
+    reads = []
+    more = cio._JSONScanner._more
+
+    def counting(self):  # count the chunks the scanner pulls from the file
+        reads.append(1)
+        return more(self)
+
+    monkeypatch.setattr(cio._JSONScanner, "_more", counting)
+    monkeypatch.setattr(cio, "_CHUNK_CHARS", 4096)
+    with pytest.raises(controlmap.FormatError, match=r"broken\.geojson: feature 0: is not valid"):
+        controlmap.read(path)
+    assert len(reads) < 5  # the file is ~3 MB: 700+ chunks if it were all read
+
+
+def test_float_ids_are_numbers(tmp_path: Path) -> None:
+    doc = json.loads(sample_frame().to_json())
+    for i, feature in enumerate(doc["features"]):
+        feature["id"] = 1.5 + i
+    path = tmp_path / "ids.geojson"
+    path.write_text(json.dumps(doc))
+    assert len(controlmap.read(path, actor="side", start="from", end="until")) == 2
+
+
+def test_fighter_tables_that_say_nothing(tmp_path: Path) -> None:
+    from controlmap.fighters import basis_group, load_fighters
+
+    (tmp_path / "empty.csv").write_text("")
+    header = controlmap.dataset_path("foreign-fighters").read_text().splitlines()[0]
+    (tmp_path / "header.csv").write_text(header + "\n")
+    with pytest.raises(controlmap.DataError, match=r"empty\.csv: is empty"):
+        load_fighters(tmp_path / "empty.csv")
+    with pytest.raises(controlmap.DataError, match="header but no countries"):
+        load_fighters(tmp_path / "header.csv")
+    with pytest.raises(controlmap.DataError, match="basis 'foo'"):
+        basis_group("foo")

@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import __version__
 from ._dates import parse_date
-from .datasets import DATASETS, TABLES, load_dataset
+from .datasets import DATASETS, TABLES, dataset_key, dataset_path, load_dataset
 from .errors import ControlMapError, DataError, OutputError
 from .io import atomic_output, geojson_chunks, read, validate, write_periods, write_snapshot
 from .model import Timeline
@@ -37,9 +37,10 @@ def open_source(source: str, **options: Any) -> Timeline:
     path = Path(source)
     if path.exists():
         return read(path, **options)
-    if source.strip().lower().replace("_", "-") in DATASETS:
-        return load_dataset(source)
-    if source.strip().lower().replace("_", "-") in TABLES:
+    key = dataset_key(source)
+    if key in DATASETS:
+        return load_dataset(key)
+    if key in TABLES:
         raise DataError(
             f"{source}: a table of countries, not a timeline; "
             "use 'controlmap fighters' or 'controlmap fighters-map'"
@@ -119,6 +120,8 @@ def cmd_export(args: argparse.Namespace) -> None:
 def cmd_validate(args: argparse.Namespace) -> None:
     """Exit 0 when the source is a valid timeline, 2 with the first problem otherwise."""
     path = Path(args.source)
+    if not path.exists() and dataset_key(args.source) in DATASETS:
+        path = dataset_path(args.source)  # a bundled timeline is checked like any file
     timeline = validate(path, **_read_options(args)) if path.exists() else open_source(args.source)
     print(f"{args.source}: valid ({len(timeline)} periods, {len(timeline.actors)} actors)")
 
@@ -388,7 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-class _Terminated(Exception):
+class _Terminated(BaseException):  # not Exception: no reader's `except Exception` eats it
     """SIGTERM, turned into an exception so that cleanup code runs."""
 
 

@@ -14,7 +14,7 @@ from typing import Literal, overload
 import geopandas as gpd
 import pandas as pd
 
-from .errors import UnknownDatasetError
+from .errors import ControlMapError, UnknownDatasetError
 from .model import Timeline, _check_events
 
 __all__ = [
@@ -72,13 +72,26 @@ def data_dir() -> Path:
     checkout = Path(__file__).resolve().parents[2] / "data"
     if checkout.is_dir():
         return checkout
-    raise UnknownDatasetError(
+    raise ControlMapError(
         f"bundled data not found in {packaged} or {checkout}; reinstall controlmap"
     )
 
 
+def dataset_key(name: str) -> str:
+    """The registry key of a data-set or layer name: case, spaces and ``_`` forgiven.
+
+    Examples
+    --------
+    >>> dataset_key(" Islamic_State ")
+    'islamic-state'
+    """
+    if not isinstance(name, str):
+        raise UnknownDatasetError(f"a data-set name is text, not {type(name).__name__}")
+    return name.strip().lower().replace("_", "-")
+
+
 def _lookup(table: dict[str, tuple[str, str]], name: str, kind: str) -> Path:
-    key = name.strip().lower().replace("_", "-")
+    key = dataset_key(name)
     if key not in table:
         known = ", ".join(sorted(table))
         raise UnknownDatasetError(f"unknown {kind} {name!r}; bundled {kind}s: {known}")
@@ -126,7 +139,7 @@ def load_dataset(name: str) -> Timeline | gpd.GeoDataFrame:
     """
     from .io import read
 
-    key = name.strip().lower().replace("_", "-")
+    key = dataset_key(name)
     if key in TABLES:
         # Imported here: fighters imports this module for data_dir().
         from .fighters import load_fighters
@@ -134,8 +147,7 @@ def load_dataset(name: str) -> Timeline | gpd.GeoDataFrame:
         return load_fighters(data_dir() / TABLES[key][0])
     # Both registries, so an unknown name's message lists every bundled data set.
     path = _lookup({**DATASETS, **TABLES}, name, "data set")
-    timeline = read(path, name=name)
-    key = name.strip().lower().replace("_", "-")
+    timeline = read(path, name=key)
     if key in EVENTS:
         timeline.events = _check_events(pd.read_csv(data_dir() / EVENTS[key]))
     return timeline

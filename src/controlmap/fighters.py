@@ -218,6 +218,9 @@ def basis_group(basis: str | None) -> str | None:
     """
     if basis is None or not isinstance(basis, str) or not basis.strip():
         return None
+    if basis.strip() not in BASIS_GROUPS:
+        known = ", ".join(sorted(BASIS_GROUPS))
+        raise DataError(f"basis {basis!r} is not one of {known}")
     return BASIS_GROUPS[basis.strip()]
 
 
@@ -266,11 +269,15 @@ def _count(value: Any, path: object, index: int, iso3: str, column: str) -> int 
 def _read_csv(path: Path) -> pd.DataFrame:
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: is empty") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise FormatError(f"{path}: cannot read as a UTF-8 CSV table ({exc})") from exc
     missing = [c for c in CSV_COLUMNS if c not in raw.columns]
     if missing:
         raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
+    if raw.empty:
+        raise DataError(f"{path}: has a header but no countries")
     return raw
 
 

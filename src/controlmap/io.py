@@ -125,8 +125,13 @@ def read_frame(
         raise FormatError(f"{path}: no such file")
     if path.is_dir() and path.suffix.lower() not in {".gdb"}:
         raise FormatError(f"{path}: is a folder, not a vector file")
+    if crs is not None:
+        try:
+            crs = CRS.from_user_input(crs)
+        except CRSError:
+            raise DataError(f"{path}: crs {crs!r} is not a coordinate reference system") from None
     if path.suffix.lower() in GEOJSON_SUFFIXES:
-        frame, ids = _read_geojson(path)
+        frame, ids = _read_geojson(path, crs)
     else:
         frame, ids = _read_with_gdal(path, layer=layer, engine=engine), None
     return _to_wgs84(frame, path, crs), ids
@@ -179,7 +184,7 @@ def _to_wgs84(frame: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame
     return frame
 
 
-def _read_geojson(path: Path) -> tuple[gpd.GeoDataFrame, list[Any] | None]:
+def _read_geojson(path: Path, crs: CRS | None = None) -> tuple[gpd.GeoDataFrame, list[Any] | None]:
     """Parse a GeoJSON file a feature at a time.
 
     The file is decoded in chunks and each feature is turned into a shapely
@@ -204,8 +209,10 @@ def _read_geojson(path: Path) -> tuple[gpd.GeoDataFrame, list[Any] | None]:
     else:
         for index, feature in enumerate(_features_of(head, path)):
             collector.add(feature, index)
-    crs = _legacy_crs(head, path)
-    return collector.frame(crs)
+    # A 'crs' member in the file wins; otherwise the caller's crs= (a file written
+    # projected by a tool that leaves the member out), otherwise RFC 7946's WGS84.
+    member = _legacy_crs(head, path)
+    return collector.frame(member if member is not None or "crs" in head else crs)
 
 
 _CHUNK_CHARS = 1 << 20  # 1 Mi characters per read: a few MB of buffer at most
@@ -277,7 +284,11 @@ class _JSONScanner:
             try:
                 value, end = self.json.raw_decode(self.buffer, self.pos)
             except json.JSONDecodeError as exc:
-                if self._more():
+                # Read on only when the text may just be cut by the chunk: an error at the
+                # very end, or an unterminated string. A syntax error in the middle of the
+                # buffer is final (reading the rest of a 200 MB file would not mend it).
+                cut = exc.msg.startswith("Unterminated") or exc.pos >= len(self.buffer) - 16
+                if cut and self._more():
                     continue
                 self.fail(exc.msg, exc.pos, where_)
             except RecursionError:
@@ -438,7 +449,7 @@ class _FeatureCollector:
             kind = feature.get("type") if isinstance(feature, dict) else type(feature).__name__
             raise FormatError(f"{here}: is a {kind!r}, not a GeoJSON Feature")
         if fid is not None:
-            if not isinstance(fid, str | int) or isinstance(fid, bool):
+            if not isinstance(fid, str | int | float) or isinstance(fid, bool):
                 raise DataError(f"{here}: id must be a string or a number")
             if fid in self.seen:
                 raise DataError(f"{here}: duplicate id (also feature {self.seen[fid]})")
@@ -564,6 +575,10 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 def _driver_for(path: Path, driver: str | None) -> str:
     if driver is not None:
+        # Single-file formats only: the atomic move carries one file, not a shapefile's four.
+        if driver not in set(WRITERS.values()):
+            known = ", ".join(sorted(set(WRITERS.values())))
+            raise OutputError(f"{path}: driver {driver!r} is not one controlmap writes ({known})")
         return driver
     suffix = path.suffix.lower()
     if suffix not in WRITERS:
@@ -643,7 +658,7 @@ def _write_layers(layers: dict[str, gpd.GeoDataFrame], target: Path, kind: str) 
             with open(temporary, "w", encoding="utf-8") as stream:
                 for chunk in geojson_chunks(frame):
                     stream.write(chunk)
-        elif kind in ("GPKG", "Parquet"):
+        else:  # GPKG or Parquet (_driver_for admits nothing else)
             try:
                 if kind == "GPKG":
                     for layer, frame in layers.items():
@@ -656,16 +671,12 @@ def _write_layers(layers: dict[str, gpd.GeoDataFrame], target: Path, kind: str) 
             except Exception as exc:  # fiona/pyogrio/pyarrow raise many types
                 message = " ".join(str(exc).split())[:300] or type(exc).__name__
                 raise OutputError(f"{target}: cannot write as {kind}: {message}") from None
-        else:
-            (frame,) = layers.values()
-            try:
-                _for_columns(frame).to_file(temporary, driver=kind)
-            except Exception as exc:
-                raise OutputError(f"{target}: cannot write as {kind}: {exc}") from None
     return target
 
 
 def _rfc7946_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+        frame = frame.to_crs(4326)  # edges are split in degrees: never in metres
     frame = frame.copy()
     frame.geometry = _rfc7946_geometries(np.asarray(frame.geometry.values, dtype=object))
     return frame
@@ -757,8 +768,12 @@ def _json_value(value: Any) -> Any:
         return value
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    if isinstance(value, list | tuple | dict):
-        return json.loads(json.dumps(value, default=str))
+    if isinstance(value, np.ndarray):  # list columns read from Parquet
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
     if pd.isna(value):
         return None
     return str(value)
