@@ -32,9 +32,17 @@ from pyproj.exceptions import CRSError
 from ._dates import format_date
 from .area import EDGE_STEP_DEGREES
 from .errors import ControlMapError, DataError, FormatError, GeometryError, OutputError, where
-from .model import Timeline, _polygonal, normalize_periods
+from .model import Timeline, normalize_periods, repaired
 
-__all__ = ["atomic_output", "read", "read_frame", "write_periods", "write_snapshot"]
+__all__ = [
+    "atomic_output",
+    "geojson_chunks",
+    "read",
+    "read_frame",
+    "validate",
+    "write_periods",
+    "write_snapshot",
+]
 
 GEOJSON_SUFFIXES = {".geojson", ".json"}
 WRITERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".parquet": "Parquet"}
@@ -696,8 +704,7 @@ def _rfc7946_geometries(geoms: np.ndarray) -> np.ndarray:
     ok = shapely.is_valid(geoms)
     # New points can pinch a hole thinner than the grid; snapping a valid polygon to the
     # grid (GEOS snap-rounding) keeps it valid, where plain rounding may not.
-    pinched = ok & ~shapely.is_valid(dense)
-    dense[pinched] = [_polygonal(shapely.make_valid(g)) for g in dense[pinched]]
+    dense[ok] = repaired(dense[ok])
     snapped = dense.copy()
     snapped[ok] = shapely.set_precision(dense[ok], 10.0**-COORDINATE_DECIMALS)
     # Rounding the (already on-grid) values makes each print as its shortest decimal;

@@ -317,8 +317,7 @@ class Timeline:
                 "(run `controlmap validate` / `controlmap repair`)",
                 stacklevel=2,
             )
-            geoms = geoms.copy()
-            geoms[invalid] = [_polygonal(shapely.make_valid(g)) for g in geoms[invalid]]
+            geoms = repaired(geoms)
         self._geoms = geoms
         self._area: np.ndarray | None = None
 
@@ -402,10 +401,7 @@ class Timeline:
                 raise DataError(f"snapshot {stamp:%Y-%m-%d}: row {i} has no actor")
             geoms = np.asarray(frame.geometry.values, dtype=object)
             check_geometries(gpd.GeoSeries(geoms), file=f"snapshot {stamp:%Y-%m-%d}")
-            invalid = ~shapely.is_valid(geoms)
-            if invalid.any():  # union needs valid polygons; as for periods, repair a copy
-                geoms = geoms.copy()
-                geoms[invalid] = [_polygonal(shapely.make_valid(g)) for g in geoms[invalid]]
+            geoms = repaired(geoms)  # a union needs valid polygons; as for periods
             keys = frame[actor].astype(str).str.strip()
             stats = (
                 frame[status]
@@ -926,11 +922,7 @@ def _region_geometries(by: gpd.GeoDataFrame) -> np.ndarray:
     geoms = np.asarray(by.geometry.values, dtype=object)
     if by.crs is None:
         check_geometries(gpd.GeoSeries(geoms), file="regions (by=)")
-    invalid = ~shapely.is_valid(geoms)
-    if invalid.any():
-        geoms = geoms.copy()
-        geoms[invalid] = [_polygonal(shapely.make_valid(g)) for g in geoms[invalid]]
-    return geoms
+    return repaired(geoms)
 
 
 def _region_names(by: gpd.GeoDataFrame, by_column: str | None) -> np.ndarray:
@@ -950,6 +942,26 @@ def _region_names(by: gpd.GeoDataFrame, by_column: str | None) -> np.ndarray:
     if by_column not in by.columns:
         raise DataError(f"area: by_column {by_column!r} is not a column of the regions")
     return by[by_column].astype(str).to_numpy(dtype=object)
+
+
+def repaired(geoms: np.ndarray) -> np.ndarray:
+    """The geometries, with invalid ones made valid (polygonal parts only), as a copy.
+
+    Valid geometries are returned as they are; the input array is never modified.
+
+    Examples
+    --------
+    >>> bowtie = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    >>> repaired(np.array([bowtie]))[0].geom_type
+    'MultiPolygon'
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    invalid = ~shapely.is_valid(geoms)
+    if not invalid.any():
+        return geoms
+    geoms = geoms.copy()
+    geoms[invalid] = [_polygonal(shapely.make_valid(g)) for g in geoms[invalid]]
+    return geoms
 
 
 def _polygonal(geom: shapely.Geometry | None) -> shapely.Geometry:
