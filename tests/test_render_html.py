@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -180,3 +181,23 @@ def test_screen_geometry_is_rounded_and_close(x: float, y: float, w: float, h: f
     assert np.array_equal(ring, expected)
     assert ring.min(axis=0)[0] == pytest.approx(x, abs=5e-5)
     assert ring.max(axis=0)[1] == pytest.approx(y + h, abs=5e-5)
+
+
+def test_snapshot_legend_counts_overlapping_statuses_once(tmp_path: Path) -> None:
+    # Ground both controlled and contested by A is A's once, as in Timeline.area.
+    periods = gpd.GeoDataFrame(
+        {
+            "actor": ["A", "A"],
+            "start": ["2020-01-01", "2020-01-01"],
+            "end": [None, None],
+            "status": ["control", "contested"],
+        },
+        geometry=[shapely.box(40, 33, 42, 35), shapely.box(40, 33, 41, 34)],
+        crs=4326,
+    )
+    tl = controlmap.Timeline(periods, name="overlap")
+    page = save_map(snapshot_map(tl, "2020-02-01", basemap=Basemap.empty()), tmp_path / "s.html")
+    legend = payload_of(page.read_text(encoding="utf-8"))["legend"]
+    union = abs(Geod(ellps="WGS84").geometry_area_perimeter(shapely.box(40, 33, 42, 35))[0]) / 1e6
+    assert [row["label"] for row in legend] == ["A"]
+    assert legend[0]["area_km2"] == pytest.approx(union, rel=1e-3)

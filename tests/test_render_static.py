@@ -260,3 +260,13 @@ def test_changes_figure_gain_is_on_top_and_legend_is_kept_gained_lost(tmp_path: 
     # Gains stand apart from every actor colour and from losses.
     for other in (*ACTOR_COLOURS, CHANGE_COLOURS["lost"]):
         assert np.abs(rgb(CHANGE_COLOURS["gained"]) - rgb(other)).sum() > 150, other
+
+
+def test_small_multiples_total_counts_overlapping_statuses_once() -> None:
+    tl = growing_timeline()
+    fig = small_multiples(tl, ["2020-03-01"], basemap=Basemap.empty())
+    texts = [t.get_text() for t in fig.axes[0].texts if "km²" in t.get_text()]
+    assert len(texts) == 1
+    shown = float(texts[0].split(" km²")[0].replace(",", ""))
+    # The 2x2° square once, although a quarter of it is both controlled and contested.
+    assert shown == pytest.approx(geod_km2(box(10, 10, 12, 12)), rel=1e-3)

@@ -427,7 +427,10 @@ def snapshot_map(
                 properties[field] = _text(getattr(row, field))
         features.append({"type": "Feature", "properties": properties, "geometry": geometry})
     payload, extent = _base_payload(timeline, basemap, tiles=tiles)
-    by_actor = snap.groupby("actor", sort=False)["area_km2"].sum()
+    # Timeline.area counts ground held under two statuses (control and contested)
+    # once; summing the snapshot's rows would count the overlap twice.
+    totals = timeline.area([day])
+    by_actor = totals.iloc[0] if len(totals) else pd.Series(dtype=float)
     payload.update(
         {
             "mode": "snapshot",

@@ -324,7 +324,8 @@ def small_multiples(
                 zorder=3,
             )
         frame.draw_places(ax)
-        area = float(snap["area_km2"].sum())
+        # Union per actor (Timeline.area): overlapping statuses are counted once.
+        area = float(timeline.area([day]).sum(axis=1).iloc[0])
         label = _event_labels(timeline, day)
         ax.set_title(
             day_text(day) + (f" · {label}" if label else ""),
