@@ -538,3 +538,21 @@ def test_population_counts_a_place_on_a_shared_border_once() -> None:
     assert tl.population(places, ["2015-01-01"])["A"].iloc[0] == 1000.0
     with pytest.raises(DataError, match="no 'pop' column"):
         tl.population(places, ["2015-01-01"], column="pop")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (np.float64(2014.0), "2014-01-01"),
+        ("2014-06-10T23:30", "2014-06-10"),
+        ("2014-06-10T22:00-05:00", "2014-06-11"),  # 03:00 UTC the next day
+        ("2014-06", "2014-06-01"),
+    ],
+)
+def test_parse_date_forms(value: object, expected: str) -> None:
+    assert f"{controlmap.parse_date(value):%Y-%m-%d}" == expected
+
+
+def test_parse_date_rejects_impossible_times() -> None:
+    with pytest.raises(DateError, match="not a valid date"):
+        controlmap.parse_date("2014-06-10T99:99")

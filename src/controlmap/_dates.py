@@ -25,7 +25,6 @@ _ISO = re.compile(
     r"^(?P<y>[+-]?\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2})"
     r"(?:[T ](?P<time>\d{2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?)?)(?P<tz>Z|[+-]\d{2}:?\d{2})?)?)?)?$"
 )
-_YEAR_FLOAT = re.compile(r"^\d{4}\.0$")
 
 
 def _is_missing(value: Any) -> bool:
@@ -75,8 +74,12 @@ def parse_date(value: Any, *, allow_missing: bool = False, what: str = "date") -
         raise DateError(f"{what} {value!r} is not a date")
     if isinstance(value, int | np.integer) and 1000 <= int(value) <= 9999:
         value = str(int(value))  # a bare year read from a numeric column
-    if isinstance(value, float) and _YEAR_FLOAT.match(repr(value)):
-        value = str(int(value))
+    if (
+        isinstance(value, float | np.floating)
+        and float(value).is_integer()
+        and 1000 <= float(value) <= 9999
+    ):
+        value = str(int(value))  # a year read from a float column (2014.0)
     if isinstance(value, str):
         text = value.strip()
         match = _ISO.match(text)
@@ -86,8 +89,11 @@ def parse_date(value: Any, *, allow_missing: bool = False, what: str = "date") -
             )
         year, month, day = match["y"], match["m"] or "01", match["d"] or "01"
         try:
-            if match["tz"]:
-                stamp = pd.Timestamp(text).tz_convert("UTC").tz_localize(None)
+            if match["time"]:
+                # The time only matters for the UTC day, but it must be a time.
+                stamp = pd.Timestamp(text)
+                if stamp.tzinfo is not None:
+                    stamp = stamp.tz_convert("UTC").tz_localize(None)
             else:
                 stamp = pd.Timestamp(_dt.date(int(year), int(month), int(day)))
         except (ValueError, OverflowError) as exc:
