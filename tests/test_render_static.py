@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import geopandas as gpd
+import matplotlib.dates
 import numpy as np
 import pandas as pd
 import pytest
@@ -109,8 +110,9 @@ def test_area_chart_draws_the_area(timeline: controlmap.Timeline, tmp_path: Path
     line = next(line for line in ax.get_lines() if line.get_label() == "Islamic State")
     x, y = line.get_data()
     expected = timeline.area(timeline.change_dates)["Islamic State"]
-    assert np.allclose(np.asarray(y, dtype=float), expected.to_numpy())
-    assert len(x) == len(timeline.change_dates)
+    # Every change date, then the last value held on to the right edge.
+    assert np.allclose(np.asarray(y, dtype=float)[:-1], expected.to_numpy())
+    assert len(x) == len(timeline.change_dates) + 1 and y[-1] == y[-2]
     labels = [t.get_text() for t in ax.texts]
     assert "Mosul lost" in labels and "Raqqa lost" in labels
     # The Mosul label stands at 10 July 2017.
@@ -270,3 +272,23 @@ def test_small_multiples_total_counts_overlapping_statuses_once() -> None:
     shown = float(texts[0].split(" km²")[0].replace(",", ""))
     # The 2x2° square once, although a quarter of it is both controlled and contested.
     assert shown == pytest.approx(geod_km2(box(10, 10, 12, 12)), rel=1e-3)
+
+
+def test_area_chart_draws_an_open_timeline_to_the_right_edge() -> None:
+    # One open period: a single change date, and the area must still be drawn.
+    periods = gpd.GeoDataFrame(
+        {"actor": ["A"], "start": ["2020-01-01"], "end": [None]},
+        geometry=[box(10, 10, 12, 12)],
+        crs=4326,
+    )
+    ax = area_chart(controlmap.Timeline(periods, name="open"), published=False).axes[0]
+    line = next(line for line in ax.get_lines() if line.get_label() == "A")
+    x = np.asarray(matplotlib.dates.date2num(line.get_xdata()), dtype=float)
+    y = np.asarray(line.get_ydata(), dtype=float)
+    assert x[-1] == pytest.approx(ax.get_xlim()[1])
+    assert y[-1] == pytest.approx(geod_km2(box(10, 10, 12, 12)), rel=1e-3)
+    # The filled area spans from the start date to the right edge.
+    (fill,) = ax.collections
+    extent = fill.get_paths()[0].get_extents()
+    assert extent.x1 == pytest.approx(ax.get_xlim()[1])
+    assert extent.x1 - extent.x0 >= 29 and extent.y1 > 40_000

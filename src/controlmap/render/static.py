@@ -530,14 +530,21 @@ def area_chart(
     FigureCanvasAgg(fig)  # measuring label sizes needs a renderer
     fig.patch.set_facecolor("white")
     ax = fig.add_axes((0.11, 0.14, 0.86, 0.7))
-    for actor in series.columns:
-        values = series[actor].to_numpy(dtype=float)
+    first, last = timeline.span
+    end = last if last is not None else changes[-1]
+    margin = pd.Timedelta(days=30)
+    right = end + margin
+    # A post-step stops at the last change date: repeat the last values at the right
+    # edge so the state after the last change (all of a single open period) is drawn.
+    drawn = series
+    if len(series) and series.index[-1] < right:
+        drawn = pd.concat([series, series.iloc[[-1]].set_axis(pd.DatetimeIndex([right]))])
+    for actor in drawn.columns:
+        values = drawn[actor].to_numpy(dtype=float)
         ax.fill_between(
-            series.index, values, step="post", color=colours[actor], alpha=0.22, linewidth=0
+            drawn.index, values, step="post", color=colours[actor], alpha=0.22, linewidth=0
         )
-        ax.step(
-            series.index, values, where="post", color=colours[actor], linewidth=1.6, label=actor
-        )
+        ax.step(drawn.index, values, where="post", color=colours[actor], linewidth=1.6, label=actor)
     total = series.sum(axis=1)
     top = float(total.max()) if len(total) else 1.0
 
@@ -563,12 +570,9 @@ def area_chart(
         )
         top = max(top, float(published["area_km2"].max()))
 
-    first, last = timeline.span
-    end = last if last is not None else changes[-1]
-    margin = pd.Timedelta(days=30)
     ax.set_xlim(
         float(matplotlib.dates.date2num(first - margin)),
-        float(matplotlib.dates.date2num(end + margin)),
+        float(matplotlib.dates.date2num(right)),
     )
     ax.set_ylim(0, top * 1.5)
     if annotate and timeline.events is not None and len(timeline.events):
