@@ -172,3 +172,46 @@ def test_report_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     assert process.returncode == 0, shown
     assert "report:" in shown and "%|" in shown
     assert "<script src=" in (tmp_path / "r" / "timeline_map.html").read_text(encoding="utf-8")
+
+
+def _square_timeline(name: str, starts: list[str]) -> controlmap.Timeline:
+    import geopandas as gpd
+    from shapely import box
+
+    periods = gpd.GeoDataFrame(
+        {"actor": ["A"] * len(starts), "start": starts, "end": [None] * len(starts)},
+        geometry=[box(40 + k, 33, 41 + k, 34) for k in range(len(starts))],
+        crs=4326,
+    )
+    return controlmap.Timeline(periods, name=name)
+
+
+def test_report_of_a_timeline_with_one_change_date(tmp_path: Path) -> None:
+    from controlmap.render import Basemap, write_report
+
+    tl = _square_timeline("single", ["2020-01-01"])
+    names = [p.name for p in write_report(tl, tmp_path / "r", basemap=Basemap.empty())]
+    assert "timeline_map.html" in names and "changes_map.html" not in names
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == sorted(names)
+
+
+def test_report_refuses_bad_changes_before_writing(tmp_path: Path) -> None:
+    from controlmap.errors import DataError
+    from controlmap.render import Basemap, write_report
+
+    tl = _square_timeline("two", ["2020-01-01", "2020-06-01"])
+    with pytest.raises(DataError, match="not after start"):
+        write_report(
+            tl, tmp_path / "r", changes=("2020-06-01", "2020-01-01"), basemap=Basemap.empty()
+        )
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
+
+
+def test_report_article_dates_only_for_the_bundled_timeline(tmp_path: Path) -> None:
+    from controlmap.render import Basemap, write_report
+
+    # Spans the article's dates (2015-01-01 .. 2018-02-01) but is not the bundled data.
+    tl = _square_timeline("other", ["2014-01-01", "2019-01-01"])
+    write_report(tl, tmp_path / "r", basemap=Basemap.empty(), progress=False)
+    page = (tmp_path / "r" / "changes_map.html").read_text(encoding="utf-8")
+    assert '"start":"2014-01-01"' in page and '"end":"2019-01-01"' in page

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._dates import DateLike, parse_date
-from ..errors import OutputError
+from ..errors import DataError, OutputError
 from ..io import atomic_output, write_snapshot
 from ..model import Timeline
 from ._basemap import Basemap
@@ -27,14 +27,26 @@ DEFAULT_CHANGES = ("2015-01-01", "2018-02-01")
 
 def _changes_span(
     timeline: Timeline, changes: tuple[DateLike, DateLike] | None
-) -> tuple[pd.Timestamp, pd.Timestamp]:
+) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The two dates of the changes map, or None when the timeline has only one date.
+
+    Dates asked for must be in order; the article's dates apply only to the bundled
+    Islamic State timeline, any other compares its first and last change.
+    """
     if changes is not None:
-        return parse_date(changes[0], what="start"), parse_date(changes[1], what="end")
-    first, last = (parse_date(d) for d in DEFAULT_CHANGES)
-    dates = timeline.change_dates
-    if dates[0] <= first and last <= dates[-1]:
+        first = parse_date(changes[0], what="start")
+        last = parse_date(changes[1], what="end")
+        if last <= first:
+            raise DataError(
+                f"report: changes end {last:%Y-%m-%d} is not after start {first:%Y-%m-%d}"
+            )
         return first, last
-    # Another timeline: compare its first and last change.
+    if timeline.name == "islamic-state":
+        first, last = (parse_date(d) for d in DEFAULT_CHANGES)
+        return first, last
+    dates = timeline.change_dates
+    if len(dates) < 2 or dates[-1] <= dates[0]:
+        return None  # nothing to compare: no changes map
     return dates[0], dates[-1]
 
 
@@ -66,7 +78,8 @@ def write_report(
 
     - ``timeline_map.html``: the time-slider map (self-contained by default);
     - ``changes_map.html``: ground gained and lost between two dates (for the
-      bundled data: 1 January 2015 to 1 February 2018);
+      bundled ``islamic-state`` data: 1 January 2015 to 1 February 2018; for any
+      other, its first and last change; left out when it has only one);
     - ``snapshot_YYYY-MM-DD.geojson``: what each actor held at each turning point;
     - ``area_monthly.csv``: km² held on the first of every month;
     - ``small_multiples.png`` / ``.svg``: the maps at the turning points;
@@ -110,10 +123,13 @@ def write_report(
         raise OutputError(f"{target}: exists and is not a folder")
     if not target.parent.is_dir():
         raise OutputError(f"{target}: parent folder {target.parent} does not exist")
-    target.mkdir(exist_ok=True)
     basemap = Basemap.bundled() if basemap is None else basemap
+    # Everything that can be refused is checked before the first file is written.
     days = [parse_date(d) for d in (timeline.turning_points if dates is None else dates)]
-    first, last = _changes_span(timeline, changes)
+    if not days:
+        raise DataError("report: no dates for the snapshots and small multiples")
+    span = _changes_span(timeline, changes)
+    target.mkdir(exist_ok=True)
     written: list[Path] = []
 
     def text_file(name: str, make: Callable[[], str]) -> Callable[[], None]:
@@ -154,14 +170,20 @@ def write_report(
                 lambda: timeline_map(timeline, self_contained=self_contained, basemap=basemap),
             ),
         ),
-        (
-            "changes map",
-            page(
-                "changes_map.html",
-                lambda: changes_map(
-                    timeline, first, last, self_contained=self_contained, basemap=basemap
-                ),
-            ),
+        *(
+            [
+                (
+                    "changes map",
+                    page(
+                        "changes_map.html",
+                        lambda: changes_map(
+                            timeline, *span, self_contained=self_contained, basemap=basemap
+                        ),
+                    ),
+                )
+            ]
+            if span is not None
+            else []
         ),
         *((f"snapshot {d:%Y-%m-%d}", snapshot(d)) for d in days),
         ("area table", text_file("area_monthly.csv", lambda: _area_csv(timeline, freq))),
