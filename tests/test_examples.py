@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 import controlmap
+from controlmap.render._style import day_text
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SCRIPTS = sorted(EXAMPLES.glob("*.py"))
@@ -60,7 +61,7 @@ def test_turning_points_output(runs: dict) -> None:
     timeline = controlmap.load_dataset("islamic-state")
     text = " ".join(ET.parse(out / "turning_points.svg").getroot().itertext())
     for day in timeline.turning_points:
-        assert f"{day:%-d %b %Y}" in text
+        assert day_text(day) in text
     image = np.asarray(Image.open(out / "turning_points.png").convert("L"), dtype=float)
     assert image.shape[1] >= 2000 and image.std() > 20
     page = (out / "timeline_map.html").read_text(encoding="utf-8")

@@ -23,7 +23,7 @@ from controlmap.render import (
     save_figure,
     small_multiples,
 )
-from controlmap.render._style import ACTOR_COLOURS, BASE, CHANGE_COLOURS
+from controlmap.render._style import ACTOR_COLOURS, BASE, CHANGE_COLOURS, day_text
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -63,7 +63,7 @@ def test_small_multiples_one_panel_per_turning_point(
     assert len(fig.axes) == len(timeline.turning_points)
     titles = [ax.get_title(loc="left") for ax in fig.axes]
     for day, title in zip(timeline.turning_points, titles, strict=True):
-        assert title.startswith(f"{day:%-d %b %Y}")
+        assert title.startswith(day_text(day))
     assert any("Mosul lost" in t for t in titles) and any("Raqqa lost" in t for t in titles)
     # One extent for all panels.
     limits = {(ax.get_xlim(), ax.get_ylim()) for ax in fig.axes}
@@ -91,7 +91,7 @@ def test_small_multiples_svg_has_dates_as_text(
 ) -> None:
     text = svg_texts(multiples["svg"])
     for day in timeline.turning_points:
-        assert f"{day:%-d %b %Y}" in text
+        assert day_text(day) in text
     assert "reconstructions" in text and "Islamic State" in text
 
 
@@ -292,3 +292,23 @@ def test_area_chart_draws_an_open_timeline_to_the_right_edge() -> None:
     extent = fill.get_paths()[0].get_extents()
     assert extent.x1 == pytest.approx(ax.get_xlim()[1])
     assert extent.x1 - extent.x0 >= 29 and extent.y1 > 40_000
+
+
+def test_dates_are_written_without_platform_or_locale_formats() -> None:
+    # "%-d" is glibc-only and "%b" follows the locale: dates go through day_text.
+    import ast
+
+    import controlmap.render as render
+
+    folder = Path(render.__file__).parent
+    for module in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if node.value.startswith(("#", " ")) or "``" in node.value:
+                    continue  # comments in docstrings may name the formats
+                assert not {"%-d", "%b", "%B"} & set(node.value.split()), (module.name, node)
+    months = [day_text(pd.Timestamp(2017, m, 1)) for m in range(1, 13)]
+    assert months[0] == "1 Jan 2017" and months[8] == "1 Sep 2017"
+    assert [m.split()[1] for m in months] == [
+        pd.Timestamp(2017, m, 1).month_name()[:3] for m in range(1, 13)
+    ]
