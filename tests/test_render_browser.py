@@ -338,3 +338,32 @@ def test_changes_map_gain_is_on_top(browser: Browser, tmp_path: Path) -> None:
     assert top == colour
     session.check_clean()
     session.close()
+
+
+def test_events_between_change_dates_show_on_the_slider(browser: Browser, tmp_path: Path) -> None:
+    periods = gpd.GeoDataFrame(
+        {"actor": ["A", "A"], "start": ["2020-01-01", "2020-06-01"], "end": [None, None]},
+        geometry=[box(40, 33, 41, 34), box(41, 33, 42, 34)],
+        crs=4326,
+    )
+    tl = controlmap.Timeline(periods, name="events")
+    tl.events = pd.DataFrame(
+        {
+            # Neither day is a change date; the first comes before any change.
+            "date": pd.to_datetime(["2019-06-01", "2020-03-15", "2020-07-04"]),
+            "label": ["too early", "spring offensive", pd.NA],
+        }
+    )
+    page_path = save_map(
+        timeline_map(tl, self_contained=True, basemap=Basemap.empty(), date="2020-06-01"),
+        tmp_path / "events.html",
+    )
+    session = OfflinePage(browser)
+    page = session.open(page_path)
+    page.locator("input.cm-range").fill("0")  # 1 Jan 2020: the map in force on 15 March
+    assert page.locator(".cm-event").text_content() == "spring offensive"
+    page.locator("input.cm-range").fill("1")  # 1 Jun 2020: the missing label shows nothing
+    assert page.locator(".cm-event").text_content() == ""
+    assert "too early" not in page_path.read_text(encoding="utf-8")
+    session.check_clean()
+    session.close()

@@ -221,14 +221,30 @@ def _base_payload(
     return payload, extent
 
 
-def _events(timeline: Timeline) -> list[dict[str, str]]:
+def _events(
+    timeline: Timeline, dates: pd.DatetimeIndex | None = None, *, exact: bool = False
+) -> list[dict[str, str]]:
+    """Events keyed by the slider date they show on.
+
+    The slider stops only at ``dates`` (default: the change dates), so an event falls
+    on the last of them on or before its day (the map in force then); events before
+    the first are left out. ``exact``: only events on one of ``dates`` (a snapshot).
+    """
     if timeline.events is None:
         return []
-    return [
-        {"date": f"{row.date:%Y-%m-%d}", "label": str(row.label)}
-        for row in timeline.events.itertuples()
-        if isinstance(row.label, str) and row.label
-    ]
+    stops = timeline.change_dates if dates is None else pd.DatetimeIndex(dates)
+    if not len(stops):
+        return []
+    events = []
+    for row in timeline.events.itertuples():
+        label = _text(row.label)
+        if label is None or pd.isna(row.date):
+            continue
+        day = pd.Timestamp(row.date)
+        k = int(stops.searchsorted(day, side="right")) - 1
+        if k >= 0 and (not exact or stops[k] == day):
+            events.append({"date": f"{stops[k]:%Y-%m-%d}", "label": label})
+    return events
 
 
 def _make_map(
@@ -446,7 +462,7 @@ def snapshot_map(
                 }
                 for k, a in enumerate(timeline.actors)
             ],
-            "events": _events(timeline),
+            "events": _events(timeline, pd.DatetimeIndex([day]), exact=True),
         }
     )
     return _make_map(
