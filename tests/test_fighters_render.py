@@ -276,3 +276,17 @@ def test_save_files(tmp_path: Path) -> None:
     with pytest.raises(OutputError):
         save_fighters_map(tmp_path / "f.txt")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.html", "f.png", "f.svg"]
+
+
+def test_tooltip_sources_split_on_bars_and_skip_missing(fighters: gpd.GeoDataFrame) -> None:
+    frame = fighters.copy()
+    tur = frame["iso3"] == "TUR"
+    frame.loc[tur, "departed_source"] = "Soufan Center, 2017 | Reuters, 12 May 2016"
+    frame.loc[tur, "returned_source"] = np.nan  # a figure without a named source
+    frame.loc[tur, "returned"] = 900
+    items = {(i["iso3"], i["flow"]): i for i in _symbol_items(fighters_map(frame))}
+    tooltip = items[("TUR", "departed")]["tooltip"]
+    source = re.search(r"Source: ([^<]*) \(click", tooltip)
+    assert source is not None
+    assert source.group(1).split("; ") == ["Reuters", "Soufan Center"]
+    assert "nan" not in tooltip and "None" not in tooltip

@@ -19,7 +19,7 @@ import controlmap
 from controlmap.errors import OutputError
 from controlmap.render import Basemap, save_map, snapshot_map, timeline_map
 from controlmap.render._assets import leaflet_css, leaflet_js, script_safe
-from controlmap.render.interactive import DECIMALS, screen_geometry
+from controlmap.render.interactive import DECIMALS, _text, screen_geometry
 
 MAX_PAGE_BYTES = 2_000_000
 GEOD = Geod(ellps="WGS84")
@@ -201,3 +201,24 @@ def test_snapshot_legend_counts_overlapping_statuses_once(tmp_path: Path) -> Non
     union = abs(Geod(ellps="WGS84").geometry_area_perimeter(shapely.box(40, 33, 42, 35))[0]) / 1e6
     assert [row["label"] for row in legend] == ["A"]
     assert legend[0]["area_km2"] == pytest.approx(union, rel=1e-3)
+
+
+def test_missing_text_is_left_out_not_shown_as_na(tmp_path: Path) -> None:
+    periods = gpd.GeoDataFrame(
+        {
+            "actor": ["A", "A"],
+            "start": ["2020-01-01", "2020-06-01"],
+            "end": ["2020-06-01", None],
+            "source": pd.array(["Report", pd.NA], dtype="string"),
+        },
+        geometry=[shapely.box(40, 33, 41, 34), shapely.box(40, 33, 42, 34)],
+        crs=4326,
+    )
+    tl = controlmap.Timeline(periods, name="missing")
+    page = save_map(timeline_map(tl, basemap=Basemap.empty()), tmp_path / "t.html")
+    features = payload_of(page.read_text(encoding="utf-8"))["features"]["features"]
+    assert [f["properties"]["source"] for f in features] == ["Report", None]
+    # Whatever missing marker a caller's frame carries, none is shown as text.
+    for missing in (None, float("nan"), pd.NA, pd.NaT, np.nan, "  "):
+        assert _text(missing) is None
+    assert _text("Reuters") == "Reuters"

@@ -312,3 +312,16 @@ def test_dates_are_written_without_platform_or_locale_formats() -> None:
     assert [m.split()[1] for m in months] == [
         pd.Timestamp(2017, m, 1).month_name()[:3] for m in range(1, 13)
     ]
+
+
+def test_area_chart_skips_missing_event_labels() -> None:
+    tl = growing_timeline()
+    tl.events = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2020-01-01", "2020-06-01"]),
+            "label": pd.array([pd.NA, "gain"], dtype="string"),
+            "turning_point": [True, True],
+        }
+    )
+    ax = area_chart(tl, published=False).axes[0]
+    assert [t.get_text() for t in ax.texts] == ["gain"]

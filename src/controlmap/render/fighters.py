@@ -188,6 +188,13 @@ def _esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _titles(cell: Any) -> list[str]:
+    """The " | "-joined titles of a source cell, without empties; none when missing."""
+    if cell is None or (pd.api.types.is_scalar(cell) and pd.isna(cell)):
+        return []
+    return [t.strip() for t in str(cell).split(" | ") if t.strip()]
+
+
 def _links(titles: Any, urls: Any) -> str:
     """Sources as HTML: a link only for plain http(s) addresses, text otherwise."""
     title_list = str(titles).split(" | ") if isinstance(titles, str) else []
@@ -224,8 +231,15 @@ def _card(row: pd.Series, *, popup: bool) -> str:
         if isinstance(row.get("note"), str):
             lines.append(f"<small><b>Note:</b> {_esc(row['note'])}</small>")
     else:
-        cited = {str(row.get(f"{f}_source")) for f in FIGURES if not pd.isna(row[f])}
-        names = sorted(_esc(title.split(",")[0]) for title in cited if title != "None")
+        # Each figure's source cell may join several titles with " | "; a title's own
+        # details follow its first comma. Missing cells (None, NaN, NA) name nothing.
+        cited = {
+            title.split(",")[0].strip()
+            for f in FIGURES
+            if not pd.isna(row[f])
+            for title in _titles(row.get(f"{f}_source"))
+        }
+        names = sorted(_esc(name) for name in cited if name)
         if names:
             lines.append(f"<small>Source: {'; '.join(names)} (click for details)</small>")
     return "<br>".join(lines)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -160,7 +159,8 @@ def _collection(features: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _text(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+    # pd.isna covers None, NaN, NaT and pd.NA (whose str() would be "<NA>").
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return None
     if isinstance(value, pd.Timestamp):
         return f"{value:%Y-%m-%d}"
@@ -236,11 +236,12 @@ def _events(
     if not len(stops):
         return []
     events = []
-    for row in timeline.events.itertuples():
-        label = _text(row.label)
-        if label is None or pd.isna(row.date):
+    days = pd.DatetimeIndex(timeline.events["date"])
+    for when, raw in zip(days, timeline.events["label"], strict=True):
+        label = _text(raw)
+        if label is None or pd.isna(when):
             continue
-        day = pd.Timestamp(row.date)
+        day = pd.Timestamp(when)
         k = int(stops.searchsorted(day, side="right")) - 1
         if k >= 0 and (not exact or stops[k] == day):
             events.append({"date": f"{stops[k]:%Y-%m-%d}", "label": label})

@@ -611,6 +611,8 @@ def _annotate(ax: Any, events: pd.DataFrame, total: pd.Series, top: float) -> No
     x0, x1 = (float(v) for v in ax.get_xlim())
     placed: list[Any] = []
     for day, label in zip(events["date"], events["label"], strict=True):
+        if pd.isna(day) or pd.isna(label) or not str(label).strip():
+            continue  # a missing label is no annotation, not "nan"
         day = pd.Timestamp(day)
         held = total.loc[:day]
         value = float(held.iloc[-1]) if len(held) else 0.0
