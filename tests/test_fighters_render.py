@@ -20,6 +20,7 @@ from pyproj import Geod
 
 import controlmap
 from controlmap.errors import DataError, OutputError
+from controlmap.render import save_figure
 from controlmap.render._assets import LEAFLET_JS_URL, leaflet_js
 from controlmap.render.fighters import (
     REFERENCE_COUNTS,
@@ -267,10 +268,17 @@ def test_folium_arcs_end_in_the_territory(fighters: gpd.GeoDataFrame) -> None:
 # ------------------------------------------------------------------ files
 def test_save_files(tmp_path: Path) -> None:
     svg = save_fighters_map(tmp_path / "f.svg", region="middle-east")
-    assert ET.parse(svg).getroot().tag.endswith("svg")
-    png = save_fighters_map(tmp_path / "f.png", dpi=50)
+    root = ET.parse(svg).getroot()
+    assert root.tag.endswith("svg")
+    # Through save_figure: text stays text in the SVG (svg.fonttype none) ...
+    texts = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "foreign fighters" in texts
+    # ... and a PNG below the print minimum is refused, leaving nothing behind.
+    with pytest.raises(OutputError, match="150 dpi"):
+        save_fighters_map(tmp_path / "low.png", dpi=50)
+    png = save_fighters_map(tmp_path / "f.png", dpi=150)
     height, width = matplotlib.image.imread(png).shape[:2]
-    assert width == 11 * 50 and height > 200
+    assert width == 11 * 150 and height > 600
     html = save_fighters_map(tmp_path / "f.html")
     assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     with pytest.raises(OutputError):
@@ -290,3 +298,30 @@ def test_tooltip_sources_split_on_bars_and_skip_missing(fighters: gpd.GeoDataFra
     assert source is not None
     assert source.group(1).split("; ") == ["Reuters", "Soufan Center"]
     assert "nan" not in tooltip and "None" not in tooltip
+
+
+def test_fighters_figure_keeps_dollar_signs_as_text(tmp_path: Path) -> None:
+    # "$...$" would be mathtext, and "\\frac{" fails at draw time.
+    title = "Costs (US$ 5m) $\\frac{"
+    fig = fighters_figure(region="europe", title=title)
+    FigureCanvasAgg(fig).draw()
+    svg = save_figure(fig, tmp_path / "f.svg")
+    root = ET.parse(svg).getroot()
+    texts = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert title in texts
+
+
+def test_importing_render_leaves_the_pyplot_backend_alone() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import matplotlib; matplotlib.use('svg');"
+        "import controlmap.render.static, controlmap.render.fighters as f;"
+        "fig = f.fighters_figure(region='europe'); fig.canvas.draw();"
+        "print(matplotlib.get_backend(), type(fig.canvas).__name__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split() == ["svg", "FigureCanvasAgg"]

@@ -48,6 +48,7 @@ from ..errors import DataError, OutputError
 from ..fighters import FIGURES, GROUP_LABELS, load_fighters
 from ..io import atomic_output
 from ._assets import script_safe
+from ._mpl import plain_text
 from ._style import ACTOR_COLOURS, BASE, FONT_FAMILY
 
 if TYPE_CHECKING:
@@ -669,6 +670,7 @@ def _projection(bbox: tuple[float, float, float, float]) -> str:
     return f"+proj=laea +lat_0={lat0:.3f} +lon_0={lon0:.3f} +datum=WGS84 +units=m +no_defs"
 
 
+@plain_text
 def fighters_figure(
     data: pd.DataFrame | None = None,
     *,
@@ -714,9 +716,7 @@ def fighters_figure(
     >>> fig.symbol_scale.max_radius
     22.0
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -756,6 +756,8 @@ def fighters_figure(
         size = figsize
     bottom = (credit_in + strip_in) / size[1]
     fig = Figure(figsize=size, dpi=100)
+    FigureCanvasAgg(fig)  # a canvas of its own: the user's pyplot backend is left alone
+    fig.patch.set_facecolor("white")
     ax = fig.add_axes((0.0, bottom, 1.0, 1 - bottom - title_in / size[1]), gid="map")
     ax.set_facecolor(BASE["background"])
     ax.set_xticks([])
@@ -956,11 +958,13 @@ def save_fighters_map(
         with atomic_output(target) as temporary:
             temporary.write_text(page, encoding="utf-8")
     elif suffix in (".png", ".svg", ".pdf"):
+        from .static import save_figure
+
         figure = fighters_figure(
             data, region=region or "world", arcs=arcs, date=date, territory=territory
         )
-        with atomic_output(target) as temporary:
-            figure.savefig(temporary, format=suffix[1:], dpi=dpi, facecolor="white")
+        # One writer for every figure: the dpi minimum, SVG text kept as text, atomic.
+        save_figure(figure, target, dpi=dpi)
     else:
         raise OutputError(f"{target}: write the map as .html, .png, .svg or .pdf")
     return target

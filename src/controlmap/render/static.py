@@ -1,27 +1,23 @@
 """Static figures for print and the web: small multiples of maps and the area chart.
 
-matplotlib with the Agg backend only: no tiles, no network, the same picture on
-every machine. Figures are returned as :class:`matplotlib.figure.Figure` and
-written with :func:`save_figure` (PNG at 150 dpi or more, or SVG with text kept
-as text).
+Drawn by matplotlib on an Agg canvas of each figure's own (the user's pyplot
+backend is left alone): no tiles, no network, the same picture on every machine.
+Figures are returned as :class:`matplotlib.figure.Figure` and written with
+:func:`save_figure` (PNG at 150 dpi or more, or SVG with text kept as text).
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, ParamSpec
+from typing import Any
 
 import matplotlib
 import matplotlib.dates
-import matplotlib.ticker
-
-matplotlib.use("Agg")  # before pyplot is touched anywhere: never a display backend
-
 import matplotlib.patheffects as path_effects
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 import shapely
@@ -37,6 +33,7 @@ from ..io import atomic_output
 from ..model import Timeline
 from ._basemap import Basemap, clip_to_extent, focus_mask, key_places, map_extent
 from ._changes import change_layers
+from ._mpl import plain_text
 from ._style import (
     BASE,
     CHANGE_COLOURS,
@@ -63,20 +60,6 @@ MIN_DPI = 150
 
 
 # ---------------------------------------------------------------------------- drawing
-P = ParamSpec("P")
-
-
-def _plain_text(build: Callable[P, Figure]) -> Callable[P, Figure]:
-    """Build a figure with mathtext off, so names from data such as "US$ 5" stay text."""
-
-    @functools.wraps(build)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Figure:
-        with matplotlib.rc_context({"text.parse_math": False}):
-            return build(*args, **kwargs)
-
-    return wrapper
-
-
 def _path(geom: shapely.Geometry) -> MplPath | None:
     """A matplotlib path of a polygonal geometry (holes as further closed rings)."""
     vertices: list[np.ndarray] = []
@@ -235,7 +218,7 @@ def _progress(items: Sequence[Any], enabled: bool | None, description: str) -> I
 
 
 # ---------------------------------------------------------------------------- public
-@_plain_text
+@plain_text
 def small_multiples(
     timeline: Timeline,
     dates: Sequence[DateLike] | pd.DatetimeIndex | None = None,
@@ -378,7 +361,7 @@ def small_multiples(
     return fig
 
 
-@_plain_text
+@plain_text
 def changes_figure(
     timeline: Timeline,
     start: DateLike,
@@ -486,7 +469,7 @@ def published_figures(timeline: Timeline) -> pd.DataFrame | None:
     return table.sort_values("date").reset_index(drop=True)
 
 
-@_plain_text
+@plain_text
 def area_chart(
     timeline: Timeline,
     *,
@@ -657,13 +640,13 @@ def _curve_max(total: pd.Series, left: float, right: float) -> float:
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 200) -> Path:
-    """Write a figure as PNG or SVG (chosen by extension), replacing the file in one step.
+    """Write a figure as PNG, SVG or PDF (by extension), replacing the file in one step.
 
     Parameters
     ----------
     fig : Figure
     path : path-like
-        ``.png`` or ``.svg``.
+        ``.png``, ``.svg`` (text kept as text) or ``.pdf``.
     dpi : int
         Resolution of a PNG (at least 150).
 
@@ -677,8 +660,10 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 200) ->
     """
     target = Path(path)
     kind = target.suffix.lower().lstrip(".")
-    if kind not in ("png", "svg"):
-        raise OutputError(f"{target}: figures are written as .png or .svg, not {kind or '(none)'}")
+    if kind not in ("png", "svg", "pdf"):
+        raise OutputError(
+            f"{target}: figures are written as .png or .svg (or .pdf), not {kind or '(none)'}"
+        )
     if dpi < MIN_DPI:
         raise OutputError(f"{target}: {dpi} dpi is below the {MIN_DPI} dpi print minimum")
     with (
