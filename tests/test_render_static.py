@@ -325,3 +325,19 @@ def test_area_chart_skips_missing_event_labels() -> None:
     )
     ax = area_chart(tl, published=False).axes[0]
     assert [t.get_text() for t in ax.texts] == ["gain"]
+
+
+def test_actor_colours_distinct_before_they_repeat() -> None:
+    from controlmap.render._style import actor_colours
+
+    n = len(ACTOR_COLOURS)
+    assert n >= 12
+    colours = actor_colours([f"actor {k}" for k in range(n)])
+    assert len(set(colours.values())) == n  # actor 8 is not actor 0
+    others = [*CHANGE_COLOURS.values(), BASE["land"], BASE["neighbour"], BASE["background"]]
+    for i, a in enumerate(ACTOR_COLOURS):
+        for b in [*ACTOR_COLOURS[i + 1 :], *others]:
+            assert np.abs(rgb(a) - rgb(b)).sum() >= 90, (a, b)
+    with pytest.warns(UserWarning, match="repeat"):
+        many = actor_colours([f"actor {k}" for k in range(n + 1)])
+    assert many[f"actor {n}"] == ACTOR_COLOURS[0]

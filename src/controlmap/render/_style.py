@@ -5,6 +5,7 @@ One place for the look, so a snapshot in the browser and the PNG in print agree.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 #: Colours given to actors in order of appearance. The first (the timeline's main
-#: actor) is the dark red newspapers use for the Islamic State; the others are
+#: actor) is the dark red newspapers use for the Islamic State; the next seven are
 #: colour-blind-safe hues that stay apart from it and from the grey base map.
 ACTOR_COLOURS: tuple[str, ...] = (
     "#b2182b",
@@ -37,6 +38,15 @@ ACTOR_COLOURS: tuple[str, ...] = (
     "#35978f",
     "#8c510a",
     "#c51b7d",
+    # Beyond eight actors: further hues chosen to differ from all of the above, from
+    # the gained/lost colours and from the base map by at least 90 (sum of RGB
+    # differences), so a ninth actor is not mistaken for the first.
+    "#66a61e",
+    "#053061",
+    "#40004b",
+    "#bcbd22",
+    "#984ea3",
+    "#f781bf",
 )
 
 #: Gained and lost ground in a changes map ("kept" ground is drawn in the actor's
@@ -71,11 +81,20 @@ FOCUS_COUNTRIES = frozenset({"IRQ", "SYR"})
 def actor_colours(actors: Sequence[str]) -> dict[str, str]:
     """A colour for each actor, stable in order of appearance.
 
+    Colours repeat (with a warning) only beyond ``len(ACTOR_COLOURS)`` actors.
+
     Examples
     --------
     >>> actor_colours(["Islamic State", "Kurdish forces"])["Islamic State"]
     '#b2182b'
     """
+    if len(actors) > len(ACTOR_COLOURS):
+        warnings.warn(
+            f"{len(actors)} actors but {len(ACTOR_COLOURS)} distinct colours: "
+            f"actors after the {len(ACTOR_COLOURS)}th repeat colours",
+            UserWarning,
+            stacklevel=2,
+        )
     return {a: ACTOR_COLOURS[i % len(ACTOR_COLOURS)] for i, a in enumerate(actors)}
 
 
