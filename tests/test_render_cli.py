@@ -67,6 +67,8 @@ def test_map_kinds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
             "maps",
         ),
         (["report", "islamic-state", "-o", "{d}/no/such/folder"], "does not exist"),
+        (["figure", "islamic-state", "-o", "{d}/x.png", "--ncols", "0"], "at least 1"),
+        (["figure", "islamic-state", "-o", "{d}/x.png", "--ncols", "-2"], "at least 1"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(

@@ -53,6 +53,17 @@ class Basemap:
         """No base map at all (the polygons alone, e.g. over tiles)."""
         return cls()
 
+    @classmethod
+    def or_bundled(cls, basemap: Basemap | None) -> Basemap:
+        """``basemap``, or the bundled outlines when it is None (every map's default).
+
+        Examples
+        --------
+        >>> Basemap.or_bundled(Basemap.empty()).countries is None
+        True
+        """
+        return cls.bundled() if basemap is None else basemap
+
 
 def _field(frame: gpd.GeoDataFrame, candidates: tuple[str, ...]) -> str | None:
     lower = {str(c).lower(): c for c in frame.columns}

@@ -277,10 +277,6 @@ def _make_map(
     return fmap
 
 
-def _basemap(basemap: Basemap | None) -> Basemap:
-    return Basemap.bundled() if basemap is None else basemap
-
-
 def _title(timeline: Timeline, title: str | None, suffix: str) -> str:
     if title is not None:
         return title
@@ -337,7 +333,7 @@ def timeline_map(
     >>> "cdn.jsdelivr" in page
     False
     """
-    basemap = _basemap(basemap)
+    basemap = Basemap.or_bundled(basemap)
     dates = timeline.change_dates
     areas = timeline.area(dates)
     total = areas.sum(axis=1)
@@ -420,7 +416,7 @@ def snapshot_map(
     >>> "10 Jul 2017" in fmap.get_root().render()  # the title names the date
     True
     """
-    basemap = _basemap(basemap)
+    basemap = Basemap.or_bundled(basemap)
     day = parse_date(date)
     snap = timeline.at(day)
     colours = actor_colours(timeline.actors)
@@ -503,7 +499,7 @@ def changes_map(
     >>> type(fmap).__name__
     'ControlMap'
     """
-    basemap = _basemap(basemap)
+    basemap = Basemap.or_bundled(basemap)
     first, last = parse_date(start, what="start"), parse_date(end, what="end")
     if last <= first:
         raise DataError(f"changes map: end {last:%Y-%m-%d} is not after start {first:%Y-%m-%d}")

@@ -123,7 +123,7 @@ def write_report(
         raise OutputError(f"{target}: exists and is not a folder")
     if not target.parent.is_dir():
         raise OutputError(f"{target}: parent folder {target.parent} does not exist")
-    basemap = Basemap.bundled() if basemap is None else basemap
+    basemap = Basemap.or_bundled(basemap)
     # Everything that can be refused is checked before the first file is written.
     days = [parse_date(d) for d in (timeline.turning_points if dates is None else dates)]
     if not days:

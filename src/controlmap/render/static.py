@@ -264,12 +264,12 @@ def small_multiples(
     days = [parse_date(d) for d in (timeline.turning_points if dates is None else dates)]
     if not days:
         raise DataError("small_multiples: no dates to map")
-    basemap = Basemap.bundled() if basemap is None else basemap
+    basemap = Basemap.or_bundled(basemap)
     frame = _Frame(timeline, basemap)
     count = len(days)
-    cols = ncols or min(5, max(1, math.ceil(math.sqrt(count * 1.3))))
-    if cols < 1:
+    if ncols is not None and ncols < 1:
         raise DataError(f"small_multiples: ncols must be at least 1, not {ncols}")
+    cols = ncols if ncols is not None else min(5, max(1, math.ceil(math.sqrt(count * 1.3))))
     rows = math.ceil(count / cols)
     # Lay the panels out in inches, then convert: every map has the same size and
     # aspect, with a fixed band above it for the date and area lines.
@@ -384,7 +384,7 @@ def changes_figure(
     first, last = parse_date(start, what="start"), parse_date(end, what="end")
     if last <= first:
         raise DataError(f"changes figure: end {last:%Y-%m-%d} is not after start {first:%Y-%m-%d}")
-    basemap = Basemap.bundled() if basemap is None else basemap
+    basemap = Basemap.or_bundled(basemap)
     frame = _Frame(timeline, basemap)
     layers = change_layers(timeline, first, last)
     colours = actor_colours(timeline.actors)
