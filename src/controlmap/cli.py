@@ -23,7 +23,7 @@ import pandas as pd
 from . import __version__
 from ._dates import parse_date
 from .datasets import DATASETS, TABLES, dataset_key, dataset_path, load_dataset
-from .errors import ControlMapError, DataError, OutputError
+from .errors import ControlMapError, DataError, OutputError, one_line
 from .io import atomic_output, geojson_chunks, read, validate, write_periods, write_snapshot
 from .model import Timeline
 from .repair import repair
@@ -379,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug or an unforeseen OS error: still no traceback by default
         if args.debug:
             traceback.print_exc()
-        message = " ".join(str(exc).split())[:300]
+        message = one_line(exc)
         print(
             f"controlmap: error: {type(exc).__name__}: {message} (run with --debug for details)",
             file=sys.stderr,

@@ -50,6 +50,19 @@ class OutputError(ControlMapError, OSError):
     """An output file cannot be written (unknown extension, unwritable folder...)."""
 
 
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    r"""An exception's message on one line, shortened: for wrapping a library's error.
+
+    Examples
+    --------
+    >>> one_line(ValueError("bad\n   thing"))
+    'bad thing'
+    >>> one_line(KeyError())
+    'KeyError'
+    """
+    return " ".join(str(exc).split())[:limit] or type(exc).__name__
+
+
 def where(file: object | None, index: int | None = None, fid: object | None = None) -> str:
     """Format the "file: feature N (id X)" prefix of an error message.
 

@@ -18,6 +18,7 @@ import math
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,15 @@ from pyproj.exceptions import CRSError
 
 from ._dates import format_date
 from .area import EDGE_STEP_DEGREES
-from .errors import ControlMapError, DataError, FormatError, GeometryError, OutputError, where
+from .errors import (
+    ControlMapError,
+    DataError,
+    FormatError,
+    GeometryError,
+    OutputError,
+    one_line,
+    where,
+)
 from .model import Timeline, normalize_periods, repaired
 
 __all__ = [
@@ -102,12 +111,37 @@ def read(
     >>> tl.actors
     ['Islamic State']
     """
-    frame, ids = read_frame(source, layer=layer, engine=engine, crs=crs)
+    periods, _ = _read_periods(
+        source,
+        actor=actor,
+        start=start,
+        end=end,
+        status=status,
+        layer=layer,
+        engine=engine,
+        crs=crs,
+    )
     label = name if name is not None else Path(source).stem
+    return Timeline._from_normalized(periods, name=label, source=source)
+
+
+def _read_periods(
+    source: str | os.PathLike[str],
+    *,
+    actor: str = "actor",
+    start: str = "start",
+    end: str = "end",
+    status: str = "status",
+    layer: str | int | None = None,
+    engine: str | None = None,
+    crs: Any = None,
+) -> tuple[gpd.GeoDataFrame, list[Any] | None]:
+    """The normalised periods of a file and its features' ids: what read and validate share."""
+    frame, ids = read_frame(source, layer=layer, engine=engine, crs=crs)
     periods = normalize_periods(
         frame, actor=actor, start=start, end=end, status=status, file=source, ids=ids
     )
-    return Timeline._from_normalized(periods, name=label, source=source)
+    return periods, ids
 
 
 def read_frame(
@@ -148,8 +182,6 @@ def read_frame(
 def _read_with_gdal(path: Path, *, layer: str | int | None, engine: str | None) -> gpd.GeoDataFrame:
     if engine not in (None, "pyogrio", "fiona"):
         raise DataError(f"{path}: unknown engine {engine!r} (use 'pyogrio' or 'fiona')")
-    import warnings
-
     try:
         with warnings.catch_warnings():
             # NaN coordinates make shapely warn; check_geometries reports them by feature.
@@ -160,7 +192,7 @@ def _read_with_gdal(path: Path, *, layer: str | int | None, engine: str | None) 
     except ImportError:
         raise
     except Exception as exc:  # GDAL/pyarrow raise many types; all mean "cannot read"
-        message = " ".join(str(exc).split())[:300] or type(exc).__name__
+        message = one_line(exc)
         raise FormatError(f"{path}: cannot read as a vector file: {message}") from None
 
 
@@ -677,7 +709,7 @@ def _write_layers(layers: dict[str, gpd.GeoDataFrame], target: Path, kind: str) 
             except (ImportError, KeyboardInterrupt, ControlMapError):
                 raise
             except Exception as exc:  # fiona/pyogrio/pyarrow raise many types
-                message = " ".join(str(exc).split())[:300] or type(exc).__name__
+                message = one_line(exc)
                 raise OutputError(f"{target}: cannot write as {kind}: {message}") from None
     return target
 
@@ -843,15 +875,19 @@ def geojson_chunks(frame: gpd.GeoDataFrame) -> Iterator[str]:
 
 
 # ---------------------------------------------------------------------------- checking
-def validate(source: str | os.PathLike[str], **options: Any) -> Timeline:
+def validate(
+    source: str | os.PathLike[str], *, name: str | None = None, **options: Any
+) -> Timeline:
     """Read a timeline and check every polygon is valid (OGC simple features).
 
     Parameters
     ----------
     source : path-like
         A file :func:`read` accepts.
+    name : str, optional
+        The timeline's label (default: the file name without extension).
     **options
-        Passed to :func:`read` (field names, layer, crs...).
+        As in :func:`read`: field names, ``layer``, ``engine``, ``crs``.
 
     Returns
     -------
@@ -871,18 +907,9 @@ def validate(source: str | os.PathLike[str], **options: Any) -> Timeline:
     >>> len(validate(controlmap.dataset_path("islamic-state"))) > 0
     True
     """
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the invalid polygons are reported below instead
-        frame, ids = read_frame(
-            source,
-            layer=options.pop("layer", None),
-            engine=options.pop("engine", None),
-            crs=options.pop("crs", None),
-        )
-        name = options.pop("name", None)
-        periods = normalize_periods(frame, file=source, ids=ids, **options)
+        periods, ids = _read_periods(source, **options)
     geoms = np.asarray(periods.geometry.values, dtype=object)
     invalid = np.flatnonzero(~shapely.is_valid(geoms))
     if len(invalid):

@@ -11,6 +11,7 @@ properties, the feature order) is copied as it was.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,8 +172,6 @@ def repair(
     ...     print(change)
     feature 0: Self-intersection[0.5 0.5]: made valid (MultiPolygon of 2 parts, 6,154.272 km²)
     """
-    import warnings
-
     source = Path(source)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
