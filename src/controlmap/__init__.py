@@ -30,6 +30,7 @@ from .fighters import fighters_table, fighters_totals, load_fighters
 from .io import read, validate
 from .model import Timeline
 from .repair import repair
+from .verify import verify
 
 __version__ = "0.1.0"
 
@@ -54,4 +55,5 @@ __all__ = [
     "read",
     "repair",
     "validate",
+    "verify",
 ]

@@ -232,9 +232,31 @@ def cmd_report(args: argparse.Namespace) -> None:
     print(f"wrote {len(written)} files to {args.output}", file=sys.stderr)
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Check a timeline against dated point observations; exit 1 when any disagree."""
+    from .verify import verify
+
+    timeline = open_source(args.source, **_read_options(args))
+    result = verify(timeline, args.observations)
+    wrong = result[~result["agrees"]]
+    if args.output:
+        table = pd.DataFrame(result.drop(columns="geometry"))
+        table["date"] = table["date"].dt.strftime("%Y-%m-%d")
+        table["nearest_change"] = table["nearest_change"].dt.strftime("%Y-%m-%d")
+        _write_csv(table, args.output)
+    if len(wrong):
+        shown = ["place", "date", "actor", "status", "held_by", "distance_km", "days_to_change"]
+        table = pd.DataFrame(wrong[[c for c in shown if c in wrong.columns]])
+        table["date"] = table["date"].dt.strftime("%Y-%m-%d")
+        with pd.option_context("display.width", 200, "display.max_colwidth", 40):
+            print(table.to_string(index=False, na_rep="", float_format=lambda v: f"{v:,.1f}"))
+    print(f"{len(result) - len(wrong)} of {len(result)} observations agree")
+    return 1 if len(wrong) else 0
+
+
 # ---------------------------------------------------------------------------- parser
 def _source_command(
-    sub: Any, name: str, func: Callable[[argparse.Namespace], None], help_text: str
+    sub: Any, name: str, func: Callable[[argparse.Namespace], int | None], help_text: str
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
     parser.add_argument("source", metavar="SOURCE", help="a vector file or a bundled data-set name")
@@ -332,6 +354,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dpi", type=int, default=200, help="PNG resolution (at least 150)")
 
     p = _source_command(
+        sub, "verify", cmd_verify, "check a timeline against dated observations of places"
+    )
+    p.add_argument(
+        "observations",
+        metavar="OBSERVATIONS",
+        help="CSV with place, lon, lat, date, actor (empty: none), optional status",
+    )
+    p.add_argument("-o", "--output", help="CSV file of every observation with the verdict")
+
+    p = _source_command(
         sub, "report", cmd_report, "timeline map, snapshots, area CSV and figures into a folder"
     )
     p.add_argument("-o", "--output", required=True, help="the output folder")
@@ -361,7 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             if not args.debug:
                 warnings.showwarning = _show_warning
-            args.func(args)
+            code = args.func(args)
     except _Terminated:
         # Unwinding ran every ``finally``: a file being written was not left half-done.
         print("controlmap: terminated", file=sys.stderr)
@@ -388,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-    return 0
+    return int(code or 0)
 
 
 class _Terminated(BaseException):  # not Exception: no reader's `except Exception` eats it

@@ -813,6 +813,22 @@ class Timeline:
         )
         return pd.DataFrame(table, index=asked, columns=pd.Index(labels, name="actor"))
 
+    def verify(self, observations: Any, **columns: str) -> gpd.GeoDataFrame:
+        """Compare the timeline with dated point observations; see :func:`controlmap.verify`.
+
+        Examples
+        --------
+        >>> import controlmap, pandas as pd
+        >>> tl = controlmap.load_dataset("islamic-state")
+        >>> obs = pd.DataFrame({"place": ["Mosul"], "lon": [43.13], "lat": [36.34],
+        ...                     "date": ["2018-01-01"], "actor": [""]})
+        >>> bool(tl.verify(obs)["agrees"].iloc[0])
+        True
+        """
+        from .verify import verify
+
+        return verify(self, observations, **columns)
+
     # ------------------------------------------------------------------ output
     def to_file(
         self, path: str | os.PathLike[str], date: DateLike | None = None, **options: Any
