@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from . import __version__
-from ._dates import parse_date
+from ._dates import format_date, parse_date
 from .datasets import DATASETS, TABLES, dataset_key, dataset_path, load_dataset
 from .errors import ControlMapError, DataError, OutputError, one_line
 from .io import atomic_output, geojson_chunks, read, validate, write_periods, write_snapshot
@@ -50,7 +50,12 @@ def open_source(source: str, **options: Any) -> Timeline:
 
 
 def _read_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"actor": args.actor_field, "start": args.start_field, "end": args.end_field}
+    return {
+        "actor": args.actor_field,
+        "start": args.start_field,
+        "end": args.end_field,
+        "layer": args.layer,
+    }
 
 
 def _date_list(text: str) -> list[pd.Timestamp]:
@@ -84,7 +89,7 @@ def area_table(series: pd.DataFrame) -> pd.DataFrame:
     if isinstance(table.columns, pd.MultiIndex):
         table.columns = [" / ".join(map(str, c)) for c in table.columns]
     table.columns = [str(c) for c in table.columns]
-    table.insert(0, "date", pd.DatetimeIndex(table.index).strftime("%Y-%m-%d"))
+    table.insert(0, "date", [format_date(day) for day in table.index])
     return table.reset_index(drop=True)
 
 
@@ -134,13 +139,13 @@ def cmd_info(args: argparse.Namespace) -> None:
     print(f"source:   {args.source}")
     print(f"periods:  {len(timeline)}")
     print(f"changes:  {len(timeline.change_dates)} dates")
-    print(f"from:     {first:%Y-%m-%d}")
-    print(f"until:    {f'{last:%Y-%m-%d}' if last is not None else 'open (still held)'}")
+    print(f"from:     {format_date(first)}")
+    print(f"until:    {format_date(last) if last is not None else 'open (still held)'}")
     print("actors:")
     for actor in timeline.actors:
         column = series[actor]
         peak = column.idxmax()
-        print(f"  {actor}: peak {column.max():,.0f} km² on {peak:%Y-%m-%d}")
+        print(f"  {actor}: peak {column.max():,.0f} km² on {format_date(peak)}")
 
 
 def cmd_fighters(args: argparse.Namespace) -> None:
@@ -242,6 +247,7 @@ def _source_command(
     fields.add_argument("--actor-field", default="actor", help="field naming the actor")
     fields.add_argument("--start-field", default="start", help="field holding the start date")
     fields.add_argument("--end-field", default="end", help="field holding the end date")
+    parser.add_argument("--layer", help="the layer of a multi-layer file (default: the first)")
     parser.set_defaults(func=func)
     return parser
 

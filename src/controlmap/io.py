@@ -17,6 +17,7 @@ import json
 import math
 import os
 import shutil
+import stat
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from ._dates import format_date
+from ._dates import format_date, iso_day, parse_date
 from .area import EDGE_STEP_DEGREES
 from .errors import (
     ControlMapError,
@@ -39,6 +40,7 @@ from .errors import (
     GeometryError,
     OutputError,
     one_line,
+    some,
     where,
 )
 from .model import Timeline, normalize_periods, repaired
@@ -138,10 +140,32 @@ def _read_periods(
 ) -> tuple[gpd.GeoDataFrame, list[Any] | None]:
     """The normalised periods of a file and its features' ids: what read and validate share."""
     frame, ids = read_frame(source, layer=layer, engine=engine, crs=crs)
-    periods = normalize_periods(
-        frame, actor=actor, start=start, end=end, status=status, file=source, ids=ids
-    )
+    try:
+        periods = normalize_periods(
+            frame, actor=actor, start=start, end=end, status=status, file=source, ids=ids
+        )
+    except DataError as exc:
+        hint = _layers_hint(Path(source)) if layer is None else ""
+        if hint and "field for the" in str(exc):  # the wrong layer, not a bad feature
+            raise type(exc)(f"{exc}{hint}") from None
+        raise
     return periods, ids
+
+
+def _layers_hint(path: Path) -> str:
+    """``; layers are ...`` for a file with several layers (else ''), to say how to pick one."""
+    if path.suffix.lower() in GEOJSON_SUFFIXES | {".parquet"}:
+        return ""
+    try:
+        import pyogrio
+
+        layers = pyogrio.list_layers(path)
+    except Exception:  # the hint is a courtesy; the error it decorates is what matters
+        return ""
+    if len(layers) < 2:
+        return ""
+    named = [f"{name!r} ({kind or 'no geometry'})" for name, kind in layers]
+    return f"; its layers are {some(named, show=str)}: choose one with layer= (--layer in the CLI)"
 
 
 def read_frame(
@@ -163,10 +187,7 @@ def read_frame(
     4326
     """
     path = Path(source)
-    if not path.exists():
-        raise FormatError(f"{path}: no such file")
-    if path.is_dir() and path.suffix.lower() not in {".gdb"}:
-        raise FormatError(f"{path}: is a folder, not a vector file")
+    _check_regular(path)
     if crs is not None:
         try:
             crs = CRS.from_user_input(crs)
@@ -179,6 +200,31 @@ def read_frame(
     return _to_wgs84(frame, path, crs), ids
 
 
+def _check_regular(path: Path) -> None:
+    """Refuse what is not a regular file before opening it: reading a FIFO waits forever."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise FormatError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        if path.suffix.lower() == ".gdb":  # a File Geodatabase is a folder
+            return
+        raise FormatError(f"{path}: is a folder, not a vector file")
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a FIFO (named pipe)"
+            if stat.S_ISFIFO(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "not a regular file"
+        )
+        raise FormatError(f"{path}: is {kind}, not a regular file; controlmap reads files only")
+
+
 def _read_with_gdal(path: Path, *, layer: str | int | None, engine: str | None) -> gpd.GeoDataFrame:
     if engine not in (None, "pyogrio", "fiona"):
         raise DataError(f"{path}: unknown engine {engine!r} (use 'pyogrio' or 'fiona')")
@@ -187,13 +233,21 @@ def _read_with_gdal(path: Path, *, layer: str | int | None, engine: str | None) 
             # NaN coordinates make shapely warn; check_geometries reports them by feature.
             warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
             if path.suffix.lower() == ".parquet":
-                return gpd.read_parquet(path)
-            return gpd.read_file(path, layer=layer, engine=engine)
+                frame = gpd.read_parquet(path)
+            else:
+                frame = gpd.read_file(path, layer=layer, engine=engine)
     except ImportError:
         raise
     except Exception as exc:  # GDAL/pyarrow raise many types; all mean "cannot read"
         message = one_line(exc)
-        raise FormatError(f"{path}: cannot read as a vector file: {message}") from None
+        hint = _layers_hint(path) if layer is not None else ""
+        raise FormatError(f"{path}: cannot read as a vector file: {message}{hint}") from None
+    if not isinstance(frame, gpd.GeoDataFrame):  # GDAL read a table without geometry
+        which = f" layer {layer!r}" if layer is not None else ""
+        raise DataError(
+            f"{path}:{which} has no geometry (a table, not a map layer){_layers_hint(path)}"
+        )
+    return frame
 
 
 def _to_wgs84(frame: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame:
@@ -667,11 +721,8 @@ def write_periods(
             raise OutputError(f"{target}: snapshot layers need a GeoPackage (.gpkg)")
         for day in snapshots:
             snap = timeline.at(day)
-            layers[
-                f"snapshot_{snap['date'].iloc[0]:%Y_%m_%d}"
-                if len(snap)
-                else f"snapshot_{pd.Timestamp(day):%Y_%m_%d}"
-            ] = snap
+            stamp = snap["date"].iloc[0] if len(snap) else parse_date(day)
+            layers[f"snapshot_{iso_day(stamp).replace('-', '_')}"] = snap
     return _write_layers(layers, target, kind)
 
 
