@@ -58,8 +58,11 @@ def _read_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _date_list(text: str) -> list[pd.Timestamp]:
-    return [parse_date(part, what="date") for part in text.split(",") if part.strip()]
+def _date_list(text: str, option: str) -> list[pd.Timestamp]:
+    dates = [parse_date(part, what="date") for part in text.split(",") if part.strip()]
+    if not dates:
+        raise DataError(f"{option} {text!r}: no dates given")
+    return dates
 
 
 def _write_frame_or_stdout(frame: Any, output: str | None) -> None:
@@ -103,7 +106,7 @@ def cmd_snapshot(args: argparse.Namespace) -> None:
 def cmd_area(args: argparse.Namespace) -> None:
     """Area held over time as CSV."""
     timeline = open_source(args.source, **_read_options(args))
-    dates = _date_list(args.dates) if args.dates else None
+    dates = _date_list(args.dates, "--dates") if args.dates is not None else None
     series = timeline.area(dates, start=args.date_from, end=args.date_to, freq=args.freq)
     _write_csv(area_table(series), args.output)
 
@@ -117,7 +120,7 @@ def cmd_changes(args: argparse.Namespace) -> None:
 def cmd_export(args: argparse.Namespace) -> None:
     """The whole timeline as GeoJSON, GeoPackage or GeoParquet."""
     timeline = open_source(args.source, **_read_options(args))
-    snapshots = _date_list(args.snapshots) if args.snapshots else None
+    snapshots = _date_list(args.snapshots, "--snapshots") if args.snapshots is not None else None
     write_periods(timeline, args.output, snapshots=snapshots)
     print(f"wrote {args.output} ({len(timeline)} periods)", file=sys.stderr)
 
@@ -222,7 +225,7 @@ def cmd_figure(args: argparse.Namespace) -> None:
             raise DataError("figure: --dates applies to --kind maps, not area")
         fig = area_chart(timeline, title=args.title)
     else:
-        dates = _date_list(args.dates) if args.dates else None
+        dates = _date_list(args.dates, "--dates") if args.dates is not None else None
         fig = small_multiples(timeline, dates, ncols=args.ncols, title=args.title, progress=None)
     path = save_figure(fig, args.output, dpi=args.dpi)
     print(f"wrote {path}", file=sys.stderr)
@@ -333,9 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help=".png or .svg")
     p.add_argument("--kind", choices=["maps", "area"], default="maps", help="default: maps")
     p.add_argument("--dates", help="comma-separated dates of the maps (default: turning points)")
-    p.add_argument("--ncols", type=int, help="maps per row")
+    p.add_argument("--ncols", type=int, help="maps per row (1 to 50)")
     p.add_argument("--title", help="the figure title")
-    p.add_argument("--dpi", type=int, default=200, help="PNG resolution (at least 150)")
+    p.add_argument("--dpi", type=int, default=200, help="PNG resolution (150 to 1200)")
 
     p = _source_command(
         sub, "report", cmd_report, "timeline map, snapshots, area CSV and figures into a folder"
@@ -362,16 +365,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
+    # SIGHUP (the terminal closed) ends a run like SIGTERM: unwinding, not dying mid-write.
+    previous = (
+        {signum: signal.signal(signum, _terminate) for signum in _STOP_SIGNALS}
+        if _main_thread()
+        else {}
+    )
+    # Text the terminal's encoding cannot show (PYTHONIOENCODING=ascii) is printed as
+    # backslash escapes rather than stopping the command halfway through its output.
+    encodings = _tolerant_streams()
     try:
         with warnings.catch_warnings():
             if not args.debug:
                 warnings.showwarning = _show_warning
             args.func(args)
-    except _Terminated:
+    except _Terminated as stop:
         # Unwinding ran every ``finally``: a file being written was not left half-done.
         print("controlmap: terminated", file=sys.stderr)
-        return 128 + signal.SIGTERM
+        return 128 + stop.signum
     except ControlMapError as exc:
         if args.debug:
             traceback.print_exc()
@@ -392,17 +403,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_ERROR
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for stream, errors in encodings:
+            stream.reconfigure(errors=errors)
     return 0
 
 
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 class _Terminated(BaseException):  # not Exception: no reader's `except Exception` eats it
-    """SIGTERM, turned into an exception so that cleanup code runs."""
+    """SIGTERM or SIGHUP, turned into an exception so that cleanup code runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _terminate(signum: int, frame: Any) -> None:
-    raise _Terminated
+    raise _Terminated(signum)
+
+
+def _tolerant_streams() -> list[tuple[io.TextIOWrapper, str]]:
+    """Make stdout/stderr escape what they cannot encode; returns what to restore."""
+    changed = []
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
+            changed.append((stream, "strict"))
+    return changed
 
 
 def _main_thread() -> bool:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import itertools
 import json
 import math
 import os
 import shutil
 import stat
+import sys
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -31,6 +33,7 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from ._crs import check_crs, to_wgs84
 from ._dates import format_date, iso_day, parse_date
 from .area import EDGE_STEP_DEGREES
 from .errors import (
@@ -193,6 +196,7 @@ def read_frame(
             crs = CRS.from_user_input(crs)
         except CRSError:
             raise DataError(f"{path}: crs {crs!r} is not a coordinate reference system") from None
+        check_crs(crs, path)
     if path.suffix.lower() in GEOJSON_SUFFIXES:
         frame, ids = _read_geojson(path, crs)
     else:
@@ -272,9 +276,13 @@ def _to_wgs84(frame: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame
         return frame.set_crs(4326)
     if not frame.crs.equals("EPSG:4326"):
         try:
-            frame = frame.to_crs(4326)
+            frame = to_wgs84(frame, path)
+        except ControlMapError:
+            raise
         except Exception as exc:
-            raise GeometryError(f"{path}: cannot reproject from {frame.crs}: {exc}") from None
+            raise GeometryError(
+                f"{path}: cannot reproject from {frame.crs}: {one_line(exc)}"
+            ) from None
     return frame
 
 
@@ -312,6 +320,17 @@ def _read_geojson(path: Path, crs: CRS | None = None) -> tuple[gpd.GeoDataFrame,
 _CHUNK_CHARS = 1 << 20  # 1 Mi characters per read: a few MB of buffer at most
 
 
+class _HugeNumber(ValueError):
+    """An integer too long for Python to convert (its ``int_max_str_digits`` limit)."""
+
+
+def _parse_int(text: str) -> int:
+    limit = sys.get_int_max_str_digits()
+    if limit and len(text.lstrip("-")) > limit:
+        raise _HugeNumber(f"a number has {len(text):,} digits (more than {limit:,})")
+    return int(text)
+
+
 def _nan_constant(name: str) -> float:
     # NaN/Infinity are not JSON, but GDAL writes them; parse them so the geometry
     # check can name the feature they are in.
@@ -325,7 +344,7 @@ class _JSONScanner:
         self.handle = handle
         self.path = path
         self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
-        self.json = json.JSONDecoder(parse_constant=_nan_constant)
+        self.json = json.JSONDecoder(parse_constant=_nan_constant, parse_int=_parse_int)
         self.buffer = ""
         self.pos = 0
         self.eof = False
@@ -387,6 +406,8 @@ class _JSONScanner:
                 self.fail(exc.msg, exc.pos, where_)
             except RecursionError:
                 self.fail("nested too deeply", None, where_)
+            except _HugeNumber as exc:
+                self.fail(str(exc), None, where_)
             # A number may continue in the next chunk: make sure something follows it.
             if end >= len(self.buffer) and self._more():
                 continue
@@ -545,6 +566,9 @@ class _FeatureCollector:
         if fid is not None:
             if not isinstance(fid, str | int | float) or isinstance(fid, bool):
                 raise DataError(f"{here}: id must be a string or a number")
+            if isinstance(fid, float) and not math.isfinite(fid):
+                raise DataError(f"{here}: id must be a finite number, not {fid}")
+            _check_text(fid, here, "id")
             if fid in self.seen:
                 raise DataError(f"{here}: duplicate id (also feature {self.seen[fid]})")
             self.seen[fid] = index
@@ -553,6 +577,12 @@ class _FeatureCollector:
             properties = {}
         if not isinstance(properties, dict):
             raise FormatError(f"{here}: properties must be an object")
+        if "geometry" in properties:
+            raise DataError(
+                f"{here}: a property is named 'geometry', the name kept for the shape;"
+                " rename the property"
+            )
+        _check_text(properties, here, "properties")
         geometry = _parse_geometry(feature.get("geometry"), here)
         if self.outside is None:
             coords = shapely.get_coordinates(geometry)
@@ -577,6 +607,35 @@ class _FeatureCollector:
         )
         ids = self.ids if any(i is not None for i in self.ids) else None
         return frame, ids
+
+
+def _json_kind(kind: type) -> str:
+    return {str: "string", list: "array", dict: "object", type(None): "null"}.get(
+        kind, kind.__name__
+    )
+
+
+def _check_text(value: Any, here: str, what: str) -> None:
+    r"""Refuse text holding half of a UTF-16 surrogate pair (``"\ud800"``): not Unicode.
+
+    JSON's ``\u`` escapes can spell one; no UTF-8 file (nor GDAL) can hold it.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad = value[exc.start]
+            raise FormatError(
+                f"{here}: {what} holds a lone surrogate {bad!r} (half of a \\u escape pair),"
+                " which is not Unicode text"
+            ) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, here, f"property name {key!r}" if what == "properties" else what)
+            _check_text(item, here, f"property {key!r}" if what == "properties" else what)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item, here, what)
 
 
 def _parse_geometry(geometry: Any, here: str) -> shapely.Geometry:
@@ -611,6 +670,11 @@ def _polygon(rings: Any, here: str) -> shapely.Polygon:
             raise GeometryError(f"{here}: {what} has coordinates that are not numbers") from None
         if coords.ndim != 2 or coords.shape[1] not in (2, 3):
             raise GeometryError(f"{here}: {what} is not a list of [longitude, latitude] positions")
+        # numpy turns "40" and true into numbers: the JSON must hold numbers themselves.
+        kinds = set(map(type, itertools.chain.from_iterable(ring))) - {float, int}
+        if kinds:
+            name = "true/false" if bool in kinds else f"a JSON {_json_kind(kinds.pop())}"
+            raise GeometryError(f"{here}: {what} has a coordinate that is {name}, not a number")
         if not np.isfinite(coords).all():
             raise GeometryError(f"{here}: {what} has a coordinate that is NaN or infinite")
         if len(coords) < 4:
@@ -650,21 +714,54 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise OutputError(f"{target}: folder {folder} does not exist")
     if target.is_dir():
         raise OutputError(f"{target}: is a folder")
+    _check_name_length(target, folder)
     try:
-        workdir = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder))
+        # A short name of our own: the target's name may already be as long as allowed.
+        workdir = Path(tempfile.mkdtemp(prefix=".controlmap-", suffix=".tmp", dir=folder))
     except OSError as exc:
         raise OutputError(f"{target}: cannot write in {folder}: {exc.strerror or exc}") from None
     try:
         temporary = workdir / target.name
-        yield temporary
+        try:
+            yield temporary
+        except ControlMapError:
+            raise
+        except OSError as exc:  # a full disk, a quota, an I/O error while writing
+            reason = exc.strerror or one_line(exc)
+            kept = " (the existing file is kept)" if target.exists() else ""
+            raise OutputError(f"{target}: cannot write: {reason}{kept}") from None
         if not temporary.exists():
             raise OutputError(f"{target}: the writer produced no file")
+        _keep_mode(target, temporary)
         try:
             os.replace(temporary, target)
         except OSError as exc:
             raise OutputError(f"{target}: cannot replace: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _check_name_length(target: Path, folder: Path) -> None:
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):  # no such query on this system: let the OS decide
+        return
+    size = len(os.fsencode(target.name))
+    if size > limit:
+        raise OutputError(
+            f"{target}: the file name is {size} bytes; the file system allows {limit}"
+        )
+
+
+def _keep_mode(target: Path, temporary: Path) -> None:
+    """Give the new file the permissions of the one it replaces (a 0600 file stays 0600)."""
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot read its permissions: {exc.strerror}") from None
+    os.chmod(temporary, mode)
 
 
 def _driver_for(path: Path, driver: str | None) -> str:

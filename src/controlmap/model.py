@@ -18,10 +18,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pandas.errors import OutOfBoundsDatetime
 
 from . import area as _area
+from ._crs import to_wgs84
 from ._dates import DATE_DTYPE, RANGE_TEXT, DateLike, check_range, iso_day, parse_date, parse_dates
-from .errors import DataError, DateError, GeometryError, some, where
+from .errors import DataError, DateError, GeometryError, one_line, some, where
 
 if TYPE_CHECKING:
     import os
@@ -138,7 +140,7 @@ def normalize_periods(
                 f" (pass {role}='<field>' to use another)"
             )
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
-        frame = frame.to_crs(4326)
+        frame = to_wgs84(frame, file)
     geometry = frame.geometry
     ids = list(ids) if ids is not None else (list(frame["id"]) if "id" in frame.columns else None)
     check_geometries(geometry, file=file, ids=ids)
@@ -669,10 +671,7 @@ class Timeline:
             inside = changes[(changes >= first) & (changes <= last)]
             index = pd.DatetimeIndex(sorted({first, *inside, last}), dtype=DATE_DTYPE)
         else:
-            try:
-                index = pd.date_range(first, last, freq=freq, unit="s")
-            except ValueError as exc:
-                raise DataError(f"area: freq {freq!r} is not a pandas frequency: {exc}") from None
+            index = _date_range(first, last, freq)
         return pd.DatetimeIndex(index, name="date")
 
     def changes(
@@ -857,6 +856,44 @@ class Timeline:
         return write_snapshot(self.at(date), path, **options)
 
 
+MAX_DATES = 100_000  # a day for 270 years: more is a mistyped frequency ("s" for seconds)
+
+
+def _date_range(first: pd.Timestamp, last: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
+    """The dates from ``first`` to ``last`` at ``freq``: a step forward, at most MAX_DATES."""
+    try:
+        offset = pd.tseries.frequencies.to_offset(freq)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise DataError(f"area: freq {freq!r} is not a pandas frequency: {one_line(exc)}") from None
+    if offset.n <= 0:
+        raise DataError(f"area: freq {freq!r} does not step forward; use a positive step")
+    # Measure the step over a few offsets (months and business hours vary) before
+    # making any date: "s" over six years would be 190 million of them.
+    try:
+        step = (first + 16 * offset - first) / 16
+    except (OutOfBoundsDatetime, OverflowError):
+        step = None  # 16 steps leave the calendar: a handful of dates at most
+    if step is not None and step <= pd.Timedelta(0):
+        raise DataError(f"area: freq {freq!r} does not step forward; use a positive step")
+    too_many = DataError(
+        f"area: freq {freq!r} from {iso_day(first)} to {iso_day(last)} gives more than"
+        f" {MAX_DATES:,} dates; choose a longer step"
+    )
+    if step is not None and (last - first) / step > MAX_DATES:
+        raise too_many
+    try:
+        index = pd.date_range(first, last, freq=offset, unit="s")
+    except (ValueError, OverflowError) as exc:
+        raise DataError(f"area: freq {freq!r} cannot make dates: {one_line(exc)}") from None
+    if len(index) > MAX_DATES:  # the measured step was an average (business hours)
+        raise too_many
+    if not len(index):
+        raise DataError(
+            f"area: freq {freq!r} gives no date from {iso_day(first)} to {iso_day(last)}"
+        )
+    return index
+
+
 def _shared_place_pairs(
     period_ix: np.ndarray,
     place_ix: np.ndarray,
@@ -926,8 +963,8 @@ def _region_geometries(by: gpd.GeoDataFrame) -> np.ndarray:
     if by.crs is not None:
         by = by.to_crs(4326)
     geoms = np.asarray(by.geometry.values, dtype=object)
-    if by.crs is None:
-        check_geometries(gpd.GeoSeries(geoms), file="regions (by=)")
+    # Always: a region with a NaN coordinate would silently intersect nothing.
+    check_geometries(gpd.GeoSeries(geoms), file="regions (by=)")
     return repaired(geoms)
 
 
