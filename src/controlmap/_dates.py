@@ -161,7 +161,9 @@ def _parse_plain_days(series: pd.Series) -> pd.DatetimeIndex | None:
         return None
     out = np.full(len(series), np.datetime64("NaT"), dtype=DATE_DTYPE)
     out[~missing] = parsed.to_numpy(dtype=DATE_DTYPE)
-    return pd.DatetimeIndex(out, dtype=DATE_DTYPE)
+    index = pd.DatetimeIndex(out, dtype=DATE_DTYPE)
+    # pandas reads year 0000; the per-value parser refuses it with the reason.
+    return index if check_range(index) is None else None
 
 
 def check_range(index: pd.DatetimeIndex, what: str = "date") -> int | None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import datetime as _dt
+import gc
 import itertools
 import json
 import math
@@ -152,6 +154,8 @@ def _read_periods(
         if hint and "field for the" in str(exc):  # the wrong layer, not a bad feature
             raise type(exc)(f"{exc}{hint}") from None
         raise
+    if layer is None and (hint := _layers_hint(Path(source))):
+        warnings.warn(f"{source}: read the first layer{hint}", stacklevel=3)
     return periods, ids
 
 
@@ -236,6 +240,8 @@ def _read_with_gdal(path: Path, *, layer: str | int | None, engine: str | None) 
         with warnings.catch_warnings():
             # NaN coordinates make shapely warn; check_geometries reports them by feature.
             warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+            # Which layer was read, of how many, is said by controlmap (_read_periods).
+            warnings.filterwarnings("ignore", "More than one layer found", UserWarning)
             if path.suffix.lower() == ".parquet":
                 frame = gpd.read_parquet(path)
             else:
@@ -712,9 +718,9 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"{target}: folder {folder} does not exist")
+    _check_name_length(target, folder)  # first: a stat of too long a name fails
     if target.is_dir():
         raise OutputError(f"{target}: is a folder")
-    _check_name_length(target, folder)
     try:
         # A short name of our own: the target's name may already be as long as allowed.
         workdir = Path(tempfile.mkdtemp(prefix=".controlmap-", suffix=".tmp", dir=folder))
@@ -847,19 +853,137 @@ def _write_layers(layers: dict[str, gpd.GeoDataFrame], target: Path, kind: str) 
                 for chunk in geojson_chunks(frame):
                     stream.write(chunk)
         else:  # GPKG or Parquet (_driver_for admits nothing else)
-            try:
-                if kind == "GPKG":
-                    for layer, frame in layers.items():
-                        _write_gpkg_layer(_rfc7946_frame(frame), temporary, layer)
-                else:
-                    (frame,) = layers.values()
-                    _for_columns(_rfc7946_frame(frame)).to_parquet(temporary)
-            except (ImportError, KeyboardInterrupt, ControlMapError):
-                raise
-            except Exception as exc:  # fiona/pyogrio/pyarrow raise many types
-                message = one_line(exc)
-                raise OutputError(f"{target}: cannot write as {kind}: {message}") from None
+            columns = {
+                layer: _faithful_columns(frame, target, kind) for layer, frame in layers.items()
+            }
+            # GDAL prints some failures straight to stderr ("ERROR 1: ..."), even while
+            # a failed dataset is closed: they are caught and told in our own message.
+            failure = None
+            with _gdal_messages() as messages:
+                try:
+                    if kind == "GPKG":
+                        for layer, frame in columns.items():
+                            _write_gpkg_layer(_rfc7946_frame(frame), temporary, layer)
+                    else:
+                        (frame,) = columns.values()
+                        _for_columns(_rfc7946_frame(frame)).to_parquet(temporary)
+                except (ImportError, KeyboardInterrupt, ControlMapError):
+                    raise
+                except Exception as exc:  # fiona/pyogrio/pyarrow raise many types
+                    failure = one_line(exc)  # only the text: the traceback holds the dataset
+                gc.collect()  # close what the failed writer left open, inside the capture
+            if failure is not None:
+                said = f" (GDAL: {one_line(Exception(messages[-1]))})" if messages else ""
+                raise OutputError(f"{target}: cannot write as {kind}: {failure}{said}")
+            for line in messages:
+                warnings.warn(f"{target}: GDAL: {line}", stacklevel=3)
     return target
+
+
+@contextlib.contextmanager
+def _gdal_messages() -> Iterator[list[str]]:
+    """Collect what is written on file descriptor 2 meanwhile (GDAL's own error printer).
+
+    The lines are in the yielded list once the block has ended, even by an exception.
+    """
+    lines: list[str] = []
+    sys.stderr.flush()
+    with tempfile.TemporaryFile() as sink:
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            text = sink.read(1 << 16).decode("utf-8", errors="replace")
+            lines.extend(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _faithful_columns(frame: gpd.GeoDataFrame, target: Path, kind: str) -> gpd.GeoDataFrame:
+    """Columns a GeoPackage or GeoParquet holds without losing a value.
+
+    A column mixing kinds of value (0.8, "high", 3) or holding lists and objects
+    becomes a text column of every value (numbers as written, lists and objects as
+    JSON), with a warning; writers would otherwise keep one kind and drop the rest.
+    Text a GeoPackage would cut short (a NUL character) is refused.
+    """
+    frame = frame.copy()
+    seen: dict[str, str] = {}
+    for column in frame.columns:
+        if column == frame.geometry.name:
+            continue
+        if kind == "GPKG":
+            # SQLite's column names ignore case: "Note" and "note" cannot both be fields.
+            folded = str(column).casefold()
+            if folded in seen:
+                raise OutputError(
+                    f"{target}: columns {seen[folded]!r} and {column!r} differ only in case;"
+                    " a GeoPackage cannot hold both"
+                )
+            seen[folded] = str(column)
+        values = frame[column]
+        if values.dtype == object:
+            kinds = {_value_kind(v) for v in values} - {"missing"}
+            numbers = kinds == {"int", "float"}  # a float column holds both exactly
+            if (len(kinds) > 1 and not numbers) or kinds & {"other", "huge"}:
+                named = " and ".join(sorted(_KIND_NAMES[k] for k in kinds))
+                warnings.warn(
+                    f"{target}: column {column!r} holds {named} values; written as text"
+                    " (numbers as written, lists and objects as JSON)",
+                    stacklevel=4,
+                )
+                values = frame[column] = values.map(_as_text).astype(object)
+        if kind == "GPKG" and values.dtype in (object, "string", "str"):
+            _refuse_nul(values, column, target)
+    return frame
+
+
+_KIND_NAMES = {
+    "text": "text",
+    "int": "integer",
+    "huge": "huge integer",
+    "float": "decimal",
+    "bool": "true/false",
+    "date": "date",
+    "other": "list or object",
+}
+
+
+def _value_kind(value: Any) -> str:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "missing"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, int | np.integer):
+        # Beyond int64 no column type holds it; beyond 2**53 a float column would round it.
+        return "int" if abs(int(value)) < 2**53 else "huge"
+    if isinstance(value, float | np.floating):
+        return "missing" if np.isnan(value) else "float"
+    if isinstance(value, _dt.date | np.datetime64):  # dates, datetimes, Timestamps
+        return "date"
+    return "other"
+
+
+def _as_text(value: Any) -> Any:
+    if _value_kind(value) == "missing":
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(_json_value(value), ensure_ascii=False)
+
+
+def _refuse_nul(values: pd.Series, column: Any, target: Path) -> None:
+    for index, value in enumerate(values):
+        if isinstance(value, str) and "\x00" in value:
+            raise OutputError(
+                f"{target}: feature {index}: {column} {value!r} holds a NUL character, which"
+                " a GeoPackage cuts the text at; write GeoJSON or GeoParquet instead"
+            )
 
 
 def _rfc7946_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
