@@ -936,6 +936,15 @@ def _faithful_columns(frame: gpd.GeoDataFrame, target: Path, kind: str) -> gpd.G
                     stacklevel=4,
                 )
                 values = frame[column] = values.map(_as_text).astype(object)
+            elif kinds in ({"bool"}, {"int"}, {"int", "float"}, {"float"}):
+                # One kind with gaps (None): a typed column, or fiona writes every value
+                # of an object column as text, which drops the numbers.
+                dtype = {"bool": "boolean", "int": "Int64"}.get(min(kinds), "float64")
+                values = frame[column] = values.astype(dtype)
+            elif kinds == {"date"} and not all(
+                type(v) is _dt.date for v in values if _value_kind(v) != "missing"
+            ):
+                values = frame[column] = values.map(_as_text).astype(object)
         if kind == "GPKG" and values.dtype in (object, "string", "str"):
             _refuse_nul(values, column, target)
     return frame
@@ -974,7 +983,23 @@ def _as_text(value: Any) -> Any:
         return None
     if isinstance(value, str):
         return value
-    return json.dumps(_json_value(value), ensure_ascii=False)
+    # NaN and infinities inside lists are written as JSON's extension (as GDAL does).
+    return json.dumps(_plain(value), ensure_ascii=False)
+
+
+def _plain(value: Any) -> Any:
+    """Python values json can write: numpy scalars and arrays unwrapped, dates as text."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
 
 
 def _refuse_nul(values: pd.Series, column: Any, target: Path) -> None:
