@@ -626,3 +626,28 @@ def test_no_warning_escapes_the_capture_of_gdal(good_file: Path, tmp_path: Path)
         warnings.simplefilter("error")
         controlmap.read(good_file).to_file(tmp_path / "plain.gpkg")
     assert len(controlmap.read(tmp_path / "plain.gpkg")) == 2
+
+
+def test_one_kind_with_gaps_keeps_its_values_in_geopackage(tmp_path: Path) -> None:
+    # Found by the fuzz test: an object column (None, None, True) was written as text
+    # by fiona, which then dropped the True.
+    columns = {"flag": [None, None, True], "count": [None, 5, None], "share": [0.5, None, 2]}
+    source = write(
+        tmp_path / "gaps.geojson",
+        *(
+            feature({"actor": "A", "start": "2015", **{k: v[i] for k, v in columns.items()}}, i)
+            for i in range(3)
+        ),
+    )
+    out = tmp_path / "gaps.gpkg"
+    controlmap.read(source).to_file(out)
+    with sqlite3.connect(out) as db:
+        rows = db.execute("SELECT flag, count, share FROM periods ORDER BY fid").fetchall()
+    assert [list(c) for c in zip(*rows, strict=True)] == [[None, None, 1], [None, 5, None],
+                                                          [0.5, None, 2.0]]  # fmt: skip
+    # (GeoJSON numbers with gaps are read as floats: 5 comes back as 5.0, still equal.)
+    assert pyogrio.read_info(out, layer="periods")["dtypes"].tolist()[-3:] == [
+        "bool",
+        "float64",
+        "float64",
+    ]
