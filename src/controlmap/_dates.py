@@ -176,7 +176,7 @@ def check_range(index: pd.DatetimeIndex, what: str = "date") -> int | None:
     0
     """
     values = index.as_unit("s").asi8
-    present = ~index.isna()
+    present = ~np.asarray(index.isna(), dtype=bool)
     first, last = FIRST_DAY.asm8.view("i8"), LAST_DAY.asm8.view("i8")  # seconds
     outside = present & ((values < first) | (values > last))
     return int(np.flatnonzero(outside)[0]) if outside.any() else None

@@ -147,7 +147,7 @@ def cmd_info(args: argparse.Namespace) -> None:
     print("actors:")
     for actor in timeline.actors:
         column = series[actor]
-        peak = column.idxmax()
+        peak = series.index[int(column.to_numpy().argmax())]
         print(f"  {actor}: peak {column.max():,.0f} km² on {format_date(peak)}")
 
 

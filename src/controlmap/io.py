@@ -333,7 +333,8 @@ class _HugeNumber(ValueError):
 def _parse_int(text: str) -> int:
     limit = sys.get_int_max_str_digits()
     if limit and len(text.lstrip("-")) > limit:
-        raise _HugeNumber(f"a number has {len(text):,} digits (more than {limit:,})")
+        # Not its length: a number cut by the end of a chunk would give another count.
+        raise _HugeNumber(f"a number has more than {limit:,} digits")
     return int(text)
 
 

@@ -271,7 +271,9 @@ def small_multiples(
     frame = _Frame(timeline, basemap)
     count = len(days)
     if ncols is not None and not 1 <= ncols <= MAX_NCOLS:
-        raise DataError(f"small_multiples: ncols must be from 1 to {MAX_NCOLS}, not {ncols}")
+        raise DataError(
+            f"small_multiples: ncols must be at least 1 and at most {MAX_NCOLS}, not {ncols}"
+        )
     cols = ncols if ncols is not None else min(5, max(1, math.ceil(math.sqrt(count * 1.3))))
     rows = math.ceil(count / cols)
     # Lay the panels out in inches, then convert: every map has the same size and

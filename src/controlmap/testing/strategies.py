@@ -451,8 +451,8 @@ def broken_geojson(draw: st.DrawFn, kind: str | None = None) -> BrokenGeoJSON:
         ring = _ring_of(target)
         i = draw(st.integers(1, len(ring) - 2))  # not the closing pair: one bad value
         axis = draw(st.integers(0, 1))
-        value = str(ring[i][axis]) if damage == "text coordinate" else draw(st.booleans())
-        ring[i] = [value if a == axis else v for a, v in enumerate(ring[i])]
+        bad: Any = str(ring[i][axis]) if damage == "text coordinate" else draw(st.booleans())
+        ring[i] = [bad if a == axis else v for a, v in enumerate(ring[i])]
     elif damage == "geometry property":
         target["properties"]["geometry"] = draw(json_values(max_leaves=2))
     elif damage == "nan id":
