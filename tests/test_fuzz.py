@@ -8,7 +8,9 @@ fast; raise them with ``--hypothesis-seed`` / a profile for a long hunt.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 import os
 import tempfile
 import warnings
@@ -16,8 +18,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import controlmap
@@ -243,3 +246,220 @@ def test_whatever_reads_can_be_exported(
             assert not out.exists()
             return
         assert len(controlmap.read(out)) == len(timeline)
+
+
+# ---------------------------------------------------------------------------- issue 14
+def _one_feature(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    ring = [[40.0, 34.0], [41.0, 34.0], [41.0, 35.0], [40.0, 35.0], [40.0, 34.0]]
+    return {
+        "type": "Feature",
+        "properties": properties,
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        **extra,
+    }
+
+
+def _collection(*features: dict[str, Any]) -> str:
+    return json.dumps({"type": "FeatureCollection", "features": list(features)})
+
+
+SPECIAL_KINDS = ("fifo", "socket", "device", "folder")
+
+
+@settings(FUZZ, max_examples=EXAMPLES * 2)
+@given(
+    kind=st.sampled_from(SPECIAL_KINDS),
+    suffix=st.sampled_from([".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet", ".csv", ""]),
+)
+def test_non_regular_files_are_refused_whatever_the_suffix(kind: str, suffix: str) -> None:
+    import socket
+    import threading
+
+    with tempfile.TemporaryDirectory() as name:
+        path = Path(name) / f"special{suffix}"
+        server = None
+        if kind == "fifo":
+            os.mkfifo(path)
+        elif kind == "socket":
+            server = socket.socket(socket.AF_UNIX)
+            server.bind(str(path))
+        elif kind == "device":
+            path.symlink_to("/dev/zero")  # endless: a reader that opened it would never stop
+        else:
+            path.mkdir()
+        outcomes: list[Any] = []
+
+        def attempt() -> None:
+            for function in (controlmap.read, controlmap.validate):
+                try:
+                    outcomes.append(_outcome(path, function))
+                except BaseException as exc:  # reported below, not lost in the thread
+                    outcomes.append(exc)
+
+        worker = threading.Thread(target=attempt, daemon=True)
+        worker.start()
+        worker.join(timeout=30)
+        if worker.is_alive() and kind == "fifo":
+            with open(path, "wb"):  # let a reader stuck on the FIFO go
+                pass
+        if server is not None:
+            server.close()
+        assert not worker.is_alive() or kind != "device", f"{kind}{suffix}: reading did not stop"
+        assert len(outcomes) == 2, f"{kind}{suffix}: reading waited ({outcomes})"
+        for error in outcomes:
+            assert isinstance(error, controlmap.FormatError), (kind, suffix, error)
+            assert str(error).startswith(f"{path}: is "), error
+
+
+ISO_DAYS = st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 30))
+
+
+@settings(FUZZ, max_examples=EXAMPLES * 2)
+@given(day=ISO_DAYS, suffix=st.sampled_from([".geojson", ".gpkg", ".parquet"]))
+def test_every_accepted_day_round_trips(folder: Path, day: dt.date, suffix: str) -> None:
+    import sqlite3
+
+    import pyarrow.parquet as pq
+
+    source = folder / "day.geojson"
+    end = day + dt.timedelta(days=1)
+    source.write_text(
+        _collection(_one_feature({"actor": "A", "start": day.isoformat(), "end": end.isoformat()}))
+    )
+    out = folder / f"day_out{suffix}"
+    out.unlink(missing_ok=True)
+    controlmap.read(source).to_file(out)
+    if suffix == ".geojson":
+        written = json.loads(out.read_text())["features"][0]["properties"]
+        days = [written["start"], written["end"]]
+    elif suffix == ".gpkg":
+        with sqlite3.connect(out) as db:
+            days = list(db.execute('SELECT start, "end" FROM periods').fetchone())
+    else:
+        table = pq.read_table(out).to_pydict()
+        days = [table["start"][0].isoformat(), table["end"][0].isoformat()]
+    assert days == [day.isoformat(), end.isoformat()]
+    back = controlmap.read(out).periods.iloc[0]
+    assert (back.start.year, back.start.month, back.start.day) == (day.year, day.month, day.day)
+
+
+@settings(FUZZ, max_examples=EXAMPLES * 4)
+@given(
+    moment=st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)),
+    minutes=st.integers(-(24 * 60 - 1), 24 * 60 - 1),
+)
+@example(moment=dt.datetime(1, 1, 1, 0, 30), minutes=60)  # 0000-12-31 in UTC
+@example(moment=dt.datetime(9999, 12, 31, 23, 0), minutes=-120)  # 10000-01-01 in UTC
+@example(moment=dt.datetime(1, 1, 1, 1, 0), minutes=60)  # exactly the first day
+def test_edge_offsets_are_accepted_exactly_when_the_utc_day_is_in_range(
+    folder: Path, moment: dt.datetime, minutes: int
+) -> None:
+    sign = "+" if minutes >= 0 else "-"
+    offset = f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    m = moment
+    text = f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m:%H:%M:%S}{offset}"
+    try:
+        expected: dt.date | None = (moment - dt.timedelta(minutes=minutes)).date()
+    except OverflowError:
+        expected = None  # before 0001-01-01 or after 9999-12-31 in UTC
+    path = folder / "offset.geojson"
+    path.write_text(_collection(_one_feature({"actor": "A", "start": text})))
+    plain = folder / "plain.geojson"
+    plain.write_text(_collection(_one_feature({"actor": "A", "start": "0001-01-01"})))
+    timeline = controlmap.read(plain)  # held from the first day on: at() always has a row
+    entry_points = {
+        "read": lambda: controlmap.read(path).periods.start.iloc[0],
+        "at": lambda: timeline.at(text)["date"].iloc[0],
+        "area": lambda: timeline.area([text]).index[0],
+    }
+    for name, call in entry_points.items():
+        if expected is None:
+            with pytest.raises(controlmap.DateError, match="0001-01-01 to 9999-12-31"):
+                call()
+        else:
+            stamp = call()
+            assert (stamp.year, stamp.month, stamp.day) == (
+                expected.year,
+                expected.month,
+                expected.day,
+            ), name
+
+
+def _canonical(value: Any) -> Any:
+    """What a faithful writer keeps of a value: missing as None, anything else comparable."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
+def _same_value(written: Any, original: Any) -> bool:
+    written, original = _canonical(written), _canonical(original)
+    if original is None:
+        return written is None
+    if isinstance(written, str) and not isinstance(original, str):
+        # Mixed columns hold text: numbers and lists as JSON, exactly.
+        return json.loads(written) == original or (
+            isinstance(original, float) and json.loads(written) == original
+        )
+    if isinstance(original, bool) or isinstance(written, bool):
+        return bool(written) == original and isinstance(original, bool)
+    if isinstance(original, int | float) and isinstance(written, int | float):
+        return float(written) == float(original)
+    return bool(written == original)
+
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=8)
+)
+
+
+@settings(FUZZ, max_examples=EXAMPLES * 3)
+@given(
+    columns=st.lists(
+        st.lists(SCALARS | st.lists(SCALARS, max_size=3), min_size=3, max_size=3),
+        min_size=1,
+        max_size=3,
+    ),
+    suffix=st.sampled_from([".gpkg", ".parquet"]),
+)
+def test_mixed_type_fields_keep_every_value(
+    folder: Path, columns: list[list[Any]], suffix: str
+) -> None:
+    import sqlite3
+
+    import pyarrow.parquet as pq
+
+    names = [f"field{i}" for i in range(len(columns))]
+    features = [
+        _one_feature(
+            {
+                "actor": "A",
+                "start": "2015",
+                **{n: c[i] for n, c in zip(names, columns, strict=True)},
+            }
+        )
+        for i in range(3)
+    ]
+    source = folder / "mixed.geojson"
+    source.write_text(_collection(*features))
+    out = folder / f"mixed_out{suffix}"
+    out.unlink(missing_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "written as text" is expected here
+        controlmap.read(source).to_file(out)
+    if suffix == ".gpkg":
+        with sqlite3.connect(out) as db:
+            rows = db.execute(f"SELECT {', '.join(names)} FROM periods ORDER BY fid").fetchall()
+        written = [list(column) for column in zip(*rows, strict=True)]
+    else:
+        table = pq.read_table(out).to_pydict()
+        written = [table[n] for n in names]
+    for name, column, back in zip(names, columns, written, strict=True):
+        for original, value in zip(column, back, strict=True):
+            assert _same_value(value, original), (name, column, back)

@@ -3,6 +3,10 @@
 controlmap works in whole days: every date becomes a midnight ``pandas.Timestamp``
 (tz-naive, UTC for aware inputs), stored at second resolution so that dates far
 from 1970 (a 17th-century war) still fit.
+
+The supported range is 0001-01-01 to 9999-12-31 (the proleptic Gregorian years 1 to
+9999 that ISO 8601 writes with four digits and Python's ``datetime`` holds), checked
+at every entry point, so any date accepted is written back as it was read.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from .errors import DateError
 
 DateLike = str | _dt.date | _dt.datetime | pd.Timestamp | np.datetime64
 DATE_DTYPE = "datetime64[s]"
+FIRST_DAY = pd.Timestamp("0001-01-01").as_unit("s")
+LAST_DAY = pd.Timestamp("9999-12-31").as_unit("s")
+RANGE_TEXT = "controlmap supports dates from 0001-01-01 to 9999-12-31 (none before 1 AD)"
 
 # ISO 8601 calendar dates at year, month or day precision, optionally with a time.
 _ISO = re.compile(
@@ -88,6 +95,9 @@ def parse_date(value: Any, *, allow_missing: bool = False, what: str = "date") -
                 f"{what} {value!r} is not an ISO 8601 date (YYYY, YYYY-MM or YYYY-MM-DD)"
             )
         year, month, day = match["y"], match["m"] or "01", match["d"] or "01"
+        if year.startswith("-") or int(year) == 0:
+            # Year 0 and negative years are astronomical numbering (1 BC, 2 BC...).
+            raise DateError(f"{what} {value!r} is before 1 AD: {RANGE_TEXT}")
         try:
             if match["time"]:
                 # The time only matters for the UTC day, but it must be a time.
@@ -107,7 +117,10 @@ def parse_date(value: Any, *, allow_missing: bool = False, what: str = "date") -
             stamp = stamp.tz_convert("UTC").tz_localize(None)
     else:
         raise DateError(f"{what} {value!r} is not a date")
-    return stamp.normalize().as_unit("s")
+    stamp = stamp.normalize()
+    if not FIRST_DAY <= stamp <= LAST_DAY:
+        raise DateError(f"{what} {value!r} is day {iso_day(stamp)}: {RANGE_TEXT}")
+    return stamp.as_unit("s")
 
 
 def parse_dates(
@@ -148,7 +161,38 @@ def _parse_plain_days(series: pd.Series) -> pd.DatetimeIndex | None:
         return None
     out = np.full(len(series), np.datetime64("NaT"), dtype=DATE_DTYPE)
     out[~missing] = parsed.to_numpy(dtype=DATE_DTYPE)
-    return pd.DatetimeIndex(out, dtype=DATE_DTYPE)
+    index = pd.DatetimeIndex(out, dtype=DATE_DTYPE)
+    # pandas reads year 0000; the per-value parser refuses it with the reason.
+    return index if check_range(index) is None else None
+
+
+def check_range(index: pd.DatetimeIndex, what: str = "date") -> int | None:
+    """Position of the first date outside 0001-01-01..9999-12-31 (None if all inside).
+
+    Examples
+    --------
+    >>> check_range(pd.DatetimeIndex(["2014-01-01", "0999-06-01"], dtype=DATE_DTYPE))
+    >>> check_range(pd.DatetimeIndex([np.datetime64("10000-01-01", "s")]))
+    0
+    """
+    values = index.as_unit("s").asi8
+    present = ~np.asarray(index.isna(), dtype=bool)
+    first, last = FIRST_DAY.asm8.view("i8"), LAST_DAY.asm8.view("i8")  # seconds
+    outside = present & ((values < first) | (values > last))
+    return int(np.flatnonzero(outside)[0]) if outside.any() else None
+
+
+def iso_day(value: pd.Timestamp) -> str:
+    """``YYYY-MM-DD`` of a timestamp, four-digit years (``strftime`` gives ``999``).
+
+    Examples
+    --------
+    >>> iso_day(pd.Timestamp("0999-06-01"))
+    '0999-06-01'
+    """
+    stamp = pd.Timestamp(value)
+    year = f"{stamp.year:04d}" if 0 <= stamp.year <= 9999 else f"{stamp.year:+05d}"
+    return f"{year}-{stamp.month:02d}-{stamp.day:02d}"
 
 
 def format_date(value: pd.Timestamp | None) -> str | None:
@@ -158,7 +202,9 @@ def format_date(value: pd.Timestamp | None) -> str | None:
     --------
     >>> format_date(pd.Timestamp("2017-07-10"))
     '2017-07-10'
+    >>> format_date(pd.Timestamp("0999-06-01"))
+    '0999-06-01'
     """
     if value is None or pd.isna(value):
         return None
-    return pd.Timestamp(value).strftime("%Y-%m-%d")
+    return iso_day(value)

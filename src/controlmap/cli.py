@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from . import __version__
-from ._dates import parse_date
+from ._dates import format_date, parse_date
 from .datasets import DATASETS, TABLES, dataset_key, dataset_path, load_dataset
 from .errors import ControlMapError, DataError, OutputError, one_line
 from .io import atomic_output, geojson_chunks, read, validate, write_periods, write_snapshot
@@ -50,11 +50,19 @@ def open_source(source: str, **options: Any) -> Timeline:
 
 
 def _read_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"actor": args.actor_field, "start": args.start_field, "end": args.end_field}
+    return {
+        "actor": args.actor_field,
+        "start": args.start_field,
+        "end": args.end_field,
+        "layer": args.layer,
+    }
 
 
-def _date_list(text: str) -> list[pd.Timestamp]:
-    return [parse_date(part, what="date") for part in text.split(",") if part.strip()]
+def _date_list(text: str, option: str) -> list[pd.Timestamp]:
+    dates = [parse_date(part, what="date") for part in text.split(",") if part.strip()]
+    if not dates:
+        raise DataError(f"{option} {text!r}: no dates given")
+    return dates
 
 
 def _write_frame_or_stdout(frame: Any, output: str | None) -> None:
@@ -84,7 +92,7 @@ def area_table(series: pd.DataFrame) -> pd.DataFrame:
     if isinstance(table.columns, pd.MultiIndex):
         table.columns = [" / ".join(map(str, c)) for c in table.columns]
     table.columns = [str(c) for c in table.columns]
-    table.insert(0, "date", pd.DatetimeIndex(table.index).strftime("%Y-%m-%d"))
+    table.insert(0, "date", [format_date(day) for day in table.index])
     return table.reset_index(drop=True)
 
 
@@ -98,7 +106,7 @@ def cmd_snapshot(args: argparse.Namespace) -> None:
 def cmd_area(args: argparse.Namespace) -> None:
     """Area held over time as CSV."""
     timeline = open_source(args.source, **_read_options(args))
-    dates = _date_list(args.dates) if args.dates else None
+    dates = _date_list(args.dates, "--dates") if args.dates is not None else None
     series = timeline.area(dates, start=args.date_from, end=args.date_to, freq=args.freq)
     _write_csv(area_table(series), args.output)
 
@@ -112,7 +120,7 @@ def cmd_changes(args: argparse.Namespace) -> None:
 def cmd_export(args: argparse.Namespace) -> None:
     """The whole timeline as GeoJSON, GeoPackage or GeoParquet."""
     timeline = open_source(args.source, **_read_options(args))
-    snapshots = _date_list(args.snapshots) if args.snapshots else None
+    snapshots = _date_list(args.snapshots, "--snapshots") if args.snapshots is not None else None
     write_periods(timeline, args.output, snapshots=snapshots)
     print(f"wrote {args.output} ({len(timeline)} periods)", file=sys.stderr)
 
@@ -134,13 +142,13 @@ def cmd_info(args: argparse.Namespace) -> None:
     print(f"source:   {args.source}")
     print(f"periods:  {len(timeline)}")
     print(f"changes:  {len(timeline.change_dates)} dates")
-    print(f"from:     {first:%Y-%m-%d}")
-    print(f"until:    {f'{last:%Y-%m-%d}' if last is not None else 'open (still held)'}")
+    print(f"from:     {format_date(first)}")
+    print(f"until:    {format_date(last) if last is not None else 'open (still held)'}")
     print("actors:")
     for actor in timeline.actors:
         column = series[actor]
-        peak = column.idxmax()
-        print(f"  {actor}: peak {column.max():,.0f} km² on {peak:%Y-%m-%d}")
+        peak = series.index[int(column.to_numpy().argmax())]
+        print(f"  {actor}: peak {column.max():,.0f} km² on {format_date(peak)}")
 
 
 def cmd_fighters(args: argparse.Namespace) -> None:
@@ -217,7 +225,7 @@ def cmd_figure(args: argparse.Namespace) -> None:
             raise DataError("figure: --dates applies to --kind maps, not area")
         fig = area_chart(timeline, title=args.title)
     else:
-        dates = _date_list(args.dates) if args.dates else None
+        dates = _date_list(args.dates, "--dates") if args.dates is not None else None
         fig = small_multiples(timeline, dates, ncols=args.ncols, title=args.title, progress=None)
     path = save_figure(fig, args.output, dpi=args.dpi)
     print(f"wrote {path}", file=sys.stderr)
@@ -264,6 +272,7 @@ def _source_command(
     fields.add_argument("--actor-field", default="actor", help="field naming the actor")
     fields.add_argument("--start-field", default="start", help="field holding the start date")
     fields.add_argument("--end-field", default="end", help="field holding the end date")
+    parser.add_argument("--layer", help="the layer of a multi-layer file (default: the first)")
     parser.set_defaults(func=func)
     return parser
 
@@ -349,9 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help=".png or .svg")
     p.add_argument("--kind", choices=["maps", "area"], default="maps", help="default: maps")
     p.add_argument("--dates", help="comma-separated dates of the maps (default: turning points)")
-    p.add_argument("--ncols", type=int, help="maps per row")
+    p.add_argument("--ncols", type=int, help="maps per row (1 to 50)")
     p.add_argument("--title", help="the figure title")
-    p.add_argument("--dpi", type=int, default=200, help="PNG resolution (at least 150)")
+    p.add_argument("--dpi", type=int, default=200, help="PNG resolution (150 to 1200)")
 
     p = _source_command(
         sub, "verify", cmd_verify, "check a timeline against dated observations of places"
@@ -388,16 +397,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
+    # SIGHUP (the terminal closed) ends a run like SIGTERM: unwinding, not dying mid-write.
+    previous = (
+        {signum: signal.signal(signum, _terminate) for signum in _STOP_SIGNALS}
+        if _main_thread()
+        else {}
+    )
+    # Text the terminal's encoding cannot show (PYTHONIOENCODING=ascii) is printed as
+    # backslash escapes rather than stopping the command halfway through its output.
+    encodings = _tolerant_streams()
     try:
         with warnings.catch_warnings():
             if not args.debug:
                 warnings.showwarning = _show_warning
             code = args.func(args)
-    except _Terminated:
+    except _Terminated as stop:
         # Unwinding ran every ``finally``: a file being written was not left half-done.
         print("controlmap: terminated", file=sys.stderr)
-        return 128 + signal.SIGTERM
+        return 128 + stop.signum
     except ControlMapError as exc:
         if args.debug:
             traceback.print_exc()
@@ -418,17 +435,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_ERROR
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for stream, errors in encodings:
+            stream.reconfigure(errors=errors)
     return int(code or 0)
 
 
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 class _Terminated(BaseException):  # not Exception: no reader's `except Exception` eats it
-    """SIGTERM, turned into an exception so that cleanup code runs."""
+    """SIGTERM or SIGHUP, turned into an exception so that cleanup code runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _terminate(signum: int, frame: Any) -> None:
-    raise _Terminated
+    raise _Terminated(signum)
+
+
+def _tolerant_streams() -> list[tuple[io.TextIOWrapper, str]]:
+    """Make stdout/stderr escape what they cannot encode; returns what to restore."""
+    changed = []
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
+            changed.append((stream, "strict"))
+    return changed
 
 
 def _main_thread() -> bool:

@@ -7,6 +7,10 @@ Messages name the file, the feature (index or id) and the problem on one line, e
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
 __all__ = [
     "ControlMapError",
     "DataError",
@@ -17,9 +21,67 @@ __all__ = [
     "UnknownDatasetError",
 ]
 
+MESSAGE_LIMIT = 400  # characters of an error message: a line a person can read
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
 
 class ControlMapError(Exception):
-    """Base class of every error controlmap raises on purpose."""
+    r"""Base class of every error controlmap raises on purpose.
+
+    Its text is one line of at most :data:`MESSAGE_LIMIT` characters, whatever the
+    data quoted in it: control characters are escaped and the middle of a long
+    message is left out (saying how much).
+
+    Examples
+    --------
+    >>> len(str(ControlMapError("x" * 10_000))) <= MESSAGE_LIMIT
+    True
+    >>> str(ControlMapError("a\nb"))
+    'a\\nb'
+    """
+
+    def __str__(self) -> str:
+        return bounded(super().__str__())
+
+
+def bounded(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    r"""``text`` on one line (control characters escaped), its middle elided past ``limit``.
+
+    Examples
+    --------
+    >>> bounded("a\tb")
+    'a\\tb'
+    >>> bounded("0123456789" * 10, limit=60)
+    '0123456789012345 [... 75 characters left out ...] 123456789'
+    """
+    text = _CONTROL.sub(_escape, text)
+    if len(text) <= limit:
+        return text
+    # The marker's own length depends on the count it shows: size it for the worst case.
+    keep = limit - len(f" [... {len(text)} characters left out ...] ")
+    head = keep * 2 // 3
+    tail = keep - head
+    marker = f" [... {len(text) - keep} characters left out ...] "
+    return f"{text[:head]}{marker}{text[len(text) - tail :]}"
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char, f"\\x{ord(char):02x}")
+
+
+def some(items: Iterable[Any], count: int = 6, show: Callable[[Any], str] = repr) -> str:
+    """The first ``count`` items, each shortened, and how many were left out.
+
+    Examples
+    --------
+    >>> some(["a", "b", "c"], count=2)
+    "'a', 'b' and 1 more"
+    """
+    items = list(items)
+    shown = ", ".join(bounded(show(item), 60) for item in items[:count])
+    more = len(items) - count
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 class FormatError(ControlMapError, ValueError):
@@ -43,7 +105,7 @@ class UnknownDatasetError(ControlMapError, KeyError):
 
     def __str__(self) -> str:
         # KeyError.__str__ quotes its argument; a message reads better plain.
-        return str(self.args[0]) if self.args else ""
+        return bounded(str(self.args[0])) if self.args else ""
 
 
 class OutputError(ControlMapError, OSError):
@@ -60,7 +122,7 @@ def one_line(exc: BaseException, limit: int = 300) -> str:
     >>> one_line(KeyError())
     'KeyError'
     """
-    return " ".join(str(exc).split())[:limit] or type(exc).__name__
+    return bounded(" ".join(str(exc).split()), limit) or type(exc).__name__
 
 
 def where(file: object | None, index: int | None = None, fid: object | None = None) -> str:

@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import datetime as _dt
+import gc
+import itertools
 import json
 import math
 import os
 import shutil
+import stat
+import sys
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -30,7 +35,8 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from ._dates import format_date
+from ._crs import check_crs, to_wgs84
+from ._dates import format_date, iso_day, parse_date
 from .area import EDGE_STEP_DEGREES
 from .errors import (
     ControlMapError,
@@ -39,6 +45,7 @@ from .errors import (
     GeometryError,
     OutputError,
     one_line,
+    some,
     where,
 )
 from .model import Timeline, normalize_periods, repaired
@@ -138,10 +145,34 @@ def _read_periods(
 ) -> tuple[gpd.GeoDataFrame, list[Any] | None]:
     """The normalised periods of a file and its features' ids: what read and validate share."""
     frame, ids = read_frame(source, layer=layer, engine=engine, crs=crs)
-    periods = normalize_periods(
-        frame, actor=actor, start=start, end=end, status=status, file=source, ids=ids
-    )
+    try:
+        periods = normalize_periods(
+            frame, actor=actor, start=start, end=end, status=status, file=source, ids=ids
+        )
+    except DataError as exc:
+        hint = _layers_hint(Path(source)) if layer is None else ""
+        if hint and "field for the" in str(exc):  # the wrong layer, not a bad feature
+            raise type(exc)(f"{exc}{hint}") from None
+        raise
+    if layer is None and (hint := _layers_hint(Path(source))):
+        warnings.warn(f"{source}: read the first layer{hint}", stacklevel=3)
     return periods, ids
+
+
+def _layers_hint(path: Path) -> str:
+    """``; layers are ...`` for a file with several layers (else ''), to say how to pick one."""
+    if path.suffix.lower() in GEOJSON_SUFFIXES | {".parquet"}:
+        return ""
+    try:
+        import pyogrio
+
+        layers = pyogrio.list_layers(path)
+    except Exception:  # the hint is a courtesy; the error it decorates is what matters
+        return ""
+    if len(layers) < 2:
+        return ""
+    named = [f"{name!r} ({kind or 'no geometry'})" for name, kind in layers]
+    return f"; its layers are {some(named, show=str)}: choose one with layer= (--layer in the CLI)"
 
 
 def read_frame(
@@ -163,20 +194,43 @@ def read_frame(
     4326
     """
     path = Path(source)
-    if not path.exists():
-        raise FormatError(f"{path}: no such file")
-    if path.is_dir() and path.suffix.lower() not in {".gdb"}:
-        raise FormatError(f"{path}: is a folder, not a vector file")
+    _check_regular(path)
     if crs is not None:
         try:
             crs = CRS.from_user_input(crs)
         except CRSError:
             raise DataError(f"{path}: crs {crs!r} is not a coordinate reference system") from None
+        check_crs(crs, path)
     if path.suffix.lower() in GEOJSON_SUFFIXES:
         frame, ids = _read_geojson(path, crs)
     else:
         frame, ids = _read_with_gdal(path, layer=layer, engine=engine), None
     return _to_wgs84(frame, path, crs), ids
+
+
+def _check_regular(path: Path) -> None:
+    """Refuse what is not a regular file before opening it: reading a FIFO waits forever."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise FormatError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        if path.suffix.lower() == ".gdb":  # a File Geodatabase is a folder
+            return
+        raise FormatError(f"{path}: is a folder, not a vector file")
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a FIFO (named pipe)"
+            if stat.S_ISFIFO(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "not a regular file"
+        )
+        raise FormatError(f"{path}: is {kind}, not a regular file; controlmap reads files only")
 
 
 def _read_with_gdal(path: Path, *, layer: str | int | None, engine: str | None) -> gpd.GeoDataFrame:
@@ -186,14 +240,24 @@ def _read_with_gdal(path: Path, *, layer: str | int | None, engine: str | None) 
         with warnings.catch_warnings():
             # NaN coordinates make shapely warn; check_geometries reports them by feature.
             warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+            # Which layer was read, of how many, is said by controlmap (_read_periods).
+            warnings.filterwarnings("ignore", "More than one layer found", UserWarning)
             if path.suffix.lower() == ".parquet":
-                return gpd.read_parquet(path)
-            return gpd.read_file(path, layer=layer, engine=engine)
+                frame = gpd.read_parquet(path)
+            else:
+                frame = gpd.read_file(path, layer=layer, engine=engine)
     except ImportError:
         raise
     except Exception as exc:  # GDAL/pyarrow raise many types; all mean "cannot read"
         message = one_line(exc)
-        raise FormatError(f"{path}: cannot read as a vector file: {message}") from None
+        hint = _layers_hint(path) if layer is not None else ""
+        raise FormatError(f"{path}: cannot read as a vector file: {message}{hint}") from None
+    if not isinstance(frame, gpd.GeoDataFrame):  # GDAL read a table without geometry
+        which = f" layer {layer!r}" if layer is not None else ""
+        raise DataError(
+            f"{path}:{which} has no geometry (a table, not a map layer){_layers_hint(path)}"
+        )
+    return frame
 
 
 def _to_wgs84(frame: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame:
@@ -218,9 +282,13 @@ def _to_wgs84(frame: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame
         return frame.set_crs(4326)
     if not frame.crs.equals("EPSG:4326"):
         try:
-            frame = frame.to_crs(4326)
+            frame = to_wgs84(frame, path)
+        except ControlMapError:
+            raise
         except Exception as exc:
-            raise GeometryError(f"{path}: cannot reproject from {frame.crs}: {exc}") from None
+            raise GeometryError(
+                f"{path}: cannot reproject from {frame.crs}: {one_line(exc)}"
+            ) from None
     return frame
 
 
@@ -258,6 +326,18 @@ def _read_geojson(path: Path, crs: CRS | None = None) -> tuple[gpd.GeoDataFrame,
 _CHUNK_CHARS = 1 << 20  # 1 Mi characters per read: a few MB of buffer at most
 
 
+class _HugeNumber(ValueError):
+    """An integer too long for Python to convert (its ``int_max_str_digits`` limit)."""
+
+
+def _parse_int(text: str) -> int:
+    limit = sys.get_int_max_str_digits()
+    if limit and len(text.lstrip("-")) > limit:
+        # Not its length: a number cut by the end of a chunk would give another count.
+        raise _HugeNumber(f"a number has more than {limit:,} digits")
+    return int(text)
+
+
 def _nan_constant(name: str) -> float:
     # NaN/Infinity are not JSON, but GDAL writes them; parse them so the geometry
     # check can name the feature they are in.
@@ -271,7 +351,7 @@ class _JSONScanner:
         self.handle = handle
         self.path = path
         self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
-        self.json = json.JSONDecoder(parse_constant=_nan_constant)
+        self.json = json.JSONDecoder(parse_constant=_nan_constant, parse_int=_parse_int)
         self.buffer = ""
         self.pos = 0
         self.eof = False
@@ -333,6 +413,8 @@ class _JSONScanner:
                 self.fail(exc.msg, exc.pos, where_)
             except RecursionError:
                 self.fail("nested too deeply", None, where_)
+            except _HugeNumber as exc:
+                self.fail(str(exc), None, where_)
             # A number may continue in the next chunk: make sure something follows it.
             if end >= len(self.buffer) and self._more():
                 continue
@@ -491,6 +573,9 @@ class _FeatureCollector:
         if fid is not None:
             if not isinstance(fid, str | int | float) or isinstance(fid, bool):
                 raise DataError(f"{here}: id must be a string or a number")
+            if isinstance(fid, float) and not math.isfinite(fid):
+                raise DataError(f"{here}: id must be a finite number, not {fid}")
+            _check_text(fid, here, "id")
             if fid in self.seen:
                 raise DataError(f"{here}: duplicate id (also feature {self.seen[fid]})")
             self.seen[fid] = index
@@ -499,6 +584,12 @@ class _FeatureCollector:
             properties = {}
         if not isinstance(properties, dict):
             raise FormatError(f"{here}: properties must be an object")
+        if "geometry" in properties:
+            raise DataError(
+                f"{here}: a property is named 'geometry', the name kept for the shape;"
+                " rename the property"
+            )
+        _check_text(properties, here, "properties")
         geometry = _parse_geometry(feature.get("geometry"), here)
         if self.outside is None:
             coords = shapely.get_coordinates(geometry)
@@ -523,6 +614,35 @@ class _FeatureCollector:
         )
         ids = self.ids if any(i is not None for i in self.ids) else None
         return frame, ids
+
+
+def _json_kind(kind: type) -> str:
+    return {str: "string", list: "array", dict: "object", type(None): "null"}.get(
+        kind, kind.__name__
+    )
+
+
+def _check_text(value: Any, here: str, what: str) -> None:
+    r"""Refuse text holding half of a UTF-16 surrogate pair (``"\ud800"``): not Unicode.
+
+    JSON's ``\u`` escapes can spell one; no UTF-8 file (nor GDAL) can hold it.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad = value[exc.start]
+            raise FormatError(
+                f"{here}: {what} holds a lone surrogate {bad!r} (half of a \\u escape pair),"
+                " which is not Unicode text"
+            ) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, here, f"property name {key!r}" if what == "properties" else what)
+            _check_text(item, here, f"property {key!r}" if what == "properties" else what)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item, here, what)
 
 
 def _parse_geometry(geometry: Any, here: str) -> shapely.Geometry:
@@ -557,6 +677,11 @@ def _polygon(rings: Any, here: str) -> shapely.Polygon:
             raise GeometryError(f"{here}: {what} has coordinates that are not numbers") from None
         if coords.ndim != 2 or coords.shape[1] not in (2, 3):
             raise GeometryError(f"{here}: {what} is not a list of [longitude, latitude] positions")
+        # numpy turns "40" and true into numbers: the JSON must hold numbers themselves.
+        kinds = set(map(type, itertools.chain.from_iterable(ring))) - {float, int}
+        if kinds:
+            name = "true/false" if bool in kinds else f"a JSON {_json_kind(kinds.pop())}"
+            raise GeometryError(f"{here}: {what} has a coordinate that is {name}, not a number")
         if not np.isfinite(coords).all():
             raise GeometryError(f"{here}: {what} has a coordinate that is NaN or infinite")
         if len(coords) < 4:
@@ -594,23 +719,56 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"{target}: folder {folder} does not exist")
+    _check_name_length(target, folder)  # first: a stat of too long a name fails
     if target.is_dir():
         raise OutputError(f"{target}: is a folder")
     try:
-        workdir = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder))
+        # A short name of our own: the target's name may already be as long as allowed.
+        workdir = Path(tempfile.mkdtemp(prefix=".controlmap-", suffix=".tmp", dir=folder))
     except OSError as exc:
         raise OutputError(f"{target}: cannot write in {folder}: {exc.strerror or exc}") from None
     try:
         temporary = workdir / target.name
-        yield temporary
+        try:
+            yield temporary
+        except ControlMapError:
+            raise
+        except OSError as exc:  # a full disk, a quota, an I/O error while writing
+            reason = exc.strerror or one_line(exc)
+            kept = " (the existing file is kept)" if target.exists() else ""
+            raise OutputError(f"{target}: cannot write: {reason}{kept}") from None
         if not temporary.exists():
             raise OutputError(f"{target}: the writer produced no file")
+        _keep_mode(target, temporary)
         try:
             os.replace(temporary, target)
         except OSError as exc:
             raise OutputError(f"{target}: cannot replace: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _check_name_length(target: Path, folder: Path) -> None:
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):  # no such query on this system: let the OS decide
+        return
+    size = len(os.fsencode(target.name))
+    if size > limit:
+        raise OutputError(
+            f"{target}: the file name is {size} bytes; the file system allows {limit}"
+        )
+
+
+def _keep_mode(target: Path, temporary: Path) -> None:
+    """Give the new file the permissions of the one it replaces (a 0600 file stays 0600)."""
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot read its permissions: {exc.strerror}") from None
+    os.chmod(temporary, mode)
 
 
 def _driver_for(path: Path, driver: str | None) -> str:
@@ -667,11 +825,8 @@ def write_periods(
             raise OutputError(f"{target}: snapshot layers need a GeoPackage (.gpkg)")
         for day in snapshots:
             snap = timeline.at(day)
-            layers[
-                f"snapshot_{snap['date'].iloc[0]:%Y_%m_%d}"
-                if len(snap)
-                else f"snapshot_{pd.Timestamp(day):%Y_%m_%d}"
-            ] = snap
+            stamp = snap["date"].iloc[0] if len(snap) else parse_date(day)
+            layers[f"snapshot_{iso_day(stamp).replace('-', '_')}"] = snap
     return _write_layers(layers, target, kind)
 
 
@@ -699,19 +854,162 @@ def _write_layers(layers: dict[str, gpd.GeoDataFrame], target: Path, kind: str) 
                 for chunk in geojson_chunks(frame):
                     stream.write(chunk)
         else:  # GPKG or Parquet (_driver_for admits nothing else)
-            try:
-                if kind == "GPKG":
-                    for layer, frame in layers.items():
-                        _write_gpkg_layer(_rfc7946_frame(frame), temporary, layer)
-                else:
-                    (frame,) = layers.values()
-                    _for_columns(_rfc7946_frame(frame)).to_parquet(temporary)
-            except (ImportError, KeyboardInterrupt, ControlMapError):
-                raise
-            except Exception as exc:  # fiona/pyogrio/pyarrow raise many types
-                message = one_line(exc)
-                raise OutputError(f"{target}: cannot write as {kind}: {message}") from None
+            columns = {
+                layer: _faithful_columns(frame, target, kind) for layer, frame in layers.items()
+            }
+            # GDAL prints some failures straight to stderr ("ERROR 1: ..."), even while
+            # a failed dataset is closed: they are caught and told in our own message.
+            failure = None
+            with _gdal_messages() as messages:
+                try:
+                    if kind == "GPKG":
+                        for layer, frame in columns.items():
+                            _write_gpkg_layer(_rfc7946_frame(frame), temporary, layer)
+                    else:
+                        (frame,) = columns.values()
+                        _for_columns(_rfc7946_frame(frame)).to_parquet(temporary)
+                except (ImportError, KeyboardInterrupt, ControlMapError):
+                    raise
+                except Exception as exc:  # fiona/pyogrio/pyarrow raise many types
+                    failure = one_line(exc)  # only the text: the traceback holds the dataset
+                gc.collect()  # close what the failed writer left open, inside the capture
+            if failure is not None:
+                said = f" (GDAL: {one_line(Exception(messages[-1]))})" if messages else ""
+                raise OutputError(f"{target}: cannot write as {kind}: {failure}{said}")
+            for line in messages:
+                warnings.warn(f"{target}: GDAL: {line}", stacklevel=3)
     return target
+
+
+@contextlib.contextmanager
+def _gdal_messages() -> Iterator[list[str]]:
+    """Collect what is written on file descriptor 2 meanwhile (GDAL's own error printer).
+
+    The lines are in the yielded list once the block has ended, even by an exception.
+    """
+    lines: list[str] = []
+    sys.stderr.flush()
+    with tempfile.TemporaryFile() as sink:
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            text = sink.read(1 << 16).decode("utf-8", errors="replace")
+            lines.extend(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _faithful_columns(frame: gpd.GeoDataFrame, target: Path, kind: str) -> gpd.GeoDataFrame:
+    """Columns a GeoPackage or GeoParquet holds without losing a value.
+
+    A column mixing kinds of value (0.8, "high", 3) or holding lists and objects
+    becomes a text column of every value (numbers as written, lists and objects as
+    JSON), with a warning; writers would otherwise keep one kind and drop the rest.
+    Text a GeoPackage would cut short (a NUL character) is refused.
+    """
+    frame = frame.copy()
+    seen: dict[str, str] = {}
+    for column in frame.columns:
+        if column == frame.geometry.name:
+            continue
+        if kind == "GPKG":
+            # SQLite's column names ignore case: "Note" and "note" cannot both be fields.
+            folded = str(column).casefold()
+            if folded in seen:
+                raise OutputError(
+                    f"{target}: columns {seen[folded]!r} and {column!r} differ only in case;"
+                    " a GeoPackage cannot hold both"
+                )
+            seen[folded] = str(column)
+        values = frame[column]
+        if values.dtype == object:
+            kinds = {_value_kind(v) for v in values} - {"missing"}
+            numbers = kinds == {"int", "float"}  # a float column holds both exactly
+            if (len(kinds) > 1 and not numbers) or kinds & {"other", "huge"}:
+                named = " and ".join(sorted(_KIND_NAMES[k] for k in kinds))
+                warnings.warn(
+                    f"{target}: column {column!r} holds {named} values; written as text"
+                    " (numbers as written, lists and objects as JSON)",
+                    stacklevel=4,
+                )
+                values = frame[column] = values.map(_as_text).astype(object)
+            elif kinds in ({"bool"}, {"int"}, {"int", "float"}, {"float"}):
+                # One kind with gaps (None): a typed column, or fiona writes every value
+                # of an object column as text, which drops the numbers.
+                dtype = {"bool": "boolean", "int": "Int64"}.get(min(kinds), "float64")
+                values = frame[column] = values.astype(dtype)
+            elif kinds == {"date"} and not all(
+                type(v) is _dt.date for v in values if _value_kind(v) != "missing"
+            ):
+                values = frame[column] = values.map(_as_text).astype(object)
+        if kind == "GPKG" and values.dtype in (object, "string", "str"):
+            _refuse_nul(values, column, target)
+    return frame
+
+
+_KIND_NAMES = {
+    "text": "text",
+    "int": "integer",
+    "huge": "huge integer",
+    "float": "decimal",
+    "bool": "true/false",
+    "date": "date",
+    "other": "list or object",
+}
+
+
+def _value_kind(value: Any) -> str:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "missing"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, int | np.integer):
+        # Beyond int64 no column type holds it; beyond 2**53 a float column would round it.
+        return "int" if abs(int(value)) < 2**53 else "huge"
+    if isinstance(value, float | np.floating):
+        return "missing" if np.isnan(value) else "float"
+    if isinstance(value, _dt.date | np.datetime64):  # dates, datetimes, Timestamps
+        return "date"
+    return "other"
+
+
+def _as_text(value: Any) -> Any:
+    if _value_kind(value) == "missing":
+        return None
+    if isinstance(value, str):
+        return value
+    # NaN and infinities inside lists are written as JSON's extension (as GDAL does).
+    return json.dumps(_plain(value), ensure_ascii=False)
+
+
+def _plain(value: Any) -> Any:
+    """Python values json can write: numpy scalars and arrays unwrapped, dates as text."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _refuse_nul(values: pd.Series, column: Any, target: Path) -> None:
+    for index, value in enumerate(values):
+        if isinstance(value, str) and "\x00" in value:
+            raise OutputError(
+                f"{target}: feature {index}: {column} {value!r} holds a NUL character, which"
+                " a GeoPackage cuts the text at; write GeoJSON or GeoParquet instead"
+            )
 
 
 def _rfc7946_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

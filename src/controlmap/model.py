@@ -18,10 +18,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pandas.errors import OutOfBoundsDatetime
 
 from . import area as _area
-from ._dates import DATE_DTYPE, DateLike, parse_date, parse_dates
-from .errors import DataError, DateError, GeometryError, where
+from ._crs import to_wgs84
+from ._dates import DATE_DTYPE, RANGE_TEXT, DateLike, check_range, iso_day, parse_date, parse_dates
+from .errors import DataError, DateError, GeometryError, one_line, some, where
 
 if TYPE_CHECKING:
     import os
@@ -134,11 +136,11 @@ def normalize_periods(
     for role, name in (("actor", actor), ("start", start)):
         if name not in frame.columns:
             raise DataError(
-                f"{where(file)}: no {name!r} field for the {role}; fields are {fields}"
+                f"{where(file)}: no {name!r} field for the {role}; fields are [{some(fields)}]"
                 f" (pass {role}='<field>' to use another)"
             )
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
-        frame = frame.to_crs(4326)
+        frame = to_wgs84(frame, file)
     geometry = frame.geometry
     ids = list(ids) if ids is not None else (list(frame["id"]) if "id" in frame.columns else None)
     check_geometries(geometry, file=file, ids=ids)
@@ -162,7 +164,7 @@ def normalize_periods(
         i = int(np.flatnonzero(reversed_)[0])
         raise fail(
             i,
-            f"end {ends[i]:%Y-%m-%d} is not after start {starts[i]:%Y-%m-%d} "
+            f"end {iso_day(ends[i])} is not after start {iso_day(starts[i])} "
             "(end is exclusive: a one-day period ends the next day)",
             DateError,
         )
@@ -201,6 +203,10 @@ def _column_dates(
         index = index.normalize().as_unit("s")
         if not allow_missing and index.isna().any():
             raise fail(int(np.flatnonzero(index.isna())[0]), f"{name} is missing", DateError)
+        outside = check_range(index)
+        if outside is not None:
+            day = iso_day(index[outside])
+            raise fail(outside, f"{name} {day}: {RANGE_TEXT}", DateError)
         return index
     try:
         return parse_dates(values, allow_missing=allow_missing, what=name)
@@ -384,7 +390,7 @@ class Timeline:
         order = sorted(frames)
         final = parse_date(end, what="end") if end is not None else pd.NaT
         if not pd.isna(final) and final <= order[-1]:
-            raise DateError(f"snapshots: end {final:%Y-%m-%d} is not after the last snapshot")
+            raise DateError(f"snapshots: end {iso_day(final)} is not after the last snapshot")
         valid_until = [*order[1:], final]
         rows: list[dict[str, Any]] = []
         open_runs: dict[tuple[str, str], dict[str, Any]] = {}
@@ -393,14 +399,14 @@ class Timeline:
             if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
                 frame = frame.to_crs(4326)
             if actor not in frame.columns:
-                raise DataError(f"snapshot {stamp:%Y-%m-%d}: no {actor!r} column")
+                raise DataError(f"snapshot {iso_day(stamp)}: no {actor!r} column")
             seen: set[tuple[str, str]] = set()
             blank = frame[actor].map(_is_blank).to_numpy()
             if blank.any():
                 i = int(np.flatnonzero(blank)[0])
-                raise DataError(f"snapshot {stamp:%Y-%m-%d}: row {i} has no actor")
+                raise DataError(f"snapshot {iso_day(stamp)}: row {i} has no actor")
             geoms = np.asarray(frame.geometry.values, dtype=object)
-            check_geometries(gpd.GeoSeries(geoms), file=f"snapshot {stamp:%Y-%m-%d}")
+            check_geometries(gpd.GeoSeries(geoms), file=f"snapshot {iso_day(stamp)}")
             geoms = repaired(geoms)  # a union needs valid polygons; as for periods
             keys = frame[actor].astype(str).str.strip()
             stats = (
@@ -475,11 +481,11 @@ class Timeline:
 
     def __repr__(self) -> str:
         first, last = self.span
-        until = f"{last:%Y-%m-%d}" if last is not None else "open"
+        until = f"{iso_day(last)}" if last is not None else "open"
         label = f" {self.name!r}" if self.name else ""
         return (
             f"<Timeline{label}: {len(self)} periods, {len(self.actors)} actor(s), "
-            f"{first:%Y-%m-%d} to {until}>"
+            f"{iso_day(first)} to {until}>"
         )
 
     @property
@@ -501,7 +507,9 @@ class Timeline:
         wanted = [status] if isinstance(status, str) else list(status)
         known = set(self._periods["status"])
         if not known.intersection(wanted):
-            raise DataError(f"status {wanted} matches no period; statuses are {sorted(known)}")
+            raise DataError(
+                f"status [{some(wanted)}] matches no period; statuses are [{some(sorted(known))}]"
+            )
         return self._periods["status"].isin(wanted).to_numpy()
 
     # ------------------------------------------------------------------ questions
@@ -658,15 +666,12 @@ class Timeline:
         first = parse_date(start, what="start") if start is not None else changes[0]
         last = parse_date(end, what="end") if end is not None else changes[-1]
         if last < first:
-            raise DateError(f"area: end {last:%Y-%m-%d} is before start {first:%Y-%m-%d}")
+            raise DateError(f"area: end {iso_day(last)} is before start {iso_day(first)}")
         if freq is None:
             inside = changes[(changes >= first) & (changes <= last)]
             index = pd.DatetimeIndex(sorted({first, *inside, last}), dtype=DATE_DTYPE)
         else:
-            try:
-                index = pd.date_range(first, last, freq=freq, unit="s")
-            except ValueError as exc:
-                raise DataError(f"area: freq {freq!r} is not a pandas frequency: {exc}") from None
+            index = _date_range(first, last, freq)
         return pd.DatetimeIndex(index, name="date")
 
     def changes(
@@ -700,7 +705,7 @@ class Timeline:
         """
         first, last = parse_date(start, what="start"), parse_date(end, what="end")
         if last < first:
-            raise DateError(f"changes: end {last:%Y-%m-%d} is before start {first:%Y-%m-%d}")
+            raise DateError(f"changes: end {iso_day(last)} is before start {iso_day(first)}")
         keep = self._status_mask(status)
         held_first = self._held(first, keep)
         held_last = self._held(last, keep)
@@ -867,6 +872,44 @@ class Timeline:
         return write_snapshot(self.at(date), path, **options)
 
 
+MAX_DATES = 100_000  # a day for 270 years: more is a mistyped frequency ("s" for seconds)
+
+
+def _date_range(first: pd.Timestamp, last: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
+    """The dates from ``first`` to ``last`` at ``freq``: a step forward, at most MAX_DATES."""
+    try:
+        offset = pd.tseries.frequencies.to_offset(freq)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise DataError(f"area: freq {freq!r} is not a pandas frequency: {one_line(exc)}") from None
+    if offset.n <= 0:
+        raise DataError(f"area: freq {freq!r} does not step forward; use a positive step")
+    # Measure the step over a few offsets (months and business hours vary) before
+    # making any date: "s" over six years would be 190 million of them.
+    try:
+        step = (first + 16 * offset - first) / 16
+    except (OutOfBoundsDatetime, OverflowError):
+        step = None  # 16 steps leave the calendar: a handful of dates at most
+    if step is not None and step <= pd.Timedelta(0):
+        raise DataError(f"area: freq {freq!r} does not step forward; use a positive step")
+    too_many = DataError(
+        f"area: freq {freq!r} from {iso_day(first)} to {iso_day(last)} gives more than"
+        f" {MAX_DATES:,} dates; choose a longer step"
+    )
+    if step is not None and (last - first) / step > MAX_DATES:
+        raise too_many
+    try:
+        index = pd.date_range(first, last, freq=offset, unit="s")
+    except (ValueError, OverflowError) as exc:
+        raise DataError(f"area: freq {freq!r} cannot make dates: {one_line(exc)}") from None
+    if len(index) > MAX_DATES:  # the measured step was an average (business hours)
+        raise too_many
+    if not len(index):
+        raise DataError(
+            f"area: freq {freq!r} gives no date from {iso_day(first)} to {iso_day(last)}"
+        )
+    return index
+
+
 def _shared_place_pairs(
     period_ix: np.ndarray,
     place_ix: np.ndarray,
@@ -936,8 +979,8 @@ def _region_geometries(by: gpd.GeoDataFrame) -> np.ndarray:
     if by.crs is not None:
         by = by.to_crs(4326)
     geoms = np.asarray(by.geometry.values, dtype=object)
-    if by.crs is None:
-        check_geometries(gpd.GeoSeries(geoms), file="regions (by=)")
+    # Always: a region with a NaN coordinate would silently intersect nothing.
+    check_geometries(gpd.GeoSeries(geoms), file="regions (by=)")
     return repaired(geoms)
 
 

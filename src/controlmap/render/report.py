@@ -129,7 +129,10 @@ def write_report(
     if not days:
         raise DataError("report: no dates for the snapshots and small multiples")
     span = _changes_span(timeline, changes)
-    target.mkdir(exist_ok=True)
+    try:
+        target.mkdir(exist_ok=True)
+    except OSError as exc:  # a read-only parent, a full disk
+        raise OutputError(f"{target}: cannot create the folder: {exc.strerror or exc}") from None
     written: list[Path] = []
 
     def text_file(name: str, make: Callable[[], str]) -> Callable[[], None]:

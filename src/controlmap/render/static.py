@@ -57,6 +57,9 @@ __all__ = [
 #: Outlines are simplified to this tolerance (degrees, ~2 km) for small panels.
 STATIC_TOLERANCE = 0.02
 MIN_DPI = 150
+MAX_DPI = 1200  # beyond a print shop's needs
+MAX_PIXELS = 100_000_000  # a PNG's pixels: 400 MB of memory while drawing
+MAX_NCOLS = 50
 
 
 # ---------------------------------------------------------------------------- drawing
@@ -267,8 +270,10 @@ def small_multiples(
     basemap = Basemap.or_bundled(basemap)
     frame = _Frame(timeline, basemap)
     count = len(days)
-    if ncols is not None and ncols < 1:
-        raise DataError(f"small_multiples: ncols must be at least 1, not {ncols}")
+    if ncols is not None and not 1 <= ncols <= MAX_NCOLS:
+        raise DataError(
+            f"small_multiples: ncols must be at least 1 and at most {MAX_NCOLS}, not {ncols}"
+        )
     cols = ncols if ncols is not None else min(5, max(1, math.ceil(math.sqrt(count * 1.3))))
     rows = math.ceil(count / cols)
     # Lay the panels out in inches, then convert: every map has the same size and
@@ -648,7 +653,7 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 200) ->
     path : path-like
         ``.png``, ``.svg`` (text kept as text) or ``.pdf``.
     dpi : int
-        Resolution of a PNG (at least 150).
+        Resolution of a PNG (150 to 1200; at most 100 million pixels).
 
     Examples
     --------
@@ -666,6 +671,14 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 200) ->
         )
     if dpi < MIN_DPI:
         raise OutputError(f"{target}: {dpi} dpi is below the {MIN_DPI} dpi print minimum")
+    if dpi > MAX_DPI:
+        raise OutputError(f"{target}: {dpi} dpi is above the {MAX_DPI} dpi maximum")
+    width, height = (round(inches * dpi) for inches in fig.get_size_inches())
+    if kind == "png" and width * height > MAX_PIXELS:
+        raise OutputError(
+            f"{target}: {width} x {height} pixels at {dpi} dpi is more than a PNG's"
+            f" {MAX_PIXELS:,} pixels; lower the dpi or draw fewer maps"
+        )
     with (
         matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "controlmap"}),
         atomic_output(target) as temporary,

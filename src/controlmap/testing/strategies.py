@@ -264,6 +264,13 @@ DAMAGES = (
     "random coordinates",
     "random feature",
     "random document",
+    "lone surrogate",
+    "huge number",
+    "text coordinate",
+    "boolean coordinate",
+    "geometry property",
+    "nan id",
+    "date out of range",
 )
 """Every kind of damage :func:`broken_geojson` applies."""
 
@@ -427,4 +434,42 @@ def broken_geojson(draw: st.DrawFn, kind: str | None = None) -> BrokenGeoJSON:
         return broken(must=False)
     elif damage == "random document":
         return BrokenGeoJSON(_dump(draw(json_values())), damage, None, True)
+    elif damage == "lone surrogate":
+        # Half of a UTF-16 pair: json.dumps writes it as a \u escape, as a hostile file does.
+        half = chr(draw(st.integers(0xD800, 0xDFFF)))
+        name = draw(st.sampled_from(["actor", "status", "note", "key"]))
+        if name == "key":
+            target["properties"][f"x{half}"] = 1
+        else:
+            target["properties"][name] = f"{target['properties'].get(name) or 'x'}{half}"
+    elif damage == "huge number":
+        digits = draw(st.integers(5_000, 200_000))
+        target["properties"]["count"] = "HUGE-NUMBER"
+        text = _dump(document).replace(b'"HUGE-NUMBER"', b"9" * digits)
+        return BrokenGeoJSON(text, damage, k, True)
+    elif damage in ("text coordinate", "boolean coordinate"):
+        ring = _ring_of(target)
+        i = draw(st.integers(1, len(ring) - 2))  # not the closing pair: one bad value
+        axis = draw(st.integers(0, 1))
+        bad: Any = str(ring[i][axis]) if damage == "text coordinate" else draw(st.booleans())
+        ring[i] = [bad if a == axis else v for a, v in enumerate(ring[i])]
+    elif damage == "geometry property":
+        target["properties"]["geometry"] = draw(json_values(max_leaves=2))
+    elif damage == "nan id":
+        target["id"] = draw(st.sampled_from([math.nan, math.inf, -math.inf]))
+    elif damage == "date out of range":
+        field = draw(st.sampled_from(["start", "end"]))
+        target["properties"][field] = draw(
+            st.sampled_from(
+                [
+                    "0000-01-01",
+                    "-0001-06-01",
+                    "0001-01-01T00:00:00+00:30",
+                    "9999-12-31T23:30:00-01:00",
+                    "10000-01-01",
+                ]
+            )
+        )
+        if field == "end":
+            target["properties"]["start"] = "0001-01-01"  # so only the range can be wrong
     return broken()
