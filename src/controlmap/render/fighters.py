@@ -44,6 +44,7 @@ import shapely
 from pyproj import Geod
 
 from .._dates import parse_date
+from .._text import printable
 from ..errors import DataError, OutputError
 from ..fighters import FIGURES, GROUP_LABELS, load_fighters
 from ..io import atomic_output
@@ -186,7 +187,9 @@ def describe_figure(value: Any, qualifier: Any, high: Any = None) -> str:
 def _esc(value: Any) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    return html.escape(str(value), quote=True)
+    # HTML cannot carry some control characters (NUL reads as U+FFFD, CR as LF):
+    # they are shown as escapes, like everywhere else text from data is shown.
+    return html.escape(printable(str(value)), quote=True)
 
 
 def _titles(cell: Any) -> list[str]:
