@@ -45,7 +45,7 @@ from controlmap.render import (
     snapshot_map,
     timeline_map,
 )
-from controlmap.render.fighters import fighters_figure, save_fighters_map
+from controlmap.render.fighters import fighters_figure, fighters_map, save_fighters_map
 from controlmap.render.static import changes_figure
 
 #: Markup, script and terminal payloads, in every run.
@@ -240,7 +240,7 @@ def fighters_made(case: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- no command
 def test_no_command_ran_and_text_is_read_back_as_given(
-    case: dict[str, Any], made: dict[str, Any], fighters_made: dict[str, Any]
+    case: dict[str, Any], made: dict[str, Any]
 ) -> None:
     _no_command_ran(case)
     # The library reads the text exactly as written (so what follows checks the renderers).
@@ -351,6 +351,7 @@ def test_page_runs_nothing_and_shows_text_verbatim(
     clean_page: dict[str, Any],
     kind: str,
 ) -> None:
+    _no_command_ran(case)
     session = OfflinePage(browser)
     page = session.open(made[kind])
     before = page.evaluate(INJECTED)
@@ -373,6 +374,7 @@ def test_page_runs_nothing_and_shows_text_verbatim(
 def test_fighters_page_runs_nothing_and_shows_text(
     browser: Browser, case: dict[str, Any], fighters_made: dict[str, Any]
 ) -> None:
+    _no_command_ran(case)
     session = OfflinePage(browser, width=1400, height=850)
     page = session.open(
         fighters_made["html"],
@@ -556,3 +558,39 @@ def test_tables_on_a_terminal_show_escapes(case: dict[str, Any]) -> None:
     assert "\x1b" not in text and not RAW_CONTROL.search(text.replace("\r", ""))
     quoted = case["fields"][1]["actor"].replace('"', '""')  # CSV doubles quotes
     assert printable(quoted) in text
+
+
+# ---------------------------------------------------------------------------- mechanism
+def test_no_data_text_reaches_a_template_compiler(
+    case: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every source Jinja compiles while pages are made is recorded: text from the
+    # data, the title or the file name must never be among them (it is a value).
+    import jinja2
+
+    compiled: list[str] = []
+    original = jinja2.Environment.compile
+
+    def recording(self: jinja2.Environment, source: Any, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(source if isinstance(source, str) else "")
+        return original(self, source, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", recording)
+    timeline = controlmap.read(case["source"])
+    timeline.events = case["events"]
+    title = case["title"]
+    pages = [
+        timeline_map(timeline, title=title),
+        snapshot_map(timeline, "2012-01-01", title=title),
+        changes_map(timeline, "2010-06-01", "2012-06-01", title=title),
+    ]
+    frame = load_fighters()
+    frame.loc[frame["iso3"] == "FRA", "country"] = case["payload"]
+    pages.append(fighters_map(frame))
+    for fmap in pages:
+        fmap.get_root().render()
+    assert compiled  # branca did compile its macro outputs: the recorder saw them
+    secrets = ["Actor0", "Event ", "Place ", title[:20], "7*7", "lipsum", "Brigade"]
+    for source in compiled:
+        for secret in secrets:
+            assert secret not in source, f"{secret!r} reached a template compiler"
