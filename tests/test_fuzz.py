@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -463,3 +464,92 @@ def test_mixed_type_fields_keep_every_value(
     for name, column, back in zip(names, columns, written, strict=True):
         for original, value in zip(column, back, strict=True):
             assert _same_value(value, original), (name, column, back)
+
+
+# ---------------------------------------------------------------------------- hostile text
+# Text from a file is shown, never run: Jinja syntax, markup and control characters
+# in names and titles reach pages and figures as the same text (issue 14).
+_TEMPLATE_PIECES = ["{{", "}}", "{%", "%}", "{#", "#}", "</script>", "<!--", "<svg onload=x>"]
+_HOSTILE_CHARS = st.one_of(
+    st.sampled_from(list("{}%#<>&\"'\\/` \x00\x01\x0b\x1b\x1f\x7f\x85\x9b\u2028\u202e\ufffe")),
+    st.characters(codec="utf-8"),  # anything encodable (no lone surrogates)
+)
+hostile_text = st.lists(
+    st.one_of(_HOSTILE_CHARS, st.sampled_from(_TEMPLATE_PIECES)), min_size=1, max_size=24
+).map("".join)
+
+
+def _hostile_timeline(names: list[str], note: str) -> controlmap.Timeline:
+    import geopandas as gpd
+    from shapely import box
+
+    frame = gpd.GeoDataFrame(
+        {
+            "actor": names,
+            "start": pd.to_datetime(["2015-01-01"] * len(names)),
+            "end": [None] * len(names),
+            "note": [note] * len(names),
+        },
+        geometry=[box(40 + 1.5 * k, 34, 41 + 1.5 * k, 35) for k in range(len(names))],
+        crs=4326,
+    )
+    return controlmap.Timeline(frame, name="fuzz")
+
+
+def _page_payload(page: str) -> dict[str, Any]:
+    start = page.index("controlmap.init(")
+    call = page[start : page.index(");\n", start)]
+    return json.loads(call[call.index(", ") + 2 :])
+
+
+@FUZZ
+@given(
+    names=st.lists(hostile_text, min_size=1, max_size=3, unique=True).filter(
+        lambda names: all(n.strip() for n in names)
+    ),
+    note=hostile_text,
+    title=hostile_text,
+)
+def test_hostile_text_reaches_a_page_as_the_same_text(
+    names: list[str], note: str, title: str
+) -> None:
+    from controlmap.render import snapshot_map, timeline_map
+
+    timeline = _hostile_timeline(names, note)
+    for fmap in (timeline_map(timeline, title=title), snapshot_map(timeline, "2015-06-01")):
+        page = fmap.get_root().render()
+        payload = _page_payload(page)  # the data parses back from the page
+        actors = {f["properties"]["actor"] for f in payload["features"]["features"]}
+        assert actors == set(timeline.actors)
+        assert "</script" not in page.split("controlmap.init(", 1)[1].split(");\n", 1)[0]
+    assert _page_payload(timeline_map(timeline, title=title).get_root().render())["title"] == title
+
+
+@FUZZ
+@given(name=hostile_text.filter(lambda n: bool(n.strip())), title=hostile_text)
+def test_hostile_text_makes_well_formed_svg(folder: Path, name: str, title: str) -> None:
+    import xml.etree.ElementTree as ET
+
+    from controlmap._text import printable
+    from controlmap.render import area_chart, save_figure
+
+    timeline = _hostile_timeline([name], "note")
+    path = save_figure(area_chart(timeline, title=title), folder / "fuzz.svg")
+    shown = "".join(ET.parse(path).getroot().itertext())  # well-formed, or this raises
+    assert printable(timeline.actors[0], keep="\n").replace("\n", "") in shown.replace("\n", "")
+
+
+@FUZZ
+@given(
+    text=st.text(st.characters(codec="utf-8"), max_size=40)
+    | hostile_text
+    | st.sampled_from(["\ud800", "a\udfffb\x1b"])  # lone surrogates: not encodable raw
+)
+def test_printable_leaves_no_control_character(text: str) -> None:
+    from controlmap._text import CONTROL, printable
+
+    shown = printable(text)
+    assert CONTROL.search(shown) is None
+    shown.encode("utf-8")  # no lone surrogate left
+    if CONTROL.search(text) is None:
+        assert shown == text  # text with nothing to escape is left alone

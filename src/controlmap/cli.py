@@ -22,6 +22,7 @@ import pandas as pd
 
 from . import __version__
 from ._dates import format_date, parse_date
+from ._text import CONTROL, printable
 from .datasets import DATASETS, TABLES, dataset_key, dataset_path, load_dataset
 from .errors import ControlMapError, DataError, OutputError, one_line
 from .io import atomic_output, geojson_chunks, read, validate, write_periods, write_snapshot
@@ -32,6 +33,29 @@ EXIT_ERROR = 2
 
 
 # ---------------------------------------------------------------------------- helpers
+def say(text: str, file: Any = None) -> None:
+    r"""Print one line for a person, control characters from data shown as escapes.
+
+    Names, file names and messages may come from a hostile file; raw, an ESC
+    sequence in them would act on the terminal (retitle it, clear the screen).
+
+    Examples
+    --------
+    >>> say("actor: A\x1b[2J")
+    actor: A\x1b[2J
+    """
+    print(printable(text), file=sys.stdout if file is None else file)
+
+
+def _json_escaped(chunk: str) -> str:
+    # JSON text holds raw characters only inside strings, where json.dumps already
+    # escaped C0; the rest of CONTROL (DEL, C1, bidi, separators) written as \uXXXX
+    # means the same to a JSON reader and does nothing to a terminal.
+    return CONTROL.sub(
+        lambda m: m.group() if m.group() in "\t\n\r" else f"\\u{ord(m.group()):04x}", chunk
+    )
+
+
 def open_source(source: str, **options: Any) -> Timeline:
     """A timeline from a file path or a bundled data-set name."""
     path = Path(source)
@@ -67,23 +91,25 @@ def _date_list(text: str, option: str) -> list[pd.Timestamp]:
 
 def _write_frame_or_stdout(frame: Any, output: str | None) -> None:
     if output is None:
-        sys.stdout.writelines(geojson_chunks(frame))
+        sys.stdout.writelines(_json_escaped(chunk) for chunk in geojson_chunks(frame))
     else:
         write_snapshot(frame, output)
-        print(f"wrote {output} ({len(frame)} features)", file=sys.stderr)
+        say(f"wrote {output} ({len(frame)} features)", file=sys.stderr)
 
 
 def _write_csv(table: pd.DataFrame, output: str | None) -> None:
     buffer = io.StringIO()
     table.to_csv(buffer, float_format="%.3f", index=False)
     if output is None:
-        sys.stdout.write(buffer.getvalue())
+        text = buffer.getvalue()
+        # CSV is data, kept as it is for a pipe or a file; a terminal shows escapes.
+        sys.stdout.write(printable(text, keep="\n") if sys.stdout.isatty() else text)
         return
     if Path(output).suffix.lower() != ".csv":
         raise OutputError(f"{output}: the table is written as CSV; name the file .csv")
     with atomic_output(output) as temporary:
         temporary.write_text(buffer.getvalue(), encoding="utf-8")
-    print(f"wrote {output} ({len(table)} rows)", file=sys.stderr)
+    say(f"wrote {output} ({len(table)} rows)", file=sys.stderr)
 
 
 def area_table(series: pd.DataFrame) -> pd.DataFrame:
@@ -122,7 +148,7 @@ def cmd_export(args: argparse.Namespace) -> None:
     timeline = open_source(args.source, **_read_options(args))
     snapshots = _date_list(args.snapshots, "--snapshots") if args.snapshots is not None else None
     write_periods(timeline, args.output, snapshots=snapshots)
-    print(f"wrote {args.output} ({len(timeline)} periods)", file=sys.stderr)
+    say(f"wrote {args.output} ({len(timeline)} periods)", file=sys.stderr)
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -131,7 +157,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
     if not path.exists() and dataset_key(args.source) in DATASETS:
         path = dataset_path(args.source)  # a bundled timeline is checked like any file
     timeline = validate(path, **_read_options(args)) if path.exists() else open_source(args.source)
-    print(f"{args.source}: valid ({len(timeline)} periods, {len(timeline.actors)} actors)")
+    say(f"{args.source}: valid ({len(timeline)} periods, {len(timeline.actors)} actors)")
 
 
 def cmd_info(args: argparse.Namespace) -> None:
@@ -139,16 +165,16 @@ def cmd_info(args: argparse.Namespace) -> None:
     timeline = open_source(args.source, **_read_options(args))
     first, last = timeline.span
     series = timeline.area()
-    print(f"source:   {args.source}")
-    print(f"periods:  {len(timeline)}")
-    print(f"changes:  {len(timeline.change_dates)} dates")
-    print(f"from:     {format_date(first)}")
-    print(f"until:    {format_date(last) if last is not None else 'open (still held)'}")
-    print("actors:")
+    say(f"source:   {args.source}")
+    say(f"periods:  {len(timeline)}")
+    say(f"changes:  {len(timeline.change_dates)} dates")
+    say(f"from:     {format_date(first)}")
+    say(f"until:    {format_date(last) if last is not None else 'open (still held)'}")
+    say("actors:")
     for actor in timeline.actors:
         column = series[actor]
         peak = series.index[int(column.to_numpy().argmax())]
-        print(f"  {actor}: peak {column.max():,.0f} km² on {format_date(peak)}")
+        say(f"  {actor}: peak {column.max():,.0f} km² on {format_date(peak)}")
 
 
 def cmd_fighters(args: argparse.Namespace) -> None:
@@ -172,7 +198,7 @@ def cmd_fighters_map(args: argparse.Namespace) -> None:
         date=args.date,
         self_contained=not args.linked,
     )
-    print(f"wrote {path}", file=sys.stderr)
+    say(f"wrote {path}", file=sys.stderr)
 
 
 def _bbox(text: str) -> tuple[float, float, float, float]:
@@ -187,8 +213,8 @@ def cmd_repair(args: argparse.Namespace) -> None:
     """Write a copy with every polygon made valid; print one line per feature changed."""
     changes = repair(args.source, args.output)
     for change in changes:
-        print(change)
-    print(f"wrote {args.output} ({len(changes)} feature(s) repaired)", file=sys.stderr)
+        say(str(change))
+    say(f"wrote {args.output} ({len(changes)} feature(s) repaired)", file=sys.stderr)
 
 
 def cmd_map(args: argparse.Namespace) -> None:
@@ -210,7 +236,7 @@ def cmd_map(args: argparse.Namespace) -> None:
     else:
         fmap = timeline_map(timeline, **options)
     path = save_map(fmap, args.output)
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)", file=sys.stderr)
+    say(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)", file=sys.stderr)
 
 
 def cmd_figure(args: argparse.Namespace) -> None:
@@ -228,7 +254,7 @@ def cmd_figure(args: argparse.Namespace) -> None:
         dates = _date_list(args.dates, "--dates") if args.dates is not None else None
         fig = small_multiples(timeline, dates, ncols=args.ncols, title=args.title, progress=None)
     path = save_figure(fig, args.output, dpi=args.dpi)
-    print(f"wrote {path}", file=sys.stderr)
+    say(f"wrote {path}", file=sys.stderr)
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -237,7 +263,7 @@ def cmd_report(args: argparse.Namespace) -> None:
 
     timeline = open_source(args.source, **_read_options(args))
     written = write_report(timeline, args.output, self_contained=args.self_contained)
-    print(f"wrote {len(written)} files to {args.output}", file=sys.stderr)
+    say(f"wrote {len(written)} files to {args.output}", file=sys.stderr)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -257,12 +283,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
         table = pd.DataFrame(wrong[[c for c in shown if c in wrong.columns]])
         table["date"] = table["date"].dt.strftime("%Y-%m-%d")
         with pd.option_context("display.width", 200, "display.max_colwidth", 40):
-            print(table.to_string(index=False, na_rep="", float_format=lambda v: f"{v:,.1f}"))
-    print(f"{len(result) - len(wrong)} of {len(result)} observations agree")
+            say(table.to_string(index=False, na_rep="", float_format=lambda v: f"{v:,.1f}"))
+    say(f"{len(result) - len(wrong)} of {len(result)} observations agree")
     return 1 if len(wrong) else 0
 
 
 # ---------------------------------------------------------------------------- parser
+class _Parser(argparse.ArgumentParser):
+    """argparse with control characters of the arguments it quotes shown as escapes.
+
+    "unrecognized arguments: ..." repeats arguments as given, and an argument may
+    be a hostile file name.
+    """
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        super()._print_message(printable(message, keep="\n"), file)
+
+
 def _source_command(
     sub: Any, name: str, func: Callable[[argparse.Namespace], int | None], help_text: str
 ) -> argparse.ArgumentParser:
@@ -279,7 +316,7 @@ def _source_command(
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``controlmap`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="controlmap",
         description="Territorial-control timelines: snapshots, areas, changes, maps.",
     )
@@ -408,28 +445,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     encodings = _tolerant_streams()
     try:
         with warnings.catch_warnings():
-            if not args.debug:
-                warnings.showwarning = _show_warning
+            warnings.showwarning = _show_debug_warning if args.debug else _show_warning
             code = args.func(args)
     except _Terminated as stop:
         # Unwinding ran every ``finally``: a file being written was not left half-done.
-        print("controlmap: terminated", file=sys.stderr)
+        say("controlmap: terminated", file=sys.stderr)
         return 128 + stop.signum
     except ControlMapError as exc:
         if args.debug:
-            traceback.print_exc()
-        print(f"controlmap: error: {exc}", file=sys.stderr)
+            _print_traceback()
+        say(f"controlmap: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("controlmap: interrupted", file=sys.stderr)
+        say("controlmap: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug or an unforeseen OS error: still no traceback by default
         if args.debug:
-            traceback.print_exc()
+            _print_traceback()
         message = one_line(exc)
-        print(
+        say(
             f"controlmap: error: {type(exc).__name__}: {message} (run with --debug for details)",
             file=sys.stderr,
         )
@@ -480,7 +516,24 @@ def _show_warning(
     line: str | None = None,
 ) -> None:
     # One line for a person, not Python's file:line and source excerpt.
-    print(f"controlmap: warning: {message}", file=sys.stderr)
+    say(f"controlmap: warning: {message}", file=sys.stderr)
+
+
+def _show_debug_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    # Python's own format, for a developer, still with no raw control characters.
+    text = warnings.formatwarning(message, category, filename, lineno, line)
+    sys.stderr.write(printable(text, keep="\n"))
+
+
+def _print_traceback() -> None:
+    sys.stderr.write(printable(traceback.format_exc(), keep="\n"))
 
 
 if __name__ == "__main__":

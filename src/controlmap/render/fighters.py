@@ -44,6 +44,7 @@ import shapely
 from pyproj import Geod
 
 from .._dates import parse_date
+from .._text import printable
 from ..errors import DataError, OutputError
 from ..fighters import FIGURES, GROUP_LABELS, load_fighters
 from ..io import atomic_output
@@ -186,7 +187,9 @@ def describe_figure(value: Any, qualifier: Any, high: Any = None) -> str:
 def _esc(value: Any) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    return html.escape(str(value), quote=True)
+    # HTML cannot carry some control characters (NUL reads as U+FFFD, CR as LF):
+    # they are shown as escapes, like everywhere else text from data is shown.
+    return html.escape(printable(str(value)), quote=True)
 
 
 def _titles(cell: Any) -> list[str]:
@@ -356,34 +359,33 @@ def _draw_order(data: pd.DataFrame, figure: str) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------ folium
+_SYMBOLS_JS = """
+(function () {
+    var group = %(group)s;
+    var items = %(items)s;
+    window.controlmapFighters = window.controlmapFighters || {markers: []};
+    items.forEach(function (d) {
+        var marker = L.circleMarker([d.lat, d.lon], d.style);
+        marker.bindTooltip(d.tooltip, {sticky: true, direction: "top"});
+        marker.bindPopup(d.popup, {maxWidth: 380});
+        marker.addTo(group);
+        window.controlmapFighters.markers.push(
+            {marker: marker, iso3: d.iso3, flow: d.flow, count: d.count,
+             radius: d.style.radius, weight: d.style.weight});
+    });
+})();
+"""
+
+
 def _folium_classes() -> tuple[Any, Any]:
     # Built on first use: folium is an optional dependency (the render extra).
-    from branca.element import MacroElement
-    from jinja2 import Template
+    from ._page import PagePart
 
-    class _Symbols(MacroElement):
-        """Circle markers from a JSON array; texts are escaped HTML inside JSON strings."""
+    class _Symbols(PagePart):
+        """Circle markers from a JSON array; texts are escaped HTML inside JSON strings.
 
-        _template = Template(
-            """
-            {% macro script(this, kwargs) %}
-            (function () {
-                var group = {{ this._parent.get_name() }};
-                var items = {{ this.payload }};
-                window.controlmapFighters = window.controlmapFighters || {markers: []};
-                items.forEach(function (d) {
-                    var marker = L.circleMarker([d.lat, d.lon], d.style);
-                    marker.bindTooltip(d.tooltip, {sticky: true, direction: "top"});
-                    marker.bindPopup(d.popup, {maxWidth: 380});
-                    marker.addTo(group);
-                    window.controlmapFighters.markers.push(
-                        {marker: marker, iso3: d.iso3, flow: d.flow, count: d.count,
-                         radius: d.style.radius, weight: d.style.weight});
-                });
-            })();
-            {% endmacro %}
-            """
-        )
+        The JSON is placed verbatim, never compiled as a template (see ``_page``).
+        """
 
         def __init__(self, items: list[dict[str, Any]]) -> None:
             super().__init__()
@@ -391,23 +393,26 @@ def _folium_classes() -> tuple[Any, Any]:
             self.items = items
             self.payload = script_safe(json.dumps(items, ensure_ascii=False))
 
-    class _Overlay(MacroElement):
-        """Legend and credit: HTML built from constants and escaped text only."""
+        def script(self) -> str:
+            if self._parent is None:
+                raise TypeError("the circles must be added to a layer before rendering")
+            return _SYMBOLS_JS % {"group": self._parent.get_name(), "items": self.payload}
 
-        _template = Template(
-            """
-            {% macro header(this, kwargs) %}<title>{{ this.title }}</title>
-            <style>{{ this.css }}</style>{% endmacro %}
-            {% macro html(this, kwargs) %}{{ this.body }}{% endmacro %}
-            """
-        )
+    class _Overlay(PagePart):
+        """Legend and credit: HTML built from constants and escaped text only."""
 
         def __init__(self, css: str, body: str) -> None:
             super().__init__()
             self._name = "FighterLegend"
             self.css = css
-            self.body = body
+            self.markup = body
             self.title = "Foreign fighters of the Islamic State: who left, who returned"
+
+        def header(self) -> str:
+            return f"<title>{html.escape(self.title)}</title>\n<style>{self.css}</style>"
+
+        def body(self) -> str:
+            return self.markup
 
     return _Symbols, _Overlay
 

@@ -19,8 +19,6 @@ import folium
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
-from jinja2 import Template
 
 from .._dates import DateLike, parse_date
 from ..errors import DataError, OutputError
@@ -29,6 +27,7 @@ from ..model import Timeline
 from . import _assets
 from ._basemap import Basemap, clip_to_extent, focus_mask, key_places, map_extent
 from ._changes import change_layers
+from ._page import PagePart, Verbatim
 from ._style import (
     BASE,
     CHANGE_COLOURS,
@@ -52,16 +51,6 @@ BASE_TOLERANCE = 0.003
 TEXT_FIELDS = ("status", "source", "confidence", "note")
 
 
-class _Raw(Element):
-    """Markup inserted as it is (no Jinja processing of ``{{`` inside scripts)."""
-
-    _template = Template("{{ this.markup }}")
-
-    def __init__(self, markup: str) -> None:
-        super().__init__()
-        self.markup = markup
-
-
 class ControlMap(folium.Map):
     """A folium Map that loads only Leaflet (linked, or inlined when self-contained).
 
@@ -81,14 +70,14 @@ class ControlMap(folium.Map):
         figure: Any = self.get_root()
         if self.self_contained:
             figure.header.add_child(
-                _Raw(
+                Verbatim(
                     f"<style>{_assets.leaflet_css()}</style>\n"
                     f"<script>{_assets.leaflet_js()}</script>"
                 ),
                 name="leaflet_inline",
             )
         figure.header.add_child(
-            _Raw(
+            Verbatim(
                 f"<style>{_assets.controlmap_css()}</style>\n"
                 f"<script>{_assets.controlmap_js()}</script>"
             ),
@@ -97,14 +86,12 @@ class ControlMap(folium.Map):
         super().render(**kwargs)
 
 
-class _ControlLayer(MacroElement):
-    """The map's data (JSON, escaped for a script element) and the call that draws it."""
+class _ControlLayer(PagePart):
+    """The map's data (JSON, escaped for a script element) and the call that draws it.
 
-    _template = Template(
-        "{% macro script(this, kwargs) %}\n"
-        "controlmap.init({{ this._parent.get_name() }}, {{ this.payload }});\n"
-        "{% endmacro %}"
-    )
+    The JSON holds text from the data file; it is placed verbatim (see
+    :mod:`._page`), never compiled as a template.
+    """
 
     def __init__(self, payload: dict[str, Any]) -> None:
         super().__init__()
@@ -112,6 +99,12 @@ class _ControlLayer(MacroElement):
         self.payload = _assets.script_safe(
             json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         )
+
+    def script(self) -> str:
+        """The call that draws the map, with the data as a JavaScript literal."""
+        if self._parent is None:
+            raise TypeError("the map layer must be added to a map before it is rendered")
+        return f"controlmap.init({self._parent.get_name()}, {self.payload});\n"
 
 
 # ---------------------------------------------------------------------------- geometry

@@ -28,6 +28,7 @@ from matplotlib.patches import Patch
 from matplotlib.path import Path as MplPath
 
 from .._dates import DateLike, parse_date
+from .._text import printable
 from ..errors import DataError, OutputError
 from ..io import atomic_output
 from ..model import Timeline
@@ -609,7 +610,8 @@ def _annotate(ax: Any, events: pd.DataFrame, total: pd.Series, top: float) -> No
         text = ax.text(
             day,
             value,
-            str(label),
+            # Escaped now, not only when the figure is done: the label is measured below.
+            printable(str(label), keep="\n"),
             fontsize=7,
             ha=align,
             va="bottom",
