@@ -1,25 +1,24 @@
-"""Build the bundled Islamic State timeline from the ledger and the hand-drawn zones.
+"""Build the bundled Islamic State timeline from the place-by-place control ledger.
 
 Inputs (all in the repository, no network):
 
-* ``data/sources/zones.geojson`` -- schematic zones drawn by hand: points, lines
-  (buffered by ``buffer_km``) and polygons, in priority order. ``role = "excluded"``
-  marks ground never held in this reconstruction (a besieged government enclave,
-  Baghdad...), cut out of every zone.
-* ``data/sources/holdings.csv`` -- when each zone was held: ``start`` (inclusive),
-  ``end`` (exclusive), the ledger rows the dates rest on, a confidence and a note.
-* ``data/sources/events.csv`` -- the ledger of dated changes of control.
+* ``data/sources/ledger/places_*.csv`` -- every place of the ledger (towns, villages,
+  urban sectors, bases, sites, desert stretches) with its point and reach.
+* ``data/sources/ledger/spans_*.csv`` -- when the Islamic State held each place, with
+  the status (``control`` / ``contested`` / ``support``), the dates and their
+  precision, the sources and a confidence.
+* ``data/sources/borders_osm.geojson`` -- the land borders of Iraq, Syria and Lebanon
+  (OpenStreetMap contributors, ODbL), to clip to.
 * ``data/sources/area_figures.csv`` -- published area figures, for calibration.
-* ``data/basemap/countries.geojson`` -- Iraq and Syria, to clip to.
-* ``data/basemap/rivers.geojson`` -- the Euphrates and the Tigris: a line zone with a
-  ``river`` property is the river between the points nearest its first and last
-  vertices, so valley zones follow the real river, not a straight line between towns.
 
-The zones are made disjoint (each zone minus the excluded ground and minus every zone
-before it), so the periods of the one actor can never overlap, whatever the dates.
-Each holding row becomes one control period. The output is
-``data/polygons/islamic_state.geojson`` and the calibration table
-``docs/calibration.md``; the table is also printed::
+Method: every place gets a **cell** of ground, the part of its country nearer to it
+than to any other place of the ledger (a Voronoi cell), no farther from it than its
+reach. The cells tile the ground without overlapping, so each span of the ledger
+becomes one control period whose geometry is its place's cell: the map on any date is
+the union of the cells of the places held that day, and a place lies in the Islamic
+State's ground exactly while the ledger says it was held. Places never held stop the
+ground from flowing over them. The output is ``data/polygons/islamic_state.geojson``
+and the calibration page ``docs/calibration.md``; the table is also printed::
 
     python tools/build_islamic_state.py
 """
@@ -27,6 +26,7 @@ Each holding row becomes one control period. The output is
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -35,169 +35,213 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-import shapely.ops
 from pyproj import Geod, Transformer
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTOR = "Islamic State"
-#: Every coordinate lies on this grid (degrees, ~1 m); the overlay operations run on
-#: it too, so the zones share their edges exactly and stay disjoint after rounding.
+#: Every coordinate lies on this grid (degrees, ~1 m).
 GRID = 1e-5
 DECIMALS = 5
-#: Buffered shapes are thinned to this tolerance (degrees, ~300 m) before overlay:
-#: finer detail means nothing for schematic zones and would only bloat the file.
-SIMPLIFY_DEG = 0.003
-#: Buffers are drawn in metres in an equal-area projection centred on the region.
+#: Cells are drawn in metres in an equal-area projection centred on the region.
 METRIC_CRS = "+proj=laea +lat_0=35 +lon_0=41 +datum=WGS84 +units=m +no_defs"
+#: Radius of the ground a place stands for when its row gives no ``reach_km``.
+DEFAULT_REACH_KM = {
+    "city": 12.0,
+    "town": 10.0,
+    "village": 6.0,
+    "district": 3.0,
+    "base": 6.0,
+    "site": 8.0,
+    "desert": 25.0,
+}
+#: Calibration (docs/calibration.md): how far a place's ground reaches is the least
+#: known quantity of the reconstruction, the extent of a stretch of desert above all.
+#: Reaches are scaled so that the areas match the published IHS figures: every
+#: inhabited place by ``PLACE_SCALE``, desert points by a factor per ledger region.
+PLACE_SCALE = 1.0
+DESERT_SCALE = {
+    "iraq_north": 1.0,
+    "iraq_west_south": 1.0,
+    "syria_north": 1.0,
+    "syria_east": 1.0,
+    "syria_west_south": 1.0,
+}
+#: Circles are drawn with this many segments per quarter: enough for a smooth outline
+#: at the scale of a country map, few enough to keep the file small.
+QUAD_SEGS = 6
+#: Two neighbours are joined by a band of ground when they are no farther apart than
+#: this many times the sum of their reaches (villages 6 + 6 km: up to 14 km apart).
+NEIGHBOUR_SPAN = 1.2
+#: A band between two neighbours is this share of the smaller reach wide (half-width).
+BAND_SHARE = 0.5
+#: Cell outlines are thinned to this tolerance (metres) before they are written.
+SIMPLIFY_M = 150.0
+STATUSES = ("control", "contested", "support")
 #: Tolerance of the calibration against the published totals.
-TOLERANCE = 0.15
+TOLERANCE = 0.10
+#: Tolerance of the losses between consecutive IHS figures against IHS's own.
+LOSS_TOLERANCE = 0.40
+#: Statuses a published "held" figure is compared with: IHS and the coalition counted
+#: ground the group held, fought over or not (contested included), not the desert it
+#: merely roamed (support), which is reported beside the table.
+COUNTED = ("control", "contested")
 #: Scopes calibrated against (the others are shown for comparison only).
 CALIBRATED = {"held:IRQ+SYR", "held:IRQ (peak)", "held:SYR"}
 #: Figures shown but not calibrated against: a different definition of control.
 NOT_CALIBRATED_PUBLISHERS = ("Syrian Observatory",)
+IHS = "IHS Conflict Monitor"
+#: The territorial era ends with the fall of al-Baghuz.
+LAST_DAY = "2019-03-23"
 GEOD = Geod(ellps="WGS84")
+ISO = {"IRQ": "IRQ", "SYR": "SYR", "LBN": "LBN"}
 
 
 class Paths:
     """Where the inputs are read from: a repository checkout (default: this one)."""
 
-    def __init__(self, root: Path = ROOT) -> None:
+    def __init__(self, root: Path = ROOT, ledger: Path | None = None) -> None:
         self.root = root
+        self.ledger = ledger or root / "data" / "sources" / "ledger"
 
     @property
-    def zones(self) -> Path:
-        return self.root / "data" / "sources" / "zones.geojson"
-
-    @property
-    def holdings(self) -> Path:
-        return self.root / "data" / "sources" / "holdings.csv"
-
-    @property
-    def events(self) -> Path:
-        return self.root / "data" / "sources" / "events.csv"
+    def borders(self) -> Path:
+        return self.root / "data" / "sources" / "borders_osm.geojson"
 
     @property
     def figures(self) -> Path:
         return self.root / "data" / "sources" / "area_figures.csv"
 
-    @property
-    def countries(self) -> Path:
-        return self.root / "data" / "basemap" / "countries.geojson"
 
-    @property
-    def rivers(self) -> Path:
-        return self.root / "data" / "basemap" / "rivers.geojson"
+# --------------------------------------------------------------------------- ledger
+def read_ledger(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read and check every ``places_*.csv`` and ``spans_*.csv`` of the ledger.
 
-
-# ------------------------------------------------------------------------- geometry
-def geodesic_km2(geom: shapely.Geometry) -> float:
-    """Geodesic area of a lon/lat geometry on the WGS84 ellipsoid, in km².
-
-    Examples
-    --------
-    >>> round(geodesic_km2(shapely.box(40, 34, 41, 35)) / 1000)
-    10
+    Raises ValueError naming the file, the row and the problem on the first fault.
     """
-    if geom is None or geom.is_empty:
-        return 0.0
-    area, _ = GEOD.geometry_area_perimeter(geom)
-    return abs(area) / 1e6
+    place_files = sorted(folder.glob("places_*.csv"))
+    if not place_files:
+        raise ValueError(f"{folder}: no places_*.csv")
+    places = pd.concat([_read_csv(f).assign(file=f.name) for f in place_files], ignore_index=True)
+    spans = pd.concat(
+        [_read_csv(f).assign(file=f.name) for f in sorted(folder.glob("spans_*.csv"))],
+        ignore_index=True,
+    )
+    dup = places["place_id"][places["place_id"].duplicated()]
+    if len(dup):
+        raise ValueError(f"ledger: place_id {dup.iloc[0]!r} appears twice")
+    places["lon"] = pd.to_numeric(places["lon"], errors="raise")
+    places["lat"] = pd.to_numeric(places["lat"], errors="raise")
+    bad_kind = ~places["kind"].isin(list(DEFAULT_REACH_KM))
+    if bad_kind.any():
+        row = places[bad_kind].iloc[0]
+        raise ValueError(f"{row.file}: place {row.place_id!r}: unknown kind {row.kind!r}")
+    reach = pd.to_numeric(places["reach_km"].replace("", np.nan), errors="raise")
+    reach = reach.fillna(places["kind"].map(DEFAULT_REACH_KM))
+    region = places["file"].str.removeprefix("places_").str.removesuffix(".csv")
+    desert = places["kind"] == "desert"
+    scale = np.where(desert, region.map(DESERT_SCALE).fillna(1.0), PLACE_SCALE)
+    places["reach_km"] = reach * scale
+    known = set(places["place_id"])
+    for row in spans.itertuples(index=False):
+        where = f"{row.file}: place {row.place_id!r} span {row.start}"
+        if row.place_id not in known:
+            raise ValueError(f"{where}: place not in any places file")
+        if row.status not in STATUSES:
+            raise ValueError(f"{where}: status {row.status!r} not one of {STATUSES}")
+        if not (len(row.start) == len(row.end) == 10 and row.start < row.end <= LAST_DAY):
+            raise ValueError(f"{where}: dates must be YYYY-MM-DD, start < end <= {LAST_DAY}")
+    ordered = spans.sort_values(["place_id", "start"])
+    same = ordered["place_id"].eq(ordered["place_id"].shift())
+    overlap = same & (ordered["start"] < ordered["end"].shift())
+    if overlap.any():
+        row = ordered[overlap].iloc[0]
+        raise ValueError(f"{row.file}: spans of place {row.place_id!r} overlap at {row.start}")
+    return places.reset_index(drop=True), spans.reset_index(drop=True)
 
 
-def river_lines(rivers: gpd.GeoDataFrame) -> dict[str, list[shapely.LineString]]:
-    """The rivers of the base map as lists of merged lines, keyed by common name.
-
-    Natural Earth splits a river at its lakes and leaves tiny loops where channels
-    meet; a loop makes a node of three lines, which stops ``line_merge``, so loops and
-    stubs shorter than ~5 km are dropped before merging.
-
-    Examples
-    --------
-    >>> frame = gpd.GeoDataFrame({"name_common": ["R", "R"]}, geometry=[
-    ...     shapely.LineString([(0, 0), (1, 0)]), shapely.LineString([(1, 0), (2, 0)])])
-    >>> [line.length for line in river_lines(frame)["R"]]
-    [2.0]
-    """
-    out: dict[str, list[shapely.LineString]] = {}
-    named = rivers[rivers["name_common"].notna()]
-    for name, group in named.groupby("name_common"):
-        parts = shapely.get_parts(shapely.line_merge(shapely.union_all(group.geometry.values)))
-        kept = [p for p in parts if not p.is_closed and p.length > 0.05]
-        merged = shapely.line_merge(shapely.MultiLineString(kept))
-        out[str(name)] = list(shapely.get_parts(merged))
-    return out
+def _read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
-def follow_river(
-    line: shapely.LineString, river: list[shapely.LineString], zone: str
-) -> shapely.Geometry:
-    """The stretch of ``river`` between the points nearest ``line``'s two ends.
-
-    Raises ValueError when an end lies more than ~10 km from the river: the zone was
-    then drawn for another stretch or another river.
-    """
-    start, end = shapely.Point(line.coords[0]), shapely.Point(line.coords[-1])
-    part = min(river, key=lambda p: p.distance(start) + p.distance(end))
-    if max(part.distance(start), part.distance(end)) > 0.1:
-        raise ValueError(f"zones.geojson: zone {zone!r} does not start and end on its river")
-    a, b = sorted((part.project(start), part.project(end)))
-    return shapely.ops.substring(part, a, b)
-
-
-def draw_zones(
-    zones: gpd.GeoDataFrame,
-    countries: dict[str, shapely.Geometry],
-    rivers: dict[str, list[shapely.LineString]] | None = None,
-) -> pd.Series:
-    """Turn the hand-drawn shapes into disjoint zone polygons, keyed by zone id.
+# -------------------------------------------------------------------------- cells
+def place_cells(places: pd.DataFrame, borders: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Each place's cell: its Voronoi cell among all places, within its reach and country.
 
     Parameters
     ----------
-    zones : GeoDataFrame
-        Rows in priority order with ``zone``, ``country`` (``IRQ``, ``SYR``),
-        ``role`` (``held`` / ``excluded``), ``buffer_km`` (0 for polygons) and
-        optionally ``river`` (a key of ``rivers``: the line follows that river).
-    countries : dict
-        ISO A3 -> country outline, used to clip each zone to its country.
-    rivers : dict, optional
-        River name -> merged lines, from :func:`river_lines`.
+    places : DataFrame
+        ``place_id``, ``country`` (ISO A3), ``lon``, ``lat``, ``reach_km``.
+    borders : GeoDataFrame
+        One row per country with ``iso_a3``, in WGS84.
 
     Returns
     -------
-    Series
-        Zone id -> (Multi)Polygon for the ``held`` zones, on the ``GRID``.
+    GeoSeries
+        Cells in WGS84 on the ``GRID``, indexed like ``places``. Cells never overlap;
+        each contains its own place's point.
     """
     to_metric = Transformer.from_crs(4326, METRIC_CRS, always_xy=True)
     to_lonlat = Transformer.from_crs(METRIC_CRS, 4326, always_xy=True)
-    country_grid = {k: shapely.set_precision(v, GRID) for k, v in countries.items()}
-
-    def shape(row: pd.Series) -> shapely.Geometry:
-        geom = row.geometry
-        river = row.get("river")
-        if isinstance(river, str) and river:
-            if rivers is None or river not in rivers:
-                raise ValueError(f"zones.geojson: zone {row.zone!r}: unknown river {river!r}")
-            geom = follow_river(geom, rivers[river], row.zone)
-        if row.buffer_km > 0:
-            metric = shapely.transform(geom, lambda xy: np.column_stack(to_metric.transform(*xy.T)))
-            # quad_segs=4: round ends need no more for a schematic corridor.
-            metric = shapely.buffer(metric, row.buffer_km * 1000.0, quad_segs=4)
-            geom = shapely.transform(metric, lambda xy: np.column_stack(to_lonlat.transform(*xy.T)))
-            geom = shapely.simplify(geom, SIMPLIFY_DEG)
-        geom = shapely.set_precision(shapely.make_valid(geom), GRID)
-        return shapely.intersection(geom, country_grid[row.country], grid_size=GRID)
-
-    excluded = shapely.union_all(
-        [shape(r) for _, r in zones[zones.role == "excluded"].iterrows()], grid_size=GRID
+    x, y = to_metric.transform(places["lon"].to_numpy(), places["lat"].to_numpy())
+    points = shapely.points(x, y)
+    countries = borders.to_crs(METRIC_CRS).set_index("iso_a3").geometry
+    outside = ~shapely.contains(countries.loc[places["country"]].to_numpy(), points)
+    if outside.any():
+        row = places[outside].iloc[0]
+        raise ValueError(f"{row.file}: place {row.place_id!r} lies outside {row.country}")
+    extent = shapely.box(*countries.total_bounds).buffer(100_000)
+    # ordered=True keeps the cells in the order of the points, so cell i is place i's.
+    voronoi = shapely.voronoi_polygons(shapely.multipoints(points), extend_to=extent, ordered=True)
+    cells = shapely.get_parts(voronoi)
+    reach = _reach(points, places["reach_km"].to_numpy() * 1000.0)
+    metric = shapely.intersection(
+        shapely.intersection(cells, reach), countries.loc[places["country"]].to_numpy()
     )
-    taken = excluded
-    out: dict[str, shapely.Geometry] = {}
-    for _, row in zones[zones.role == "held"].iterrows():
-        raw = shape(row)
-        piece = shapely.difference(raw, taken, grid_size=GRID)
-        taken = shapely.union(taken, raw, grid_size=GRID)
-        out[row.zone] = _polygonal(piece)
-    return pd.Series(out, dtype=object)
+    metric = shapely.simplify(metric, SIMPLIFY_M)
+
+    def lonlat(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(to_lonlat.transform(xy[:, 0], xy[:, 1]))
+
+    geoms = shapely.transform(metric, lonlat)
+    geoms = shapely.set_precision(geoms, GRID)
+    lon_lat = shapely.points(places["lon"].to_numpy(), places["lat"].to_numpy())
+    # Simplifying and rounding must not move a cell's edge over its own place.
+    lost = ~shapely.contains(geoms, lon_lat)
+    if lost.any():
+        row = places[lost].iloc[0]
+        raise ValueError(f"place {row.place_id!r}: its cell no longer holds its point")
+    return gpd.GeoSeries([_polygonal(g) for g in geoms], index=places.index, crs=4326)
+
+
+def _reach(points: np.ndarray, radius_m: np.ndarray) -> np.ndarray:
+    """The ground each place can stand for: a disc, and bands towards its neighbours.
+
+    A disc alone leaves round bubbles with gaps between neighbouring places held
+    together; ground between two neighbours held together was held too (the road and
+    the fields between two villages). So each place also reaches half-way along a band
+    towards every Delaunay neighbour near enough (``NEIGHBOUR_SPAN``), as wide as the smaller
+    of the two discs: held together, the two halves join; held apart, the front runs
+    across the band at the Voronoi edge.
+    """
+    xy = shapely.get_coordinates(points)
+    index = {(round(x, 3), round(y, 3)): i for i, (x, y) in enumerate(xy)}
+    edges = shapely.get_parts(
+        shapely.delaunay_triangles(shapely.multipoints(points), only_edges=True)
+    )
+    bands: list[list[shapely.Geometry]] = [[] for _ in range(len(points))]
+    for edge in edges:
+        (x0, y0), (x1, y1) = shapely.get_coordinates(edge)
+        a, b = index[(round(x0, 3), round(y0, 3))], index[(round(x1, 3), round(y1, 3))]
+        if edge.length > NEIGHBOUR_SPAN * (radius_m[a] + radius_m[b]):
+            continue
+        band = shapely.buffer(edge, BAND_SHARE * min(radius_m[a], radius_m[b]), quad_segs=QUAD_SEGS)
+        bands[a].append(band)
+        bands[b].append(band)
+    discs = shapely.buffer(points, radius_m, quad_segs=QUAD_SEGS)
+    return np.array(
+        [shapely.union_all([disc, *more]) for disc, more in zip(discs, bands, strict=True)],
+        dtype=object,
+    )
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
@@ -212,90 +256,51 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
 
 
 # ------------------------------------------------------------------------ periods
-def _event_index(events: pd.DataFrame) -> dict[str, Any]:
-    """Ledger rows keyed ``date|place``, the form holdings.csv refers to them by."""
-    return {f"{r.date}|{r.place}": r for r in events.itertuples(index=False)}
-
-
-def _check_ref(ref: Any, date: Any, index: dict[str, Any], what: str) -> Any:
-    """Return the ledger row a holding date rests on, checking the dates agree."""
-    if not isinstance(ref, str) or not ref:
-        return None
-    if ref not in index:
-        raise ValueError(f"holdings.csv: {what} {ref!r} is not a row of events.csv")
-    event = index[ref]
-    # Month-precision ledger dates ("2014-10") may stand for any day of that month.
-    if not str(date).startswith(str(event.date)):
-        raise ValueError(f"holdings.csv: {what} {ref!r} does not match date {date}")
-    return event
-
-
 def build_periods(
-    zones: pd.Series, holdings: pd.DataFrame, events: pd.DataFrame, country_of: dict[str, str]
+    places: pd.DataFrame, spans: pd.DataFrame, cells: gpd.GeoSeries
 ) -> gpd.GeoDataFrame:
-    """One control period per holding row, with its provenance.
-
-    Parameters
-    ----------
-    zones : Series
-        Zone id -> geometry, from :func:`draw_zones`.
-    holdings : DataFrame
-        ``zone, start, end, start_event, end_event, confidence, note, sources``
-        (``sources``: publications outside the ledger, ``;``-separated, may be empty).
-    events : DataFrame
-        The ledger; ``start_event`` / ``end_event`` name its rows as ``date|place``.
-    country_of : dict
-        Zone id -> ISO A3 of the country it lies in.
-    """
-    index = _event_index(events)
+    """One control period per span of the ledger, on its place's cell."""
+    by_id = places.set_index("place_id")
+    cell_of = pd.Series(cells.to_numpy(), index=places["place_id"])
     rows = []
-    for h in holdings.itertuples(index=False):
-        if h.zone not in zones.index:
-            raise ValueError(f"holdings.csv: zone {h.zone!r} is not in zones.geojson")
-        geom = zones[h.zone]
-        if geom.is_empty:
-            raise ValueError(f"zone {h.zone!r} is empty once the zones before it are cut out")
-        if not h.start < h.end:
-            raise ValueError(f"holdings.csv: zone {h.zone!r} ends before it starts")
-        refs = [
-            _check_ref(h.start_event, h.start, index, "start_event"),
-            _check_ref(h.end_event, h.end, index, "end_event"),
-        ]
-        titles = list(dict.fromkeys(e.source_title for e in refs if e is not None))
-        # Publications a date rests on that are not ledger rows (the 2018 Anbar pockets).
-        extra = getattr(h, "sources", "")
-        titles += [t.strip() for t in str(extra).split(";") if t.strip()]
-        dated = "; ".join(titles) if titles else "public news reporting (dates not in the ledger)"
-        source = (
-            f"{dated}. Shape: schematic zone '{h.zone}' (controlmap, data/sources/zones.geojson)"
-        )
+    for s in spans.itertuples(index=False):
+        place = by_id.loc[s.place_id]
         rows.append(
             {
-                "id": f"{h.zone}/{h.start}",
+                "id": f"{s.place_id}/{s.start}",
                 "actor": ACTOR,
-                "start": h.start,
-                "end": h.end,
-                "status": "control",
-                "confidence": h.confidence,
-                "source": source,
-                "note": h.note if isinstance(h.note, str) and h.note else "",
-                "zone": h.zone,
-                "country": country_of[h.zone],
-                "geometry": geom,
+                "start": s.start,
+                "end": s.end,
+                "status": s.status,
+                "confidence": s.confidence,
+                "place": place["name"],
+                "places": s.place_id,
+                "country": place["country"],
+                "source": s.source,
+                # The span's remark, else the place's, so that no period is without one.
+                "note": s.note or place["note"] or f"{place['name']}: {s.status} ({place['kind']})",
+                "start_precision": s.start_precision,
+                "end_precision": s.end_precision,
+                "geometry": cell_of[s.place_id],
             }
         )
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
-    return frame.sort_values(["start", "zone"], kind="stable").reset_index(drop=True)
+    return frame.sort_values(["start", "id"], kind="stable").reset_index(drop=True)
+
+
+KEYS = [
+    "actor", "start", "end", "status", "confidence", "place", "places", "country",
+    "start_precision", "end_precision", "source", "note",
+]  # fmt: skip
 
 
 def write_geojson(periods: gpd.GeoDataFrame, path: Path) -> None:
     """Write the periods as an RFC 7946 FeatureCollection, one feature per line."""
-    keys = ["actor", "start", "end", "status", "confidence", "source", "note", "zone", "country"]
     lines = []
     for row in periods.itertuples(index=False):
         geometry = json.loads(shapely.to_geojson(row.geometry))
         geometry["coordinates"] = _round(geometry["coordinates"])
-        props = {k: getattr(row, k) for k in keys}
+        props = {k: getattr(row, k) for k in KEYS}
         feature = {"type": "Feature", "id": row.id, "properties": props, "geometry": geometry}
         lines.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
     body = ",\n".join(lines)
@@ -313,14 +318,35 @@ def _round(coords: Any) -> Any:
 
 
 # --------------------------------------------------------------------- calibration
-def held_km2(
-    periods: gpd.GeoDataFrame, area_km2: np.ndarray, date: str, country: str | None = None
-) -> float:
-    """Area held at ``date`` (km²), optionally in one country; periods are disjoint."""
-    active = (periods["start"] <= date) & (periods["end"] > date)
-    if country is not None:
-        active &= periods["country"] == country
-    return float(area_km2[active.to_numpy()].sum())
+def geodesic_km2(geom: shapely.Geometry) -> float:
+    """Geodesic area of a lon/lat geometry on the WGS84 ellipsoid, in km².
+
+    Examples
+    --------
+    >>> round(geodesic_km2(shapely.box(40, 34, 41, 35)) / 1000)
+    10
+    """
+    if geom is None or geom.is_empty:
+        return 0.0
+    area, _ = GEOD.geometry_area_perimeter(geom)
+    return abs(area) / 1e6
+
+
+class Held:
+    """Area held on a date (km²), by country and status; the cells are disjoint."""
+
+    def __init__(self, periods: gpd.GeoDataFrame) -> None:
+        self.periods = periods
+        self.km2 = np.array([geodesic_km2(g) for g in periods.geometry])
+
+    def __call__(
+        self, date: str, country: str | None = None, statuses: tuple[str, ...] = COUNTED
+    ) -> float:
+        p = self.periods
+        active = (p["start"] <= date) & (p["end"] > date) & p["status"].isin(statuses)
+        if country is not None:
+            active &= p["country"] == country
+        return float(self.km2[active.to_numpy()].sum())
 
 
 def _day(date: str) -> str:
@@ -333,17 +359,14 @@ def calibration_table(
 ) -> pd.DataFrame:
     """Each published figure beside the bundled data's equivalent.
 
-    Areas are compared directly for the ``held:*`` scopes. For ``lost_since_*`` the
-    equivalent is the data's Aug-2014 area minus its area at the date; for the
-    percentage scopes the data's percentage (lost since its own peak, held of the
-    country, whose area is ``iraq_km2``). Only ``CALIBRATED`` scopes get a pass/fail
-    verdict.
+    Areas (statuses ``COUNTED``) are compared directly for the ``held:*`` scopes. For
+    ``lost_since_*`` the equivalent is the data's Aug-2014 area minus its area at the
+    date; for the percentage scopes the data's percentage (lost since its own peak,
+    held of the country, whose area is ``iraq_km2``). Only ``CALIBRATED`` scopes get a
+    pass/fail verdict. Consecutive IHS figures also get the loss between them.
     """
-    area = np.array([geodesic_km2(g) for g in periods.geometry])
+    at = Held(periods)
     change_days = sorted(set(periods["start"]) | set(periods["end"]))
-
-    def at(date: str, country: str | None) -> float:
-        return held_km2(periods, area, date, country)
 
     def peak(country: str | None) -> float:
         return max(at(d, country) for d in change_days)
@@ -355,10 +378,12 @@ def calibration_table(
         country = None if region == "IRQ+SYR" else region
         published: float | None = None if pd.isna(f.area_km2) else float(f.area_km2)
         unit, bundled, verdict = "km²", float("nan"), ""
+        support = float("nan")
         if scope.startswith("held:"):
             bundled = at(day, country)
+            support = at(day, country, ("support",))
             if scope in CALIBRATED and not str(f.publisher).startswith(NOT_CALIBRATED_PUBLISHERS):
-                verdict = _verdict(published, bundled)
+                verdict = _verdict(published, bundled, TOLERANCE)
             else:
                 verdict = "shown only (other definition)"
         elif scope.startswith("lost_since_"):
@@ -387,6 +412,7 @@ def calibration_table(
                 "publisher": f.publisher,
                 "published": published,
                 "bundled": bundled,
+                "support": support,
                 "unit": unit,
                 "ratio": (bundled / published) if published else float("nan"),
                 "check": verdict,
@@ -396,15 +422,37 @@ def calibration_table(
     return pd.DataFrame(rows)
 
 
-def _verdict(published: float | None, bundled: float) -> str:
+def ihs_losses(table: pd.DataFrame) -> pd.DataFrame:
+    """The loss between consecutive IHS figures, published beside bundled."""
+    ihs = table[
+        table["publisher"].str.startswith(IHS) & (table["scope"] == "held:IRQ+SYR")
+    ].reset_index(drop=True)
+    rows = []
+    for a, b in itertools.pairwise(ihs.itertuples(index=False)):
+        published = a.published - b.published
+        bundled = a.bundled - b.bundled
+        rows.append(
+            {
+                "from": a.date,
+                "to": b.date,
+                "published": published,
+                "bundled": bundled,
+                "ratio": bundled / published,
+                "check": _verdict(published, bundled, LOSS_TOLERANCE),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _verdict(published: float | None, bundled: float, tolerance: float) -> str:
     if published is None:
         return ""
     if published == 0:
         return "pass" if bundled == 0 else "FAIL"
-    return "pass" if abs(bundled / published - 1) <= TOLERANCE else "FAIL"
+    return "pass" if abs(bundled / published - 1) <= tolerance else "FAIL"
 
 
-def calibration_markdown(table: pd.DataFrame) -> str:
+def calibration_markdown(table: pd.DataFrame, losses: pd.DataFrame) -> str:
     """The calibration table as the Markdown page ``docs/calibration.md``."""
 
     def num(value: float, unit: str) -> str:
@@ -420,9 +468,13 @@ def calibration_markdown(table: pd.DataFrame) -> str:
         "Each published figure from `data/sources/area_figures.csv` beside the bundled",
         "data's equivalent at the same date: geodesic area on the WGS84 ellipsoid",
         "(`pyproj.Geod`) of the periods active that day. Figures dated to a month are",
-        "compared on the 15th. `held:*` figures of IHS Conflict Monitor, the US",
-        f"Department of Defense and the 2019 reports are calibration targets (±{TOLERANCE:.0%});",
-        "the others measure something else and are shown for comparison only:",
+        "compared on the 15th. **What is counted**: the published `held:*` figures are",
+        f"compared with the ground of status {' and '.join(f'`{s}`' for s in COUNTED)}",
+        "(held, or fought over while the group still held part of it); desert the group",
+        "roamed but did not hold (`support`) is shown in its own column and not counted.",
+        "`held:*` figures of IHS Conflict Monitor, the US Department of Defense and the",
+        f"2019 reports are calibration targets (±{TOLERANCE:.0%}); the others measure",
+        "something else and are shown for comparison only:",
         "",
         "* SOHR's 95,000 km² (May 2015) counts the empty Syrian desert; IHS and this data",
         "  count only ground the group dominated.",
@@ -430,16 +482,17 @@ def calibration_markdown(table: pd.DataFrame) -> str:
         "  only): the bundled equivalent is its own Aug-2014 area minus its area that day.",
         "* Percentages: lost since the data's own peak, or held of Iraq's area.",
         "",
-        "| date | scope | publisher | published | bundled | ratio | check | source |",
-        "|---|---|---|---:|---:|---:|---|---|",
+        "| date | scope | publisher | published | bundled | support | ratio | check | source |",
+        "|---|---|---|---:|---:|---:|---:|---|---|",
     ]
     for r in table.itertuples(index=False):
         unit = "%" if r.unit == "%" else " km²"
         pub = "" if r.published is None or pd.isna(r.published) else num(r.published, r.unit) + unit
         ratio = "" if pd.isna(r.ratio) else f"{r.ratio:.2f}"
+        support = "" if pd.isna(r.support) else num(r.support, r.unit) + unit
         cells = [
-            r.date, f"`{r.scope}`", r.publisher, pub, num(r.bundled, r.unit) + unit, ratio,
-            r.check, r.source,
+            r.date, f"`{r.scope}`", r.publisher, pub, num(r.bundled, r.unit) + unit, support,
+            ratio, r.check, r.source,
         ]  # fmt: skip
         # A "|" inside a cell (one source title has one) would split the row.
         lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
@@ -448,6 +501,22 @@ def calibration_markdown(table: pd.DataFrame) -> str:
         "",
         f"{(calibrated['check'] == 'pass').sum()} of {len(calibrated)} calibration targets "
         "within tolerance.",
+        "",
+        "## Losses between consecutive IHS figures",
+        "",
+        f"Ground lost between two IHS dates, published beside bundled (±{LOSS_TOLERANCE:.0%}).",
+        "",
+        "| from | to | IHS lost | bundled lost | ratio | check |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for r in losses.itertuples(index=False):
+        lines.append(
+            f"| {r[0]} | {r.to} | {r.published:,.0f} km² | {r.bundled:,.0f} km² "
+            f"| {r.ratio:.2f} | {r.check} |"
+        )
+    lines += [
+        "",
+        f"{(losses['check'] == 'pass').sum()} of {len(losses)} losses within tolerance.",
         "",
     ]
     return "\n".join(lines)
@@ -459,61 +528,53 @@ def build(
     calibration: Path | None = None,
     *,
     paths: Paths | None = None,
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Build the periods, write them to ``output`` and the table to ``calibration``.
-
-    Parameters
-    ----------
-    output : Path, optional
-        GeoJSON file to write (skipped if None).
-    calibration : Path, optional
-        Markdown calibration page to write (skipped if None).
-    paths : Paths, optional
-        Where the inputs are (default: this repository).
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
+    """Build the periods, write them to ``output`` and the tables to ``calibration``.
 
     Returns
     -------
-    (GeoDataFrame, DataFrame)
-        The periods and the calibration table.
+    (GeoDataFrame, DataFrame, DataFrame)
+        The periods, the calibration table and the IHS losses table.
     """
     paths = paths or Paths()
-    zones = gpd.read_file(paths.zones)
-    holdings = pd.read_csv(paths.holdings, dtype=str, keep_default_na=False)
-    events = pd.read_csv(paths.events, dtype=str, keep_default_na=False)
+    places, spans = read_ledger(paths.ledger)
+    borders = gpd.read_file(paths.borders)
+    cells = place_cells(places, borders)
+    periods = build_periods(places, spans, cells)
     figures = pd.read_csv(paths.figures, dtype={"date": str})
-    countries = gpd.read_file(paths.countries)
-    outlines = {
-        iso: countries.loc[countries.iso_a3 == iso].geometry.iloc[0] for iso in ("IRQ", "SYR")
-    }
-    zones["buffer_km"] = zones["buffer_km"].astype(float)
-    drawn = draw_zones(zones, outlines, river_lines(gpd.read_file(paths.rivers)))
-    country_of = dict(zip(zones["zone"], zones["country"], strict=True))
-    periods = build_periods(drawn, holdings, events, country_of)
-    table = calibration_table(periods, figures, geodesic_km2(outlines["IRQ"]))
+    iraq = borders.loc[borders["iso_a3"] == "IRQ"].geometry.iloc[0]
+    table = calibration_table(periods, figures, geodesic_km2(iraq))
+    losses = ihs_losses(table)
     if output is not None:
         write_geojson(periods, output)
     if calibration is not None:
         calibration.parent.mkdir(parents=True, exist_ok=True)
-        calibration.write_text(calibration_markdown(table), encoding="utf-8")
-    return periods, table
+        calibration.write_text(calibration_markdown(table, losses), encoding="utf-8")
+    return periods, table, losses
 
 
-def _print_table(table: pd.DataFrame) -> None:
-    shown = table[["date", "scope", "published", "bundled", "unit", "ratio", "check"]]
+def _print_tables(table: pd.DataFrame, losses: pd.DataFrame) -> None:
+    shown = table[["date", "scope", "published", "bundled", "support", "ratio", "check"]]
+    shown = shown[table["check"].isin(["pass", "FAIL"])]
     with pd.option_context("display.width", 160, "display.max_colwidth", 40):
         print(shown.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+        print(losses.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command-line entry point: build the file and print the calibration table."""
+    """Command-line entry point: build the file and print the calibration tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--output", type=Path, default=ROOT / "data" / "polygons" / "islamic_state.geojson"
     )
     parser.add_argument("--calibration", type=Path, default=ROOT / "docs" / "calibration.md")
+    parser.add_argument(
+        "--ledger", type=Path, default=None, help="read the ledger from this folder instead"
+    )
     args = parser.parse_args(argv)
-    periods, table = build(args.output, args.calibration)
-    _print_table(table)
+    paths = Paths(ledger=args.ledger)
+    periods, table, losses = build(args.output, args.calibration, paths=paths)
+    _print_tables(table, losses)
     changes = sorted(set(periods["start"]) | set(periods["end"]))
     print(f"{len(periods)} periods, {len(changes)} change dates, {args.output}")
 
