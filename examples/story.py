@@ -19,6 +19,9 @@ import pandas as pd
 import controlmap
 from controlmap.io import atomic_output
 
+#: What the published figures count as held: ground governed or fought over, not the
+#: desert the group roamed (``support``), which is shown beside (docs/calibration.md).
+HELD = ["control", "contested"]
 ARTICLE_DATE = "2018-02-01"  # the Washington Post's "rise and fall" graphic, February 2018
 KEY_DATES = [
     "2014-01-15",
@@ -41,11 +44,12 @@ def km2(value: float) -> str:
 def story() -> str:
     tl = controlmap.load_dataset("islamic-state")
     actor = "Islamic State"
-    daily = tl.area(start="2013-12-01", end="2019-04-01", freq="D")[actor]
+    daily = tl.area(start="2013-12-01", end="2019-04-01", freq="D", status=HELD)[actor]
+    roamed = tl.area(KEY_DATES, status="support")[actor]
     peak_day, peak = daily.idxmax(), daily.max()
     countries = controlmap.load_layer("countries")
     focus = countries[countries["iso_a3"].isin(["IRQ", "SYR"])]
-    by_country = tl.area(KEY_DATES, by=focus, by_column="name")
+    by_country = tl.area(KEY_DATES, by=focus, by_column="name", status=HELD)
     places = controlmap.load_layer("places")
     people = tl.population(places, KEY_DATES)[actor]
     article = daily.loc[ARTICLE_DATE]
@@ -57,7 +61,7 @@ def story() -> str:
         syria = split.get((actor, "Syria"), 0.0)
         rows.append(
             f"| {day.day} {day:%b %Y} | {km2(daily.loc[day])} | {daily.loc[day] / peak:.1%} "
-            f"| {km2(iraq)} | {km2(syria)} | {people.loc[day]:,.0f} |"
+            f"| {km2(iraq)} | {km2(syria)} | {km2(roamed.loc[day])} | {people.loc[day]:,.0f} |"
         )
     yearly = daily[daily.index.is_year_start]  # 1 January of each year in the series
     return "\n".join(
@@ -68,12 +72,16 @@ def story() -> str:
             "`examples/story.py` (a test regenerates the page, so it cannot drift from the",
             "data). The timeline is a **reconstruction from public reporting**, calibrated to",
             "published totals (see [data.md](data.md) and [calibration.md](calibration.md));",
-            "areas are geodesic km² on the WGS84 ellipsoid.",
+            "areas are geodesic km² on the WGS84 ellipsoid. **Held** is ground of status",
+            "`control` or `contested` (what the published figures count); the desert the group",
+            "roamed but did not govern (`support`) is shown apart.",
             "",
             "```python",
             "import controlmap",
             'tl = controlmap.load_dataset("islamic-state")',
-            'daily = tl.area(start="2013-12-01", end="2019-04-01", freq="D")["Islamic State"]',
+            'held = ["control", "contested"]',
+            'daily = tl.area(start="2013-12-01", end="2019-04-01", freq="D", status=held)',
+            'daily = daily["Islamic State"]',
             "peak_day, peak = daily.idxmax(), daily.max()",
             "```",
             "",
@@ -89,12 +97,13 @@ def story() -> str:
             "## At the turning points",
             "",
             "Area by country uses the bundled Natural Earth outlines"
-            " (`tl.area(dates, by=countries)`); people under control is the summed population"
-            " of the bundled towns inside the ground held (`tl.population(places, dates)`), an"
-            " estimate that counts only listed towns.",
+            " (`tl.area(dates, by=countries, status=held)`); people under control is the summed"
+            " population of the bundled towns inside the ground of any status"
+            " (`tl.population(places, dates)`), an estimate that counts only listed towns.",
             "",
-            "| date | held | share of peak | in Iraq | in Syria | people in held towns |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |",
+            "| date | held | share of peak | in Iraq | in Syria | desert roamed (support)"
+            " | people in held towns |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
             *rows,
             "",
             "## On the first day of each year",

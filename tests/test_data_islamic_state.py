@@ -31,9 +31,17 @@ COUNTED = ["control", "contested"]  # what the published "held" figures are comp
 
 
 def km2(geom: shapely.Geometry) -> float:
+    """Geodesic km² of a polygon whose edges are straight in lon/lat (RFC 7946).
+
+    Edges are followed every 0.01° first: Geod joins vertices by geodesics, which on a
+    long thin sliver encloses far more than the sliver drawn in lon/lat.
+    """
     if geom is None or geom.is_empty:
         return 0.0
-    return abs(GEOD.geometry_area_perimeter(geom)[0]) / 1e6
+    # Only the polygonal parts have an area (an intersection may hold shared edges).
+    polygons = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"]
+    dense = shapely.segmentize(polygons, 0.01)
+    return sum(abs(GEOD.geometry_area_perimeter(p)[0]) for p in dense) / 1e6
 
 
 @pytest.fixture(scope="module")
@@ -154,15 +162,16 @@ def test_every_month_has_ground_until_baghouz(periods: gpd.GeoDataFrame) -> None
     assert active(periods, "2020-01-01").empty
 
 
-def test_statuses_mark_the_long_battles(timeline: controlmap.Timeline) -> None:
-    # Mosul's Old City in March 2017 and Raqqa in August 2017 were fought over, not governed.
-    for place, lon, lat, day in [
-        ("Mosul Old City", 43.128, 36.342, "2017-05-01"),
-        ("Raqqa", 39.013, 35.952, "2017-08-15"),
-    ]:
+def test_statuses_mark_the_long_battles(timeline: controlmap.Timeline, ledger) -> None:
+    # Mosul's west bank in March 2017 and Raqqa in August 2017 were fought over, not
+    # governed: the ledger's sectors there are drawn as contested ground.
+    places, _ = ledger
+    for city, day in [("Mosul", "2017-03-15"), ("Raqqa", "2017-08-15")]:
+        sectors = places[places["name"].str.startswith(city)]
+        points = shapely.points(sectors["lon"].to_numpy(), sectors["lat"].to_numpy())
         snap = timeline.at(day)
-        here = snap[snap.geometry.covers(shapely.Point(lon, lat))]
-        assert set(here["status"]) == {"contested"}, (place, day, list(here["status"]))
+        contested = shapely.union_all(snap.loc[snap["status"] == "contested"].geometry.values)
+        assert shapely.covers(contested, points).sum() >= 2, (city, day)
     # Each status is reported apart by area(status=...).
     for status in ("control", "contested", "support"):
         series = timeline.area(start="2014-01-01", end="2019-03-01", freq="MS", status=status)
@@ -193,9 +202,9 @@ IHS = [
 TARGETS = [
     (r.date, r.scope, r.area_km2)
     for r in _figures().itertuples()
-    if r.scope.startswith("held:")
-    and not r.publisher.startswith("Syrian Observatory")
-    and (r.area_km2 == 0 or r.area_km2 > 100)  # the 2019 km² of Baghouz are shown, not fitted
+    # The targets: IHS's series and the end. The Pentagon's Iraq peak, SOHR and the km²
+    # of the last pocket are compared on the calibration page, not fitted.
+    if (r.scope == "held:IRQ+SYR" and r.publisher.startswith("IHS")) or r.area_km2 == 0
 ]
 
 
@@ -410,16 +419,18 @@ def test_shipped_file_is_the_build_scripts_output(tmp_path: Path) -> None:
 def _table_rows(path: Path) -> list[tuple[list[str], float]]:
     """The calibration table's rows: the text cells, and the bundled value as a number.
 
-    The ratio cell is left out (it follows from the bundled value) and the bundled
+    The support and ratio cells are left out (they follow from the data) and the bundled
     value compared with a tolerance: its last printed digit may depend on the build.
     """
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## Losses"):
+            break
         if not line.startswith("| ") or line.startswith("| date"):
             continue
         cells = [c.strip() for c in line.strip("|").split(" | ")]
         bundled = float(cells[4].replace(",", "").split()[0].rstrip("%"))
-        rows.append((cells[:4] + cells[6:], bundled))
+        rows.append((cells[:4] + cells[7:], bundled))
     return rows
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
@@ -80,6 +80,7 @@ def test_distance_is_geodesic_to_the_expected_ground(two_actors: controlmap.Time
     assert not missing.loc[0, "agrees"]
 
 
+@settings(deadline=None, max_examples=50)
 @given(
     x=st.floats(39.0, 44.0),
     y=st.floats(33.0, 36.0),
@@ -140,6 +141,7 @@ def test_cli_exit_codes_and_table(
     printed = capsys.readouterr().out
     assert "late" in printed and "west" not in printed.split("observations agree")[0]
     assert "1 of 2 observations agree" in printed
+    assert "\\x0a" not in printed and len(printed.splitlines()) == 3  # header, row, summary
     table = pd.read_csv(out_csv)
     assert table["agrees"].tolist() == [True, False]
     assert table.loc[1, "days_to_change"] == -31

@@ -283,7 +283,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         table = pd.DataFrame(wrong[[c for c in shown if c in wrong.columns]])
         table["date"] = table["date"].dt.strftime("%Y-%m-%d")
         with pd.option_context("display.width", 200, "display.max_colwidth", 40):
-            say(table.to_string(index=False, na_rep="", float_format=lambda v: f"{v:,.1f}"))
+            text = table.to_string(index=False, na_rep="", float_format=lambda v: f"{v:,.1f}")
+            for line in text.splitlines():
+                say(line)
     say(f"{len(result) - len(wrong)} of {len(result)} observations agree")
     return 1 if len(wrong) else 0
 
