@@ -77,9 +77,11 @@ VALID_ARGS: dict[str, tuple[list[str], str]] = {
     "report": ([], "report"),
     "fighters": ([], "out.csv"),
     "fighters-map": ([], "out.svg"),
+    "verify": (["{dir}/observations.csv"], "out.csv"),
 }
 # Arguments that fail only after the source has been read.
 LATE_FAILURES: dict[str, list[str]] = {
+    "verify": ["{dir}/bad_observations.csv"],
     "snapshot": ["--date", "2014-13-45"],
     "area": ["--freq", "fortnightly-ish"],
     "changes": ["--from", "2014-07-01", "--to", "not a date"],
@@ -132,6 +134,12 @@ def test_failing_commands_leave_the_output_untouched(command: str, tmp_path: Pat
     broken = tmp_path / "broken.geojson"
     broken.write_bytes(good.read_bytes()[:-40])
     args, name = VALID_ARGS[command]
+    # verify's observations: one good file, one whose date is not a date.
+    (tmp_path / "observations.csv").write_text(
+        "place,lon,lat,date,actor\nx,40.5,34.5,2015-01-01,\n"
+    )
+    (tmp_path / "bad_observations.csv").write_text("place,lon,lat,date,actor\nx,40.5,34.5,soon,\n")
+    args = [a.format(dir=tmp_path) for a in args]
     out = _existing_output(tmp_path, name)
     attempts = []
     if command in TAKES_SOURCE:
@@ -139,7 +147,8 @@ def test_failing_commands_leave_the_output_untouched(command: str, tmp_path: Pat
         attempts.append([command, str(tmp_path / "missing.geojson"), *args, "-o", str(out)])
     if command in LATE_FAILURES:
         source = [str(good)] if command in TAKES_SOURCE else []
-        attempts.append([command, *source, *LATE_FAILURES[command], "-o", str(out)])
+        late = [a.format(dir=tmp_path) for a in LATE_FAILURES[command]]
+        attempts.append([command, *source, *late, "-o", str(out)])
     assert attempts
     before = _snapshot(tmp_path)
     for argv in attempts:

@@ -45,10 +45,12 @@ def test_snapshot_to_stdout_is_the_snapshot(
     code, out, err = run(["snapshot", "islamic-state", "--date", "2017-07-10"], capsys)
     assert code == 0 and err == ""
     doc = json.loads(out)
-    (feature,) = doc["features"]
-    expected = timeline.at("2017-07-10").iloc[0]
-    assert feature["properties"]["actor"] == "Islamic State"
-    assert feature["properties"]["area_km2"] == pytest.approx(expected.area_km2)
+    expected = timeline.at("2017-07-10")
+    assert len(doc["features"]) == len(expected) == 3  # control, contested, support
+    for feature, row in zip(doc["features"], expected.itertuples(), strict=True):
+        assert feature["properties"]["actor"] == row.actor == "Islamic State"
+        assert feature["properties"]["status"] == row.status
+        assert feature["properties"]["area_km2"] == pytest.approx(row.area_km2)
 
 
 def test_changes_and_export_files(

@@ -533,8 +533,9 @@ class Timeline:
         >>> import controlmap
         >>> tl = controlmap.load_dataset("islamic-state")
         >>> snap = tl.at("2015-05-25")
-        >>> list(snap.actor)
-        ['Islamic State']
+        >>> sorted(zip(snap.actor, snap.status))  # doctest: +NORMALIZE_WHITESPACE
+        [('Islamic State', 'contested'), ('Islamic State', 'control'),
+         ('Islamic State', 'support')]
         """
         day = parse_date(date)
         mask = self._active(day)
@@ -699,7 +700,7 @@ class Timeline:
         >>> tl = controlmap.load_dataset("islamic-state")
         >>> changes = tl.changes("2015-01-01", "2018-02-01")
         >>> sorted(set(changes.change))
-        ['lost']
+        ['gained', 'lost']
         >>> bool(changes.area_km2.sum() > 80_000)
         True
         """

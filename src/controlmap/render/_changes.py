@@ -39,7 +39,7 @@ def change_layers(timeline: Timeline, first: pd.Timestamp, last: pd.Timestamp) -
     >>> tl = controlmap.load_dataset("islamic-state")
     >>> layers = change_layers(tl, pd.Timestamp("2015-01-01"), pd.Timestamp("2018-02-01"))
     >>> sorted(set(layers.change))
-    ['kept', 'lost']
+    ['gained', 'kept', 'lost']
     """
     before, after = _held(timeline, first), _held(timeline, last)
     rows = []
