@@ -164,7 +164,7 @@ def _writer_dies_midway(
 ) -> Iterator[None]:
     """Make the GeoJSON and GeoPackage writers write part of the file, then fail."""
     real_chunks = cio.geojson_chunks
-    real_layer = cio._write_gpkg_layer
+    real_layer = cio.writing._write_gpkg_layer
 
     def chunks(frame: Any) -> Iterator[str]:
         it = real_chunks(frame)
@@ -176,8 +176,8 @@ def _writer_dies_midway(
         real_layer(frame, path, name)
         raise error("disk on fire")
 
-    monkeypatch.setattr(cio, "geojson_chunks", chunks)
-    monkeypatch.setattr(cio, "_write_gpkg_layer", layer)
+    monkeypatch.setattr(cio.writing, "geojson_chunks", chunks)
+    monkeypatch.setattr(cio.writing, "_write_gpkg_layer", layer)
     monkeypatch.setattr(cli, "geojson_chunks", chunks)
     yield
 

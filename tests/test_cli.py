@@ -127,7 +127,7 @@ def test_sigterm_mid_write_leaves_the_old_file(
         os.kill(os.getpid(), signal.SIGTERM)
         yield from chunks
 
-    monkeypatch.setattr(cio, "geojson_chunks", killed_midway)
+    monkeypatch.setattr(cio.writing, "geojson_chunks", killed_midway)
     code, _, err = run(
         ["snapshot", "islamic-state", "--date", "2015-01-01", "-o", str(target)], capsys
     )

@@ -151,12 +151,12 @@ def test_reading_in_chunks_changes_nothing(
     path = folder / "chunked.geojson"
     path.write_bytes(content)
     expected = _summary_of(path)
-    original = cio._CHUNK_CHARS
-    cio._CHUNK_CHARS = chunk
+    original = cio.geojson._CHUNK_CHARS
+    cio.geojson._CHUNK_CHARS = chunk
     try:
         assert _summary_of(path) == expected
     finally:
-        cio._CHUNK_CHARS = original
+        cio.geojson._CHUNK_CHARS = original
 
 
 def test_reading_valid_files_in_chunks(folder: Path) -> None:
@@ -186,13 +186,13 @@ def test_reading_valid_files_in_chunks(folder: Path) -> None:
     )
     expected = _summary_of(path)
     assert expected[0] == "ok"
-    original = cio._CHUNK_CHARS
+    original = cio.geojson._CHUNK_CHARS
     try:
         for chunk in (1, 2, 3, 5, 17, 64, 1000):
-            cio._CHUNK_CHARS = chunk
+            cio.geojson._CHUNK_CHARS = chunk
             assert _summary_of(path) == expected, chunk
     finally:
-        cio._CHUNK_CHARS = original
+        cio.geojson._CHUNK_CHARS = original
     timeline = controlmap.read(path)
     assert sorted(set(timeline.actors)) == sorted(actors)
 

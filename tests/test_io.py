@@ -264,14 +264,14 @@ def test_a_syntax_error_early_does_not_read_the_rest(
     path = tmp_path / "broken.geojson"
     path.write_text('{"type": "FeatureCollection", "features": [' + body + "]}")
     reads = []
-    more = cio._JSONScanner._more
+    more = cio.geojson._JSONScanner._more
 
     def counting(self):  # count the chunks the scanner pulls from the file
         reads.append(1)
         return more(self)
 
-    monkeypatch.setattr(cio._JSONScanner, "_more", counting)
-    monkeypatch.setattr(cio, "_CHUNK_CHARS", 4096)
+    monkeypatch.setattr(cio.geojson._JSONScanner, "_more", counting)
+    monkeypatch.setattr(cio.geojson, "_CHUNK_CHARS", 4096)
     with pytest.raises(controlmap.FormatError, match=r"broken\.geojson: feature 0: is not valid"):
         controlmap.read(path)
     assert len(reads) < 5  # the file is ~3 MB: 700+ chunks if it were all read

@@ -18,12 +18,18 @@ from ._dates import parse_date
 from .area import geodesic_area_km2
 from .datasets import dataset_path, load_dataset, load_layer
 from .errors import (
+    ControlMapDeprecationWarning,
     ControlMapError,
+    ControlMapWarning,
     DataError,
     DateError,
     FormatError,
     GeometryError,
+    GeometryWarning,
+    LayerWarning,
     OutputError,
+    OutputWarning,
+    StyleWarning,
     UnknownDatasetError,
 )
 from .fighters import fighters_table, fighters_totals, load_fighters
@@ -35,12 +41,18 @@ from .verify import verify
 __version__ = "0.1.0"
 
 __all__ = [
+    "ControlMapDeprecationWarning",
     "ControlMapError",
+    "ControlMapWarning",
     "DataError",
     "DateError",
     "FormatError",
     "GeometryError",
+    "GeometryWarning",
+    "LayerWarning",
     "OutputError",
+    "OutputWarning",
+    "StyleWarning",
     "Timeline",
     "UnknownDatasetError",
     "__version__",

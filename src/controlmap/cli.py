@@ -21,11 +21,12 @@ from typing import Any
 import pandas as pd
 
 from . import __version__
+from ._atomic import atomic_output
 from ._dates import format_date, parse_date
 from ._text import CONTROL, printable
 from .datasets import DATASETS, TABLES, dataset_key, dataset_path, load_dataset
 from .errors import ControlMapError, DataError, OutputError, one_line
-from .io import atomic_output, geojson_chunks, read, validate, write_periods, write_snapshot
+from .io import geojson_chunks, read, validate, write_periods, write_snapshot
 from .model import Timeline
 from .repair import repair
 

@@ -23,7 +23,7 @@ from pandas.errors import OutOfBoundsDatetime
 from . import area as _area
 from ._crs import to_wgs84
 from ._dates import DATE_DTYPE, RANGE_TEXT, DateLike, check_range, iso_day, parse_date, parse_dates
-from .errors import DataError, DateError, GeometryError, one_line, some, where
+from .errors import DataError, DateError, GeometryError, GeometryWarning, one_line, some, where
 
 if TYPE_CHECKING:
     import os
@@ -321,6 +321,7 @@ class Timeline:
                 f"{where(self.source)}: {int(invalid.sum())} invalid polygon(s), first at feature "
                 f"{int(np.flatnonzero(invalid)[0])}; areas use repaired copies "
                 "(run `controlmap validate` / `controlmap repair`)",
+                GeometryWarning,
                 stacklevel=2,
             )
             geoms = repaired(geoms)

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import StyleWarning
+
 if TYPE_CHECKING:
     from ..model import Timeline
 
@@ -92,7 +94,7 @@ def actor_colours(actors: Sequence[str]) -> dict[str, str]:
         warnings.warn(
             f"{len(actors)} actors but {len(ACTOR_COLOURS)} distinct colours: "
             f"actors after the {len(ACTOR_COLOURS)}th repeat colours",
-            UserWarning,
+            StyleWarning,
             stacklevel=2,
         )
     return {a: ACTOR_COLOURS[i % len(ACTOR_COLOURS)] for i, a in enumerate(actors)}

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .._atomic import atomic_output
 from .._dates import DateLike, parse_date
 from ..errors import DataError, OutputError
-from ..io import atomic_output
 from ..model import Timeline
 from . import _assets
 from ._basemap import Basemap, clip_to_extent, focus_mask, key_places, map_extent

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._atomic import atomic_output
 from .._dates import DateLike, parse_date
 from ..errors import DataError, OutputError
-from ..io import atomic_output, write_snapshot
+from ..io import write_snapshot
 from ..model import Timeline
 from ._basemap import Basemap
 from ._progress import progress_bar

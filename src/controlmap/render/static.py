@@ -27,10 +27,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.path import Path as MplPath
 
+from .._atomic import atomic_output
 from .._dates import DateLike, parse_date
 from .._text import printable
 from ..errors import DataError, OutputError
-from ..io import atomic_output
 from ..model import Timeline
 from ._basemap import Basemap, clip_to_extent, focus_mask, key_places, map_extent
 from ._changes import change_layers
