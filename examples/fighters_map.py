@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 
 import controlmap
-from controlmap.fighters import fighters_table, fighters_totals
+from controlmap.datasets.fighters import fighters_table, fighters_totals
 from controlmap.render.fighters import save_fighters_map
 
 
 def main(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    fighters = controlmap.load_dataset("foreign-fighters")
+    fighters = controlmap.datasets.load_fighters()
 
     # The table for writers: countries by number returned, then one total row per basis.
     fighters_table(fighters, sort="returned").to_csv(folder / "fighters.csv", index=False)

@@ -35,7 +35,7 @@ from test_render_browser import pointer_on
 import controlmap
 from controlmap._text import CONTROL, printable
 from controlmap.cli import main
-from controlmap.fighters import load_fighters
+from controlmap.datasets.fighters import load_fighters
 from controlmap.render import (
     area_chart,
     changes_map,

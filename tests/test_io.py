@@ -287,7 +287,7 @@ def test_float_ids_are_numbers(tmp_path: Path) -> None:
 
 
 def test_fighter_tables_that_say_nothing(tmp_path: Path) -> None:
-    from controlmap.fighters import basis_group, load_fighters
+    from controlmap.datasets.fighters import basis_group, load_fighters
 
     (tmp_path / "empty.csv").write_text("")
     header = controlmap.dataset_path("foreign-fighters").read_text().splitlines()[0]

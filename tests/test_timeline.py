@@ -319,7 +319,7 @@ def test_from_snapshots_single_frame_with_date_column() -> None:
         ]
     )
     tl = Timeline.from_snapshots(snaps)
-    assert len(tl) == 2 and tl.span[1] is None
+    assert len(tl) == 2 and tl.span[1] is pd.NaT
     with pytest.raises(DataError, match="'when'"):
         Timeline.from_snapshots(snaps, date="when")
 

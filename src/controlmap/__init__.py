@@ -16,7 +16,14 @@ from __future__ import annotations
 
 from ._dates import parse_date
 from .area import geodesic_area_km2
-from .datasets import dataset_path, load_dataset, load_layer
+from .datasets import (
+    dataset_path,
+    fighters_table,
+    fighters_totals,
+    load_dataset,
+    load_fighters,
+    load_layer,
+)
 from .errors import (
     ControlMapDeprecationWarning,
     ControlMapError,
@@ -32,7 +39,6 @@ from .errors import (
     StyleWarning,
     UnknownDatasetError,
 )
-from .fighters import fighters_table, fighters_totals, load_fighters
 from .io import read, validate
 from .model import Timeline
 from .repair import repair

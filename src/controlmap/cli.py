@@ -170,7 +170,7 @@ def cmd_info(args: argparse.Namespace) -> None:
     say(f"periods:  {len(timeline)}")
     say(f"changes:  {len(timeline.change_dates)} dates")
     say(f"from:     {format_date(first)}")
-    say(f"until:    {format_date(last) if last is not None else 'open (still held)'}")
+    say(f"until:    {'open (still held)' if pd.isna(last) else format_date(last)}")
     say("actors:")
     for actor in timeline.actors:
         column = series[actor]
@@ -180,7 +180,7 @@ def cmd_info(args: argparse.Namespace) -> None:
 
 def cmd_fighters(args: argparse.Namespace) -> None:
     """The foreign-fighter table with totals per basis group, as CSV."""
-    from .fighters import fighters_table
+    from .datasets import fighters_table
 
     table = fighters_table(sort=args.sort)
     # Shares are fractions: keep three decimals; counts are whole numbers already.

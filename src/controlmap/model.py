@@ -8,6 +8,7 @@ periods, stored as a GeoDataFrame in EPSG:4326 with plain columns ``actor``,
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -240,6 +241,17 @@ class Timeline:
         Dated events to annotate maps and charts with: columns ``date`` and
         ``label``, optionally ``place``, ``lon``, ``lat``, ``change`` and a boolean
         ``turning_point`` marking the dates an article would show.
+    attrs : dict, optional
+        Metadata that travels with the timeline (see :attr:`attrs`).
+
+    Attributes
+    ----------
+    attrs : dict
+        Metadata about the timeline, like :attr:`pandas.DataFrame.attrs`: ``{}`` unless
+        set; :func:`controlmap.load_dataset` fills it from the data set's registry entry
+        (``title``, ``credit``, ``focus``, ``basemap``, ``dates``, ``changes``,
+        ``published``, ``published_statuses``; every key optional). Maps and figures
+        read it; timelines derived from this one get a deep copy.
 
     Examples
     --------
@@ -267,8 +279,10 @@ class Timeline:
         name: str | None = None,
         source: str | os.PathLike[str] | None = None,
         events: pd.DataFrame | None = None,
+        attrs: Mapping[str, Any] | None = None,
     ) -> None:
-        self.events = _check_events(events)
+        self.events = events
+        self.attrs = copy.deepcopy(dict(attrs)) if attrs else {}
         self._adopt(
             normalize_periods(
                 periods, actor=actor, start=start, end=end, status=status, file=source
@@ -284,8 +298,48 @@ class Timeline:
         """Wrap periods already passed through :func:`normalize_periods` (used by readers)."""
         timeline = cls.__new__(cls)
         timeline.events = None
+        timeline.attrs = {}
         timeline._adopt(periods, name=name, source=source)
         return timeline
+
+    @property
+    def events(self) -> pd.DataFrame | None:
+        """Dated events (``date``, ``label``, ...) maps and charts are annotated with.
+
+        Setting it checks the table (``date`` and ``label`` columns, dates parsed) and
+        sorts it by date; ``None`` removes the events.
+
+        Examples
+        --------
+        >>> import controlmap, pandas as pd
+        >>> tl = controlmap.load_dataset("islamic-state")
+        >>> tl.events = pd.DataFrame({"date": ["2016-01-01"], "label": ["a day"]})
+        >>> tl.events["date"].iloc[0]
+        Timestamp('2016-01-01 00:00:00')
+        """
+        return self._events
+
+    @events.setter
+    def events(self, events: pd.DataFrame | None) -> None:
+        self._events = _check_events(events)
+
+    def copy(self) -> Timeline:
+        """A copy of the timeline with a deep copy of :attr:`attrs`.
+
+        Periods and events are shared: a timeline never changes them in place.
+
+        Examples
+        --------
+        >>> import controlmap
+        >>> tl = controlmap.load_dataset("islamic-state")
+        >>> other = tl.copy()
+        >>> other.attrs["focus"].append("TUR")
+        >>> tl.attrs["focus"]
+        ['IRQ', 'SYR']
+        """
+        clone = copy.copy(self)
+        clone.attrs = copy.deepcopy(self.attrs)
+        return clone
 
     @property
     def turning_points(self) -> pd.DatetimeIndex:
@@ -471,18 +525,26 @@ class Timeline:
         return pd.DatetimeIndex(np.unique(stamps), dtype=DATE_DTYPE, name="date")
 
     @property
-    def span(self) -> tuple[pd.Timestamp, pd.Timestamp | None]:
-        """First start and last end (None when a period is still open)."""
+    def span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """First start and last end (``NaT`` when a period is still open, as in ``end``).
+
+        Examples
+        --------
+        >>> import controlmap
+        >>> controlmap.load_dataset("islamic-state").span[1]
+        Timestamp('2019-03-23 00:00:00')
+        """
         ends = self._periods["end"]
-        last = None if ends.isna().any() else ends.max()
-        return self._periods["start"].min(), last
+        # NaT is a Timestamp to pandas; to the stubs it is a class of its own.
+        last = pd.NaT if ends.isna().any() else ends.max()
+        return self._periods["start"].min(), last  # type: ignore[return-value]
 
     def __len__(self) -> int:
         return len(self._periods)
 
     def __repr__(self) -> str:
         first, last = self.span
-        until = f"{iso_day(last)}" if last is not None else "open"
+        until = "open" if pd.isna(last) else f"{iso_day(last)}"
         label = f" {self.name!r}" if self.name else ""
         return (
             f"<Timeline{label}: {len(self)} periods, {len(self.actors)} actor(s), "

@@ -1,101 +1,78 @@
-"""The data sets and base-map layers bundled with controlmap.
+"""The data sets and base-map layers bundled with controlmap, and what is known about them.
 
-In an installed wheel the files live in ``controlmap/_data``; in a source checkout
-(editable install, tests) they are read from the repository's ``data/`` folder, so
-there is exactly one copy of each file in the repository.
+- :mod:`controlmap.datasets.registry`: one entry per data set and base map (files, title,
+  credit, focus countries, base map, dates, published figures);
+- :mod:`controlmap.datasets.fighters`: the foreign-fighter table (its own loader,
+  :func:`load_fighters`, and its totals).
+
+:func:`load_dataset` returns a :class:`~controlmap.Timeline` whose ``attrs`` hold the
+registry's facts; maps and figures read those, never a data set's name.
+
+Examples
+--------
+>>> import controlmap
+>>> tl = controlmap.load_dataset("islamic-state")
+>>> tl.attrs["focus"], tl.attrs["basemap"]
+(['IRQ', 'SYR'], 'iraq-syria')
 """
 
 from __future__ import annotations
 
-from functools import cache
+import warnings
 from pathlib import Path
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import geopandas as gpd
 import pandas as pd
 
-from .errors import ControlMapError, UnknownDatasetError
-from .model import Timeline, _check_events
+from .._dates import parse_dates
+from ..errors import ControlMapDeprecationWarning, UnknownDatasetError
+from ..io import read
+from ..model import Timeline
+from ._files import data_dir, dataset_key
+from .fighters import fighters_table, fighters_totals, load_fighters
+from .registry import BASEMAPS, DEFAULT_BASEMAP, REGISTRY, Dataset
 
 __all__ = [
+    "BASEMAPS",
     "DATASETS",
     "LAYERS",
+    "REGISTRY",
     "TABLES",
     "data_dir",
+    "dataset_attrs",
+    "dataset_key",
     "dataset_path",
+    "fighters_table",
+    "fighters_totals",
     "load_dataset",
+    "load_fighters",
     "load_layer",
+    "published_figures",
 ]
 
 #: Bundled timelines: name -> (file under the data folder, description).
 DATASETS: dict[str, tuple[str, str]] = {
-    "islamic-state": (
-        "polygons/islamic_state.geojson",
-        "Islamic State territory in Iraq and Syria, 2013-2019 (reconstruction, see docs/data.md)",
-    ),
+    key: (entry.file, entry.description)
+    for key, entry in REGISTRY.items()
+    if entry.kind == "timeline"
 }
 
-#: Bundled data sets that are not timelines (one row per country, no dates):
-#: name -> (file under the data folder, description). load_dataset returns a GeoDataFrame.
+#: Bundled data sets that are not timelines (one row per country, no dates).
 TABLES: dict[str, tuple[str, str]] = {
-    "foreign-fighters": (
-        "fighters/foreign_fighters.csv",
-        "People from abroad who joined the Islamic State, and who returned, per country "
-        "(see docs/fighters.md)",
-    ),
+    key: (entry.file, entry.description) for key, entry in REGISTRY.items() if entry.kind == "table"
 }
 
-#: Dated events of each bundled timeline (places that changed hands, turning points).
-EVENTS: dict[str, str] = {"islamic-state": "polygons/islamic_state_events.csv"}
-
-#: Bundled base-map layers: name -> (file under the data folder, description).
-LAYERS: dict[str, tuple[str, str]] = {
-    "countries": ("basemap/countries.geojson", "Iraq, Syria and neighbours (Natural Earth)"),
-    "provinces": ("basemap/provinces.geojson", "Provinces of Iraq and Syria (Natural Earth)"),
-    "places": ("basemap/places.geojson", "Towns and cities of Iraq and Syria (NE, GeoNames)"),
-    "rivers": ("basemap/rivers.geojson", "Rivers of the region (Natural Earth)"),
-}
+#: Layers of the default base map: name -> (file under the data folder, description).
+LAYERS: dict[str, tuple[str, str]] = BASEMAPS[DEFAULT_BASEMAP].layers
 
 
-@cache
-def data_dir() -> Path:
-    """The folder holding the bundled data.
-
-    Examples
-    --------
-    >>> (data_dir() / "polygons").is_dir()
-    True
-    """
-    packaged = Path(__file__).resolve().parent / "_data"
-    if packaged.is_dir():
-        return packaged
-    checkout = Path(__file__).resolve().parents[2] / "data"
-    if checkout.is_dir():
-        return checkout
-    raise ControlMapError(
-        f"bundled data not found in {packaged} or {checkout}; reinstall controlmap"
-    )
-
-
-def dataset_key(name: str) -> str:
-    """The registry key of a data-set or layer name: case, spaces and ``_`` forgiven.
-
-    Examples
-    --------
-    >>> dataset_key(" Islamic_State ")
-    'islamic-state'
-    """
-    if not isinstance(name, str):
-        raise UnknownDatasetError(f"a data-set name is text, not {type(name).__name__}")
-    return name.strip().lower().replace("_", "-")
-
-
-def _lookup(table: dict[str, tuple[str, str]], name: str, kind: str) -> Path:
+def _entry(name: str) -> Dataset:
     key = dataset_key(name)
-    if key not in table:
-        known = ", ".join(sorted(table))
-        raise UnknownDatasetError(f"unknown {kind} {name!r}; bundled {kind}s: {known}")
-    return data_dir() / table[key][0]
+    if key not in REGISTRY:
+        known = ", ".join(sorted(REGISTRY))
+        raise UnknownDatasetError(f"unknown data set {name!r}; bundled data sets: {known}")
+    return REGISTRY[key]
 
 
 def dataset_path(name: str) -> Path:
@@ -108,7 +85,65 @@ def dataset_path(name: str) -> Path:
     >>> dataset_path("foreign-fighters").name
     'foreign_fighters.csv'
     """
-    return _lookup({**DATASETS, **TABLES}, name, "data set")
+    return data_dir() / _entry(name).file
+
+
+def published_figures(name: str) -> pd.DataFrame | None:
+    """The published area figures a bundled timeline is compared with, if any.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        Columns ``date`` (Timestamp), ``area_km2``, ``publisher``, ``source_title``,
+        sorted by date; comparable with ``area(status=<the entry's statuses>)``.
+
+    Examples
+    --------
+    >>> figures = published_figures("islamic-state")
+    >>> figures["date"].iloc[0], int(figures["area_km2"].iloc[0])
+    (Timestamp('2015-01-01 00:00:00'), 90800)
+    """
+    spec = _entry(name).published
+    if spec is None:
+        return None
+    table = pd.read_csv(data_dir() / spec.file)
+    keep = (table["scope"] == spec.scope) & table["publisher"].str.contains(spec.publisher)
+    table = table.loc[keep, ["date", "area_km2", "publisher", "source_title"]].copy()
+    table["date"] = parse_dates(table["date"], what="published figure date")
+    return table.sort_values("date", kind="stable").reset_index(drop=True)
+
+
+def dataset_attrs(name: str, timeline: Timeline | None = None) -> dict[str, Any]:
+    """The ``attrs`` of a bundled data set (see ``ATTRS`` in :class:`~controlmap.Timeline`).
+
+    Parameters
+    ----------
+    name : str
+        A bundled data set.
+    timeline : Timeline, optional
+        The loaded timeline, whose turning points are the default ``dates``.
+
+    Examples
+    --------
+    >>> dataset_attrs("islamic-state")["changes"]
+    ['2015-01-01', '2018-02-01']
+    """
+    entry = _entry(name)
+    attrs: dict[str, Any] = {"name": entry.name, "title": entry.title, "credit": entry.credit}
+    if entry.focus:
+        attrs["focus"] = list(entry.focus)
+    if entry.basemap is not None:
+        attrs["basemap"] = entry.basemap
+    if entry.dates is not None:
+        attrs["dates"] = list(entry.dates)
+    elif timeline is not None and timeline.events is not None:
+        attrs["dates"] = [f"{day:%Y-%m-%d}" for day in timeline.turning_points]
+    if entry.changes is not None:
+        attrs["changes"] = list(entry.changes)
+    if entry.published is not None:
+        attrs["published"] = published_figures(entry.name)
+        attrs["published_statuses"] = list(entry.published.statuses)
+    return attrs
 
 
 @overload
@@ -116,19 +151,23 @@ def load_dataset(name: Literal["foreign-fighters"]) -> gpd.GeoDataFrame: ...
 @overload
 def load_dataset(name: str) -> Timeline: ...
 def load_dataset(name: str) -> Timeline | gpd.GeoDataFrame:
-    """Load a bundled data set by name.
+    """Load a bundled timeline by name, with what is known about it in ``attrs``.
 
     Parameters
     ----------
     name : str
         ``"islamic-state"``: the Islamic State's territory in Iraq and Syria,
-        late 2013 to March 2019, reconstructed from public reporting (a Timeline).
-        ``"foreign-fighters"``: people from abroad who joined the Islamic State and who
-        returned, per country (a GeoDataFrame, see :func:`controlmap.fighters.load_fighters`).
+        late 2013 to March 2019, reconstructed from public reporting.
+        (``"foreign-fighters"`` still returns the fighters table, with a
+        :class:`~controlmap.ControlMapDeprecationWarning`, for one release: use
+        :func:`controlmap.datasets.load_fighters`.)
 
     Returns
     -------
-    Timeline or geopandas.GeoDataFrame
+    Timeline
+        Its ``events`` are the data set's events, its ``attrs`` the registry's facts
+        (``title``, ``credit``, ``focus``, ``basemap``, ``dates``, ``changes``,
+        ``published``, ``published_statuses``).
 
     Examples
     --------
@@ -136,29 +175,33 @@ def load_dataset(name: str) -> Timeline | gpd.GeoDataFrame:
     >>> tl = controlmap.load_dataset("islamic-state")
     >>> tl.actors
     ['Islamic State']
+    >>> tl.attrs["published_statuses"]
+    ['control', 'contested']
     """
-    from .io import read
-
-    key = dataset_key(name)
-    if key in TABLES:
-        # Imported here: fighters imports this module for data_dir().
-        from .fighters import load_fighters
-
-        return load_fighters(data_dir() / TABLES[key][0])
-    # Both registries, so an unknown name's message lists every bundled data set.
-    path = _lookup({**DATASETS, **TABLES}, name, "data set")
-    timeline = read(path, name=key)
-    if key in EVENTS:
-        timeline.events = _check_events(pd.read_csv(data_dir() / EVENTS[key]))
+    entry = _entry(name)
+    if entry.kind == "table":
+        warnings.warn(
+            f"load_dataset({name!r}) returning a table is deprecated and will be removed in "
+            "the next release; use controlmap.datasets.load_fighters()",
+            ControlMapDeprecationWarning,
+            stacklevel=2,
+        )
+        return load_fighters()
+    timeline = read(data_dir() / entry.file, name=entry.name)
+    if entry.events is not None:
+        timeline.events = pd.read_csv(data_dir() / entry.events)
+    timeline.attrs = dataset_attrs(entry.name, timeline)
     return timeline
 
 
-def load_layer(name: str) -> gpd.GeoDataFrame:
-    """Load a bundled base-map layer as a GeoDataFrame in EPSG:4326.
+def load_layer(name: str, *, basemap: str = DEFAULT_BASEMAP) -> gpd.GeoDataFrame:
+    """Load a layer of a bundled base map as a GeoDataFrame in EPSG:4326.
 
     Parameters
     ----------
     name : {"countries", "provinces", "places", "rivers"}
+    basemap : str
+        The bundled base map (``Timeline.attrs["basemap"]`` of a bundled data set).
 
     Examples
     --------
@@ -166,5 +209,13 @@ def load_layer(name: str) -> gpd.GeoDataFrame:
     >>> "Iraq" in set(controlmap.load_layer("countries")["name"])
     True
     """
-    path = _lookup(LAYERS, name, "layer")
-    return gpd.read_file(path, engine="pyogrio")
+    key = dataset_key(basemap)
+    if key not in BASEMAPS:
+        known = ", ".join(sorted(BASEMAPS))
+        raise UnknownDatasetError(f"unknown base map {basemap!r}; bundled base maps: {known}")
+    layers = BASEMAPS[key].layers
+    layer = dataset_key(name)
+    if layer not in layers:
+        known = ", ".join(sorted(layers))
+        raise UnknownDatasetError(f"unknown layer {name!r}; bundled layers: {known}")
+    return gpd.read_file(data_dir() / layers[layer][0], engine="pyogrio")

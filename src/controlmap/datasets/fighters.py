@@ -13,8 +13,8 @@ and says how many countries each total covers. See ``docs/fighters.md``.
 
 Examples
 --------
->>> import controlmap
->>> fighters = controlmap.load_dataset("foreign-fighters")
+>>> from controlmap.datasets import load_fighters
+>>> fighters = load_fighters()
 >>> row = fighters.set_index("iso3").loc["USA"]
 >>> int(row["departed"]), int(row["returned"]), row["returned_qualifier"]
 (129, 7, 'exact')
@@ -32,7 +32,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import DataError, FormatError
+from ..errors import DataError, FormatError
+from ._files import data_dir
+from .registry import REGISTRY
 
 __all__ = [
     "BASIS_GROUPS",
@@ -78,8 +80,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "on_article_map",
 )
 
-_CSV = "fighters/foreign_fighters.csv"
-_WORLD = "fighters/world_countries_110m.geojson"
+_ENTRY = REGISTRY["foreign-fighters"]
 
 # ------------------------------------------------------------------- qualifier parsing
 # Words that qualify the number right after them, longest first so "an estimated" wins
@@ -374,7 +375,8 @@ def load_fighters(
         ``basis``, ``basis_group`` (``"soufan"`` or ``"other"``), ``source_title``,
         ``source_url``, ``note``, ``on_article_map``, ``ne_name`` (the outline's name),
         ``lon``/``lat`` and ``point`` (the representative point for symbols) and
-        ``geometry`` (the outline).
+        ``geometry`` (the outline). The bundled table's ``attrs`` hold its ``name``,
+        ``title`` and ``credit``.
 
     Raises
     ------
@@ -389,15 +391,15 @@ def load_fighters(
     >>> fighters.set_index("iso3").loc["XKX", "ne_name"]
     'Kosovo'
     """
-    from .datasets import data_dir
-
-    csv_path = Path(csv) if csv is not None else data_dir() / _CSV
+    csv_path = Path(csv) if csv is not None else data_dir() / _ENTRY.file
     frame = _typed(pd.DataFrame(_rows(_read_csv(csv_path), csv_path)))
 
     if isinstance(countries, gpd.GeoDataFrame):
         world, world_name = countries, "countries"
     else:
-        world_path = Path(countries) if countries is not None else data_dir() / _WORLD
+        world_path = (
+            Path(countries) if countries is not None else data_dir() / _ENTRY.extra["countries"]
+        )
         world, world_name = gpd.read_file(world_path, engine="pyogrio"), str(world_path)
     if "iso3" not in world.columns:
         raise DataError(f"{world_name}: no iso3 column to join on")
@@ -423,7 +425,11 @@ def load_fighters(
     frame["ne_name"] = pd.Series(names, index=frame.index, dtype="str")
     frame["lon"], frame["lat"] = lon, lat
     frame["point"] = gpd.GeoSeries(shapely.points(lon, lat), crs="EPSG:4326")
-    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+    table = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+    if csv is None:
+        # The bundled table's facts, as load_dataset gives a bundled timeline's.
+        table.attrs = {"name": _ENTRY.name, "title": _ENTRY.title, "credit": _ENTRY.credit}
+    return table
 
 
 # ------------------------------------------------------------------------- tables

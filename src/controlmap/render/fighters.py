@@ -46,8 +46,8 @@ from pyproj import Geod
 from .._atomic import atomic_output
 from .._dates import parse_date
 from .._text import printable
+from ..datasets.fighters import FIGURES, GROUP_LABELS, load_fighters
 from ..errors import DataError, OutputError
-from ..fighters import FIGURES, GROUP_LABELS, load_fighters
 from ._assets import script_safe
 from ._mpl import plain_text
 from ._style import ACTOR_COLOURS, BASE, FONT_FAMILY

@@ -520,7 +520,7 @@ def area_chart(
     fig.patch.set_facecolor("white")
     ax = fig.add_axes((0.11, 0.14, 0.86, 0.7))
     first, last = timeline.span
-    end = last if last is not None else changes[-1]
+    end = changes[-1] if pd.isna(last) else last
     margin = pd.Timedelta(days=30)
     right = end + margin
     # A post-step stops at the last change date: repeat the last values at the right
