@@ -1,15 +1,25 @@
-"""Fixtures shared by the test modules."""
+"""Fixtures shared by the test modules, and the one hypothesis profile of the suite."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from hypothesis import HealthCheck, settings
 
 import controlmap
+
+if TYPE_CHECKING:  # playwright is in the test extra, not in core-test: imported when used
+    from playwright.sync_api import Browser, Page
+
+# Geometry work makes example times vary with the machine's load: no deadline. Loaded
+# for every test and doctest; HYPOTHESIS_PROFILE=<name> picks another registered profile.
+settings.register_profile("controlmap", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "controlmap"))
+
 
 # Debian's Chromium, driven by Playwright; never a browser Playwright downloads.
 CHROMIUM = "/usr/bin/chromium"
@@ -34,6 +44,8 @@ def browser() -> Iterator[Browser]:
     """One headless Chromium for the whole run (pages are opened per test)."""
     # No skip: a machine without Debian's chromium fails, as CI must not pass silently.
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium"
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched

@@ -41,7 +41,7 @@ def test_one_degree_box_matches_closed_form() -> None:
     assert 10_000 < expected < 10_400  # a 1-degree cell at 34.5 N is about 10,200 km²
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     west=st.floats(-179, 178),
     south=st.floats(-80, 78),

@@ -262,6 +262,7 @@ def test_library_writes_are_atomic_too(tmp_path: Path) -> None:
 HOSTILE = ("../../escaped", "/tmp/controlmap-escape/abs")
 
 
+@pytest.mark.render
 def test_no_input_writes_outside_the_given_path(tmp_path: Path) -> None:
     """Actor names, ids and layer-ish names that look like paths are never used as paths."""
     sandbox = tmp_path / "a" / "b"

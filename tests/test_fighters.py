@@ -325,6 +325,7 @@ def test_docs_state_the_computed_totals() -> None:
             assert f"({row.total:,})" in docs and f"({row.countries})" in docs, row
 
 
+@pytest.mark.render
 def test_cli_fighters_map(tmp_path: Path) -> None:
     html = tmp_path / "map.html"
     assert main(["fighters-map", "-o", str(html)]) == 0

@@ -36,7 +36,6 @@ from controlmap.testing.strategies import (
 EXAMPLES = int(os.environ.get("CONTROLMAP_FUZZ_EXAMPLES", "12"))
 FUZZ = settings(
     max_examples=EXAMPLES,
-    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
@@ -510,6 +509,7 @@ def _page_payload(page: str) -> dict[str, Any]:
     note=hostile_text,
     title=hostile_text,
 )
+@pytest.mark.render
 def test_hostile_text_reaches_a_page_as_the_same_text(
     names: list[str], note: str, title: str
 ) -> None:
@@ -525,6 +525,7 @@ def test_hostile_text_reaches_a_page_as_the_same_text(
     assert _page_payload(timeline_map(timeline, title=title).get_root().render())["title"] == title
 
 
+@pytest.mark.render
 @FUZZ
 @given(name=hostile_text.filter(lambda n: bool(n.strip())), title=hostile_text)
 def test_hostile_text_makes_well_formed_svg(folder: Path, name: str, title: str) -> None:

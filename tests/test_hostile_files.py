@@ -371,6 +371,7 @@ def test_library_date_ranges_bounded(good_file: Path) -> None:
         (["--dpi", "10000"], ["10000 dpi is above the 1200 dpi maximum"]),
     ],
 )
+@pytest.mark.render
 def test_figure_options_bounded(
     good_file: Path,
     tmp_path: Path,
@@ -385,6 +386,7 @@ def test_figure_options_bounded(
     assert not out.exists()
 
 
+@pytest.mark.render
 def test_figure_pixels_bounded(good_file: Path, tmp_path: Path) -> None:
     from controlmap.render import save_figure, small_multiples
 
@@ -412,6 +414,7 @@ def test_names_over_the_limit_are_refused(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["good.geojson"]
 
 
+@pytest.mark.render
 def test_report_into_an_unwritable_parent(
     good_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -101,7 +101,7 @@ def test_at_dissolves_per_actor_and_status() -> None:
     assert a.geometry.equals(shapely.box(40, 34, 41.5, 35))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(periods_frames().map(densified), dates())
 def test_at_holds_exactly_the_active_periods(periods: gpd.GeoDataFrame, day: pd.Timestamp) -> None:
     tl = Timeline(periods)
@@ -122,7 +122,7 @@ def test_at_holds_exactly_the_active_periods(periods: gpd.GeoDataFrame, day: pd.
 
 
 # ---------------------------------------------------------------------------- area()
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     periods_frames(max_size=10).map(densified),
     st.lists(dates(), min_size=1, max_size=6, unique=True),
@@ -146,7 +146,7 @@ def test_area_equals_union_of_active_periods(periods: gpd.GeoDataFrame, days: li
             assert series.loc[day, actor] == pytest.approx(expected, rel=1e-6, abs=1e-6)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30)
 @given(timelines(max_size=10))
 def test_daily_and_change_date_series_agree(tl: Timeline) -> None:
     by_change = tl.area()
@@ -262,7 +262,7 @@ def test_status_filter() -> None:
 
 
 # ---------------------------------------------------------------------------- changes()
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(periods_frames(max_size=8).map(densified), dates(), dates())
 def test_changes_balance_the_area_difference(
     periods: gpd.GeoDataFrame, first: pd.Timestamp, second: pd.Timestamp

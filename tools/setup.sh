@@ -5,9 +5,17 @@
 #
 #   bash tools/setup.sh render     # enough to run `controlmap report ...`
 #   bash tools/setup.sh dev        # everything the test suite needs
+#   bash tools/setup.sh core       # .venv-core: the core and its tests, no render extra
 set -euo pipefail
 extra="${1:-render}"
 cd "$(dirname "$0")/.."
+
+if [ "$extra" = "core" ]; then
+    python3 -m venv .venv-core
+    .venv-core/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+    .venv-core/bin/python -m pip install -q --disable-pip-version-check -e ".[core-test]"
+    exit 0
+fi
 
 if [ "$extra" = "dev" ]; then
     need=()
