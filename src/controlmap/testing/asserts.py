@@ -127,10 +127,12 @@ def assert_timeline_equal(
     if check_name and left.name != right.name:
         raise AssertionError(f"names differ: {left.name!r} != {right.name!r}")
     if check_events:
-        if (left.events is None) != (right.events is None):
-            raise AssertionError("events differ: one timeline has none")
-        if left.events is not None:
-            pd.testing.assert_frame_equal(left.events, right.events, check_dtype=False)
+        events_a, events_b = left.events, right.events
+        if events_a is None or events_b is None:
+            if (events_a is None) != (events_b is None):
+                raise AssertionError("events differ: one timeline has none")
+        else:
+            pd.testing.assert_frame_equal(events_a, events_b, check_dtype=False)
     if check_attrs:
         _assert_attrs_equal(left.attrs, right.attrs)
 
