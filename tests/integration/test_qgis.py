@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,9 @@ from controlmap import cli
 
 pytestmark = pytest.mark.qgis
 
-QGIS_PYTHON = "/usr/bin/python3"
+# Debian's interpreter, which has QGIS's bindings; another can be named for a QGIS
+# installed elsewhere (and, below, to check what happens when there is none).
+QGIS_PYTHON = os.environ.get("CONTROLMAP_QGIS_PYTHON", "/usr/bin/python3")
 PROBE = Path(__file__).with_name("qgis_probe.py")
 INSTALL = (
     "bash tools/setup.sh dev (apt-get install --no-install-recommends python3-qgis qgis-providers)"
@@ -197,3 +200,17 @@ def test_cli_export_with_snapshots_styles_only_the_periods(
     check_in_qgis(probe, timeline, f"{path}|layername=periods")
     snapshot = probe(f"{path}|layername=snapshot_{str(day).replace('-', '_')}", [])
     assert not snapshot["temporal_active"]  # one date: shown whatever the time
+
+
+@pytest.mark.parametrize(("ci", "code", "outcome"), [("true", 1, "4 errors"), ("", 0, "4 skipped")])
+def test_missing_qgis_fails_in_ci_and_skips_with_a_reason_elsewhere(
+    tmp_path: Path, ci: str, code: int, outcome: str
+) -> None:
+    env = {**os.environ, "CI": ci, "CONTROLMAP_QGIS_PYTHON": str(tmp_path / "no-python")}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rsf", "-q",
+         f"{__file__}::test_open_periods_show_in_qgis"],
+        capture_output=True, text=True, timeout=300, check=False, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == code and outcome in run.stdout, run.stdout[-2000:]
+    assert "no-python is missing" in run.stdout and "python3-qgis" in run.stdout, run.stdout
