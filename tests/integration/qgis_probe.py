@@ -11,17 +11,6 @@ import json
 import os
 import sys
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from qgis.core import (
-    QgsApplication,
-    QgsDateTimeRange,
-    QgsFeatureRequest,
-    QgsVectorLayer,
-    QgsVectorLayerTemporalContext,
-)
-from qgis.PyQt.QtCore import QDate, QDateTime, QTime
-
 #: The fields reported for each feature (a snapshot layer has no start or end).
 COLUMNS = ("actor", "start", "end", "status")
 
@@ -30,12 +19,20 @@ def iso(value):
     """A Date attribute (QDate) as 'YYYY-MM-DD', NULL as None, anything else as text."""
     if value is None or (hasattr(value, "isNull") and value.isNull()):
         return None
-    if isinstance(value, QDate):
+    if hasattr(value, "toString"):  # a QDate
         return value.toString("yyyy-MM-dd")
     return str(value)
 
 
 def probe(request):
+    from qgis.core import (
+        QgsDateTimeRange,
+        QgsFeatureRequest,
+        QgsVectorLayer,
+        QgsVectorLayerTemporalContext,
+    )
+    from qgis.PyQt.QtCore import QDate, QDateTime, QTime
+
     # What QGIS desktop does when a file is added (QgisApp::addVectorLayer): the layer
     # is created without its default style, which is then loaded explicitly.
     options = QgsVectorLayer.LayerOptions()
@@ -86,6 +83,11 @@ def probe(request):
 
 
 def main():
+    # Imported here, not at the top: pytest's doctest collection imports every module
+    # under tests/ in the venv, which has no qgis module.
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from qgis.core import QgsApplication
+
     request = json.load(sys.stdin)
     app = QgsApplication([], False)
     app.initQgis()
