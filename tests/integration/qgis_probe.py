@@ -2,9 +2,12 @@
 
 Run by Debian's ``/usr/bin/python3`` (QGIS's Python bindings), not by the project's
 venv: ``python3 qgis_probe.py < request.json > answer.json``. The request is
-``{"uri": ..., "days": ["YYYY-MM-DD", ...]}``; the answer holds the layer's state after
-its default style was loaded, its features in feature-id order, and for each day the
-ids kept by the filter QGIS builds for a whole-day range and for a one-day frame.
+``{"uri": ..., "days": ["YYYY-MM-DD", ...]}``, optionally with ``"by_hand": "fields"``
+to replace the stored time settings by QGIS's start/end fields mode. The answer holds
+the layer's state once its default style is loaded, its features in feature-id order
+with their fill colours, whether a layer made by the plain constructor has time on,
+and for each day the ids kept by the filter QGIS builds for a whole-day range and for
+a one-day frame.
 """
 
 import json
@@ -26,8 +29,12 @@ def iso(value):
 
 def probe(request):
     from qgis.core import (
+        Qgis,
         QgsDateTimeRange,
+        QgsExpressionContext,
+        QgsExpressionContextUtils,
         QgsFeatureRequest,
+        QgsSymbolLayer,
         QgsVectorLayer,
         QgsVectorLayerTemporalContext,
     )
@@ -43,7 +50,35 @@ def probe(request):
         return answer
     message, loaded = layer.loadDefaultStyle()
     props = layer.temporalProperties()
+    if request.get("by_hand") == "fields":
+        # What a user would set by hand: Separate Fields for Start and End Date/Time.
+        props.setIsActive(True)
+        props.setMode(Qgis.VectorTemporalMode.FeatureDateTimeStartAndEndFromFields)
+        props.setStartField("start")
+        props.setEndField("end")
+        props.setLimitMode(Qgis.VectorTemporalLimitMode.IncludeBeginExcludeEnd)
     names = set(layer.fields().names())
+    features = list(layer.getFeatures(QgsFeatureRequest().addOrderBy("$id")))
+    # The fill colour the renderer gives each feature ("r,g,b,a"), when it has one.
+    expression_context = QgsExpressionContext(
+        QgsExpressionContextUtils.globalProjectLayerScopes(layer)
+    )
+    fill = None
+    symbol = getattr(layer.renderer(), "symbol", lambda: None)()
+    if symbol is not None:
+        fill = (
+            symbol.symbolLayer(0).dataDefinedProperties().property(QgsSymbolLayer.PropertyFillColor)
+        )
+    colours = []
+    for feature in features:
+        if fill is None or not fill.isActive():
+            colours.append(None)
+            continue
+        expression_context.setFeature(feature)
+        colour, ok = fill.valueAsColor(expression_context)
+        colours.append(
+            [colour.red(), colour.green(), colour.blue(), colour.alpha()] if ok else None
+        )
     answer.update(
         style_loaded=loaded,
         style_message=message,
@@ -51,10 +86,15 @@ def probe(request):
         fields={f.name(): f.typeName() for f in layer.fields()},
         features=[
             [f.id(), *(iso(f[name]) if name in names else None for name in COLUMNS)]
-            for f in layer.getFeatures(QgsFeatureRequest().addOrderBy("$id"))
+            for f in features
         ],
+        colours=colours,
         days={},
     )
+    # A layer made as a script usually makes it, with the default style loaded by the
+    # constructor itself.
+    plain = QgsVectorLayer(request["uri"], "plain", "ogr")
+    answer["plain_temporal_active"] = plain.temporalProperties().isActive()
     context = QgsVectorLayerTemporalContext()
     context.setLayer(layer)
     for text in request["days"]:
@@ -86,12 +126,13 @@ def main():
     # Imported here, not at the top: pytest's doctest collection imports every module
     # under tests/ in the venv, which has no qgis module.
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from qgis.core import QgsApplication
+    from qgis.core import Qgis, QgsApplication
 
     request = json.load(sys.stdin)
     app = QgsApplication([], False)
     app.initQgis()
     answer = probe(request)
+    answer["qgis_version"] = Qgis.QGIS_VERSION
     sys.stdout.write(json.dumps(answer))
     sys.stdout.flush()
     # QGIS 3.22 may crash while tearing down (exitQgis, or the destructors at exit):

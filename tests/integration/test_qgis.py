@@ -58,7 +58,7 @@ def _qgis_missing() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def probe() -> Callable[[str, list[str]], dict[str, Any]]:
+def probe() -> Callable[..., dict[str, Any]]:
     """Run ``qgis_probe.py`` on a layer URI and days; fail in CI if QGIS is missing."""
     missing = _qgis_missing()
     if missing:
@@ -66,10 +66,10 @@ def probe() -> Callable[[str, list[str]], dict[str, Any]]:
             pytest.fail(f"QGIS is required in CI: {missing}; install it with {INSTALL}")
         pytest.skip(f"QGIS is not installed ({missing}); install it with {INSTALL}")
 
-    def run(uri: str, days: list[str]) -> dict[str, Any]:
+    def run(uri: str, days: list[str], **more: str) -> dict[str, Any]:
         done = subprocess.run(
             [QGIS_PYTHON, str(PROBE)],
-            input=json.dumps({"uri": uri, "days": days}),
+            input=json.dumps({"uri": uri, "days": days, **more}),
             capture_output=True,
             text=True,
             timeout=600,
@@ -100,19 +100,48 @@ def _iso(value: Any) -> str | None:
     return None if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
 
 
+def _disagreements(
+    answer: dict[str, Any], timeline: controlmap.Timeline, days: list[pd.Timestamp]
+) -> list[dict[str, Any]]:
+    """Days and spans on which QGIS keeps other periods (by position) than the timeline."""
+    periods = timeline.periods
+    position = {f[0]: i for i, f in enumerate(answer["features"])}
+    wrong = []
+    for day in days:
+        expected = set(_active(periods, day).tolist())
+        seen = answer["days"][_iso(day)]
+        for span in ("day", "frame"):
+            got = {position[fid] for fid in seen[span]}
+            if got != expected:
+                wrong.append(
+                    {
+                        "day": _iso(day),
+                        "span": span,
+                        "only_qgis": sorted(got - expected),
+                        "only_timeline": sorted(expected - got),
+                        "filter": seen.get(span + "_filter"),
+                    }
+                )
+    return wrong
+
+
 def check_in_qgis(
-    probe: Callable[[str, list[str]], dict[str, Any]],
+    probe: Callable[..., dict[str, Any]],
     timeline: controlmap.Timeline,
     uri: str,
 ) -> dict[str, int]:
     """Compare QGIS's temporal filter with the timeline on the days around every change.
 
-    Returns how many days were checked and how many periods QGIS kept on them in all.
+    Also checks the colours QGIS gives the features. Returns how many days were
+    checked and how many periods QGIS kept on them in all.
     """
     days = _days_around_changes(timeline)
     answer = probe(uri, [_iso(d) or "" for d in days])
     assert answer["style_loaded"], f"{uri}: no default style: {answer['style_message']}"
     assert answer["temporal_active"], f"{uri}: the style left time off"
+    if answer["qgis_version"].startswith("3.22."):
+        # docs/gis.md: a script's plain QgsVectorLayer(...) must call loadDefaultStyle().
+        assert not answer["plain_temporal_active"]
     periods = timeline.periods
     # QGIS's features, in feature-id order, are the timeline's periods in order.
     expected_rows = [
@@ -120,21 +149,25 @@ def check_in_qgis(
         for row in periods.itertuples(index=False)
     ]
     assert [f[1:] for f in answer["features"]] == expected_rows
-    position = {f[0]: i for i, f in enumerate(answer["features"])}
-    kept_total = 0
-    for day in days:
-        expected = _active(periods, day).tolist()
-        seen = answer["days"][_iso(day)]
-        for span in ("day", "frame"):
-            got = sorted(position[fid] for fid in seen[span])
-            assert got == expected, (
-                f"{uri}: {_iso(day)} ({span}): QGIS keeps {len(got)} periods, the timeline "
-                f"holds {len(expected)}; only QGIS: {sorted(set(got) - set(expected))}, "
-                f"only the timeline: {sorted(set(expected) - set(got))}; "
-                f"filter {seen.get(span + '_filter')!r}"
-            )
-        kept_total += len(expected)
+    wrong = _disagreements(answer, timeline, days)
+    assert not wrong, f"{uri}: {len(wrong)} disagreements, the first: {wrong[:3]}"
+    _check_colours(answer["colours"], periods)
+    kept_total = sum(len(_active(periods, day)) for day in days)
     return {"days": len(days), "kept": kept_total}
+
+
+def _check_colours(colours: list[list[int] | None], periods: gpd.GeoDataFrame) -> None:
+    """One colour per actor and status; other statuses than 'control' more transparent."""
+    assert all(colour is not None for colour in colours), colours
+    by_key: dict[tuple[str, str], set[tuple[int, ...]]] = {}
+    for colour, actor, status in zip(colours, periods["actor"], periods["status"], strict=True):
+        by_key.setdefault((actor, status), set()).add(tuple(colour or ()))
+    assert all(len(found) == 1 for found in by_key.values()), by_key
+    colour_of = {key: next(iter(found)) for key, found in by_key.items()}
+    for (actor, status), colour in colour_of.items():
+        if status != "control" and (actor, "control") in colour_of:
+            assert colour[:3] == colour_of[actor, "control"][:3]  # the actor's hue
+            assert colour[3] < colour_of[actor, "control"][3]  # lighter
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +197,7 @@ def open_periods() -> controlmap.Timeline:
 
 @pytest.mark.parametrize("suffix", [".gpkg", ".geojson"])
 def test_bundled_export_opens_with_time_right(
-    probe: Callable[[str, list[str]], dict[str, Any]],
+    probe: Callable[..., dict[str, Any]],
     timeline: controlmap.Timeline,
     tmp_path: Path,
     suffix: str,
@@ -177,7 +210,7 @@ def test_bundled_export_opens_with_time_right(
 
 @pytest.mark.parametrize("name", ["open.gpkg", "open.geojson", "open.json", "open.v2.geojson"])
 def test_open_periods_show_in_qgis(
-    probe: Callable[[str, list[str]], dict[str, Any]],
+    probe: Callable[..., dict[str, Any]],
     open_periods: controlmap.Timeline,
     tmp_path: Path,
     name: str,
@@ -185,10 +218,44 @@ def test_open_periods_show_in_qgis(
     path = open_periods.to_file(tmp_path / name)
     uri = f"{path}|layername=periods" if name.endswith(".gpkg") else str(path)
     check_in_qgis(probe, open_periods, uri)
+    answer = probe(uri, [])
+    hues = {tuple(colour[:3]) for colour in answer["colours"]}
+    assert len(hues) == len(open_periods.actors)  # these actors' hues differ
+
+
+@pytest.mark.parametrize("name", ["open.gpkg", "open.geojson"])
+def test_start_and_end_fields_mode_is_wrong_in_qgis_3_22(
+    probe: Callable[..., dict[str, Any]],
+    open_periods: controlmap.Timeline,
+    tmp_path: Path,
+    name: str,
+) -> None:
+    """Why the style uses expressions (docs/gis.md): the simpler mode fails in 3.22."""
+    path = open_periods.to_file(tmp_path / name)
+    uri = f"{path}|layername=periods" if name.endswith(".gpkg") else str(path)
+    days = _days_around_changes(open_periods)
+    answer = probe(uri, [_iso(d) or "" for d in days], by_hand="fields")
+    if not answer["qgis_version"].startswith("3.22."):
+        pytest.skip(f"checks QGIS 3.22's behaviour; this is QGIS {answer['qgis_version']}")
+    wrong = _disagreements(answer, open_periods, days)
+    periods = open_periods.periods
+    assert wrong
+    if name.endswith(".gpkg"):
+        # Periods show on the day before they start, in a one-day frame; nothing else.
+        for w in wrong:
+            assert w["span"] == "frame" and not w["only_timeline"], w
+            day = pd.Timestamp(w["day"]) + pd.Timedelta(days=1)
+            assert all(periods["start"].iloc[i] == day for i in w["only_qgis"]), w
+    else:
+        # Open periods (no end) never show; nothing else goes wrong.
+        open_ = set(np.flatnonzero(periods["end"].isna().to_numpy()).tolist())
+        for w in wrong:
+            assert not w["only_qgis"] and set(w["only_timeline"]) <= open_, w
+        assert set().union(*(w["only_timeline"] for w in wrong)) == open_
 
 
 def test_cli_export_with_snapshots_styles_only_the_periods(
-    probe: Callable[[str, list[str]], dict[str, Any]],
+    probe: Callable[..., dict[str, Any]],
     timeline: controlmap.Timeline,
     tmp_path: Path,
 ) -> None:
