@@ -37,6 +37,7 @@ from pyproj.exceptions import CRSError
 
 from ._crs import check_crs, to_wgs84
 from ._dates import format_date, iso_day, parse_date
+from ._qgis_style import styled_output
 from .area import EDGE_STEP_DEGREES
 from .errors import (
     ControlMapError,
@@ -169,6 +170,7 @@ def _layers_hint(path: Path) -> str:
         layers = pyogrio.list_layers(path)
     except Exception:  # the hint is a courtesy; the error it decorates is what matters
         return ""
+    layers = [(name, kind) for name, kind in layers if name != "layer_styles"]  # QGIS styles
     if len(layers) < 2:
         return ""
     named = [f"{name!r} ({kind or 'no geometry'})" for name, kind in layers]
@@ -847,7 +849,7 @@ def write_snapshot(
 
 
 def _write_layers(layers: dict[str, gpd.GeoDataFrame], target: Path, kind: str) -> Path:
-    with atomic_output(target) as temporary:
+    with styled_output(target, kind, layers) as temporary:  # + QGIS style for periods
         if kind == "GeoJSON":
             (frame,) = layers.values()
             with open(temporary, "w", encoding="utf-8") as stream:
