@@ -255,7 +255,12 @@ def test_library_writes_are_atomic_too(tmp_path: Path) -> None:
     assert out.read_bytes() == OLD
     timeline.to_file(out)
     assert len(controlmap.read(out)) == 3
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.geojson", "source.geojson"]
+    # out.qml: QGIS's default style for out.geojson, written with it.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "out.geojson",
+        "out.qml",
+        "source.geojson",
+    ]
 
 
 # ---------------------------------------------------------------------------- no escape

@@ -181,8 +181,9 @@ def test_gpkg_with_snapshot_layers(tmp_path: Path) -> None:
     path = tmp_path / "is.gpkg"
     controlmap.io.write_periods(tl, path, snapshots=list(tl.turning_points[:3]))
     layers = [name for name, _ in pyogrio.list_layers(path)]
-    assert layers[0] == "periods" and len(layers) == 4
-    assert all(name.startswith("snapshot_") for name in layers[1:])
+    assert layers[0] == "periods" and len(layers) == 5
+    assert all(name.startswith("snapshot_") for name in layers[1:4])
+    assert layers[4] == "layer_styles"  # QGIS's default style of the periods
 
 
 def test_unknown_output_extension(tmp_path: Path) -> None:

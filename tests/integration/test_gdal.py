@@ -149,7 +149,8 @@ def test_periods_export(
 ) -> None:
     tl: controlmap.Timeline = request.getfixturevalue(which)
     path = write_periods(tl, tmp_path / f"periods{suffix}")
-    assert _layers(path) == ["periods"]
+    # A GeoPackage also holds QGIS's layer_styles table: the default style of the periods.
+    assert _layers(path) == ["periods", "layer_styles"][: 2 if suffix == ".gpkg" else 1]
     count, fields = _summary(path)["periods"]
     assert count == len(tl)
     assert fields["start"] == "Date" and fields["end"] == "Date", fields
@@ -219,7 +220,7 @@ def test_geopackage_with_snapshot_layers_from_the_cli(
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     names = [f"snapshot_{d:%Y_%m_%d}" for d in days]
-    assert _layers(out) == ["periods", *names]
+    assert _layers(out) == ["periods", *names, "layer_styles"]
     summary = _summary(out)
     assert summary["periods"][0] == len(timeline)
     for day, layer in zip(days, names, strict=True):

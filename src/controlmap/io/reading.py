@@ -139,6 +139,7 @@ def _layers_hint(path: Path) -> str:
         layers = pyogrio.list_layers(path)
     except Exception:  # the hint is a courtesy; the error it decorates is what matters
         return ""
+    layers = [(name, kind) for name, kind in layers if name != "layer_styles"]  # QGIS styles
     if len(layers) < 2:
         return ""
     named = [f"{name!r} ({kind or 'no geometry'})" for name, kind in layers]

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .._atomic import atomic_output
 from .._dates import format_date, iso_day, parse_date
+from .._qgis_style import styled_output
 from ..area import EDGE_STEP_DEGREES
 from ..errors import ControlMapError, OutputError, OutputWarning, one_line
 from ..model import Timeline, repaired
@@ -112,7 +112,7 @@ def write_snapshot(
 
 
 def _write_layers(layers: dict[str, gpd.GeoDataFrame], target: Path, kind: str) -> Path:
-    with atomic_output(target) as temporary:
+    with styled_output(target, kind, layers) as temporary:  # + QGIS style for periods
         if kind == "GeoJSON":
             (frame,) = layers.values()
             with open(temporary, "w", encoding="utf-8") as stream:
