@@ -557,3 +557,40 @@ def test_parse_date_forms(value: object, expected: str) -> None:
 def test_parse_date_rejects_impossible_times() -> None:
     with pytest.raises(DateError, match="not a valid date"):
         controlmap.parse_date("2014-06-10T99:99")
+
+
+@settings(max_examples=40)
+@given(timelines(max_size=6), dates(), dates())
+def test_changes_kept_gained_and_lost_partition_the_ground(
+    tl: Timeline, first: pd.Timestamp, last: pd.Timestamp
+) -> None:
+    first, last = min(first, last), max(first, last)
+    rows = tl.changes(first, last, kept=True)
+    plain = tl.changes(first, last)
+    assert "kept" not in set(plain["change"])
+    assert set(rows["change"]) <= {"gained", "lost", "kept"}
+    # Without kept=True the same gains and losses, with the same sliver rule.
+    pd.testing.assert_frame_equal(
+        rows.loc[rows["change"] != "kept"].reset_index(drop=True), plain, check_dtype=False
+    )
+    for actor in tl.actors:
+        mine = rows.loc[rows["actor"] == actor].set_index("change")
+
+        def held(day: pd.Timestamp, who: str = actor) -> float:
+            snap = tl.at(day)
+            union = shapely.union_all(snap.loc[snap["actor"] == who].geometry.values)
+            return float(geodesic_area_km2([union])[0])
+
+        area = mine["area_km2"]
+        # Ground held on each date, measured on its own, is kept + lost and kept + gained.
+        assert area.get("kept", 0.0) + area.get("lost", 0.0) == pytest.approx(
+            held(first), rel=1e-6, abs=1e-5
+        )
+        assert area.get("kept", 0.0) + area.get("gained", 0.0) == pytest.approx(
+            held(last), rel=1e-6, abs=1e-5
+        )
+        if "kept" in mine.index:
+            for other in ("gained", "lost"):
+                if other in mine.index:
+                    overlap = shapely.intersection(mine.geometry["kept"], mine.geometry[other])
+                    assert shapely.area(overlap) < 1e-9

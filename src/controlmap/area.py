@@ -24,7 +24,13 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
-__all__ = ["EDGE_STEP_DEGREES", "geodesic_area_km2", "interval_series", "overlapping_pairs"]
+__all__ = [
+    "EDGE_STEP_DEGREES",
+    "SLIVER_KM2",
+    "geodesic_area_km2",
+    "interval_series",
+    "overlapping_pairs",
+]
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -32,6 +38,11 @@ _GEOD = Geod(ellps="WGS84")
 #: along the straight lon/lat line first. The geodesic then departs from the drawn
 #: line by under 2 m, an area difference below 0.01 %.
 EDGE_STEP_DEGREES = 0.1
+
+#: Ground smaller than this (km², one square metre) left by a set operation on nearly
+#: equal shapes is floating-point noise, not a change of control: the one sliver rule
+#: of the library (gains, losses and kept ground of :meth:`Timeline.changes`).
+SLIVER_KM2 = 1e-6
 
 
 def geodesic_area_km2(geometries: Sequence[shapely.Geometry | None] | np.ndarray) -> np.ndarray:

@@ -739,9 +739,14 @@ class Timeline:
         return pd.DatetimeIndex(index, name="date")
 
     def changes(
-        self, start: DateLike, end: DateLike, *, status: str | Iterable[str] | None = None
+        self,
+        start: DateLike,
+        end: DateLike,
+        *,
+        status: str | Iterable[str] | None = None,
+        kept: bool = False,
     ) -> gpd.GeoDataFrame:
-        """Ground each actor gained and lost between two dates.
+        """Ground each actor gained and lost (and, on request, kept) between two dates.
 
         Parameters
         ----------
@@ -749,13 +754,17 @@ class Timeline:
             Compare what was held on ``start`` with what was held on ``end``.
         status : str or list of str, optional
             Count only periods of these statuses (default: all).
+        kept : bool, default False
+            Also give the ground held on both dates (``change == "kept"``). An actor's
+            kept, gained and lost ground never overlap, so their areas add up.
 
         Returns
         -------
         GeoDataFrame
-            Rows ``(actor, change)`` with ``change`` in ``{"gained", "lost"}``, the
-            two dates as ``start``/``end``, ``area_km2`` and the geometry (empty
-            geometries and slivers under 1 m² are dropped).
+            Rows ``(actor, change)`` with ``change`` in ``{"gained", "lost"}`` (and
+            ``"kept"``), the two dates as ``start``/``end``, ``area_km2`` and the
+            geometry; empty geometries and slivers under
+            :data:`~controlmap.area.SLIVER_KM2` are dropped.
 
         Examples
         --------
@@ -766,6 +775,8 @@ class Timeline:
         ['gained', 'lost']
         >>> bool(changes.area_km2.sum() > 80_000)
         True
+        >>> sorted(set(tl.changes("2015-01-01", "2018-02-01", kept=True).change))
+        ['gained', 'kept', 'lost']
         """
         first, last = parse_date(start, what="start"), parse_date(end, what="end")
         if last < first:
@@ -777,10 +788,13 @@ class Timeline:
         for who in self.actors:
             before = held_first.get(who, shapely.Polygon())
             after = held_last.get(who, shapely.Polygon())
-            for change, raw in (
+            parts = [
                 ("gained", shapely.difference(after, before)),
                 ("lost", shapely.difference(before, after)),
-            ):
+            ]
+            if kept:
+                parts.append(("kept", shapely.intersection(before, after)))
+            for change, raw in parts:
                 geom = _polygonal(raw)
                 if not shapely.is_empty(geom):
                     rows.append(
@@ -799,9 +813,7 @@ class Timeline:
             crs=4326,
         )
         result.insert(4, "area_km2", _area.geodesic_area_km2(result.geometry.values))
-        # Differences of nearly equal shapes leave slivers of floating-point noise;
-        # under a square metre is no change of control.
-        result = result.loc[result["area_km2"] >= 1e-6].reset_index(drop=True)
+        result = result.loc[result["area_km2"] >= _area.SLIVER_KM2].reset_index(drop=True)
         return result
 
     def _held(self, day: pd.Timestamp, keep: np.ndarray) -> dict[str, shapely.Geometry]:
