@@ -506,8 +506,8 @@ def test_turning_points_read_text_flags() -> None:
 
 def test_chained_periods_over_the_same_ground_pair_nothing() -> None:
     """Daily maps of the same ground coexist with no other day: no candidate explosion."""
-    from controlmap.area import _CHUNK, _candidate_pairs
-    from controlmap.model import _seconds
+    from controlmap.intervals import _CHUNK, _candidate_pairs
+    from controlmap.periods import _seconds
 
     days = pd.date_range("2000-01-01", periods=3001, freq="D")
     chain = frame(

@@ -15,7 +15,6 @@ Examples
 from __future__ import annotations
 
 from ._dates import parse_date
-from .area import geodesic_area_km2
 from .datasets import (
     dataset_path,
     fighters_table,
@@ -39,6 +38,7 @@ from .errors import (
     StyleWarning,
     UnknownDatasetError,
 )
+from .geodesic import geodesic_area_km2
 from .io import read, validate
 from .model import Timeline
 from .repair import repair

@@ -30,7 +30,8 @@ from ..errors import (
     some,
     where,
 )
-from ..model import Timeline, normalize_periods
+from ..model import Timeline
+from ..periods import normalize_periods
 from .geojson import GEOJSON_SUFFIXES, read_geojson
 
 __all__ = ["read", "read_frame"]

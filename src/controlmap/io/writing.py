@@ -26,9 +26,10 @@ import shapely
 
 from .._dates import format_date, iso_day, parse_date
 from .._qgis_style import styled_output
-from ..area import EDGE_STEP_DEGREES
 from ..errors import ControlMapError, OutputError, OutputWarning, one_line
-from ..model import Timeline, repaired
+from ..geodesic import EDGE_STEP_DEGREES
+from ..model import Timeline
+from ..periods import repaired
 
 __all__ = ["COORDINATE_DECIMALS", "WRITERS", "geojson_chunks", "write_periods", "write_snapshot"]
 
@@ -292,7 +293,7 @@ def _rfc7946_geometries(geoms: np.ndarray) -> np.ndarray:
     Edges longer than ``EDGE_STEP_DEGREES`` get points along their straight
     longitude/latitude line: the shape drawn is unchanged, and tools that measure
     each edge as a geodesic (SpatiaLite's ``ST_Area(geom, 1)``) then measure the
-    area controlmap reports (see :mod:`controlmap.area`).
+    area controlmap reports (see :mod:`controlmap.geodesic`).
     """
     geoms = np.asarray(geoms, dtype=object)
     # A hair over the step, so edges already split (then rounded) are not split again.

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..area import geodesic_area_km2
+from ..geodesic import geodesic_area_km2
 from ..model import Timeline
 
 __all__ = ["assert_timeline_equal"]
