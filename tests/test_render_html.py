@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -123,9 +124,10 @@ def test_default_date_is_the_peak(pages: dict, timeline: controlmap.Timeline) ->
     assert payload["date"] == payload["dates"][int(np.argmax(totals))]
 
 
-def test_title_and_places(pages: dict) -> None:
+def test_title_and_places(pages: dict, timeline: controlmap.Timeline) -> None:
     text = pages[True].read_text(encoding="utf-8")
-    assert "<title>Islamic State territory in Iraq and Syria, 2013-2019</title>" in text
+    # The title is the data set's own (attrs), not its key.
+    assert f"<title>{html.escape(timeline.attrs['title'])}</title>" in text
     payload = payload_of(text)
     names = {p["name"] for p in payload["places"] if p["level"] == 0}
     assert {"Baghdad", "Mosul", "Raqqa"} <= names
@@ -198,9 +200,18 @@ def test_snapshot_legend_counts_overlapping_statuses_once(tmp_path: Path) -> Non
     tl = controlmap.Timeline(periods, name="overlap")
     page = save_map(snapshot_map(tl, "2020-02-01", basemap=Basemap.empty()), tmp_path / "s.html")
     legend = payload_of(page.read_text(encoding="utf-8"))["legend"]
-    union = abs(Geod(ellps="WGS84").geometry_area_perimeter(shapely.box(40, 33, 42, 35))[0]) / 1e6
-    assert [row["label"] for row in legend] == ["A"]
-    assert legend[0]["area_km2"] == pytest.approx(union, rel=1e-3)
+    geod = Geod(ellps="WGS84")
+    union = abs(geod.geometry_area_perimeter(shapely.box(40, 33, 42, 35))[0]) / 1e6
+    contested = abs(geod.geometry_area_perimeter(shapely.box(40, 33, 41, 34))[0]) / 1e6
+    actors = [row for row in legend if row["key"].startswith("actor:")]
+    assert [row["label"] for row in actors] == ["A"]
+    assert actors[0]["area_km2"] == pytest.approx(union, rel=1e-3)
+    # Then one row per status with its own km² (Timeline.area(status=...)).
+    statuses = {row["label"]: row["area_km2"] for row in legend if row.get("kind") == "status"}
+    assert statuses == {
+        "control": pytest.approx(union, rel=1e-3),
+        "contested": pytest.approx(contested, rel=1e-3),
+    }
 
 
 def test_missing_text_is_left_out_not_shown_as_na(tmp_path: Path) -> None:

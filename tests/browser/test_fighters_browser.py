@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import OfflinePage
+from offline import OfflinePage
 from playwright.sync_api import Browser
 
 import controlmap

@@ -26,8 +26,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import OfflinePage
 from matplotlib.text import Text
+from offline import OfflinePage
 from PIL import Image
 from playwright.sync_api import Browser, Page
 from test_render_browser import pointer_on
