@@ -115,6 +115,9 @@
     var id = "cm-pattern-" + Object.keys(patternIds).length;
     var pattern = svgEl("pattern", {id: id, patternUnits: "userSpaceOnUse", width: 8, height: 8,
                                     "data-cm-kind": kind});
+    // An opaque tint under the lines: over governed ground of the same colour the
+    // hatching must still show.
+    pattern.appendChild(svgEl("rect", {width: 8, height: 8, fill: "#ffffff"}));
     pattern.appendChild(svgEl("rect", {width: 8, height: 8, fill: colour, "fill-opacity": opacity}));
     var ink = {stroke: colour, "stroke-width": 1.6};
     if (kind === "hatch" || kind === "cross") {
@@ -323,6 +326,13 @@
         var has = shown.hasLayer(layer);
         if (on && !has) { shown.addLayer(layer); }
         if (!on && has) { shown.removeLayer(layer); }
+      });
+      // Layers shown later are drawn on top: lift patterned and light ground (a
+      // contested town inside governed ground) over solid ground, or it is hidden.
+      api.layers.forEach(function (layer) {
+        if (shown.hasLayer(layer) && statusStyle(data, layer.cmProps.status).fill !== "solid") {
+          layer.bringToFront();
+        }
       });
       if (data.mode === "changes") {
         dateLabel.textContent = formatDate(data.start) + " \u2192 " + formatDate(data.end);

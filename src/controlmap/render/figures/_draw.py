@@ -199,7 +199,8 @@ def ground_style(colour: str, style: StatusStyle, *, alpha: float) -> dict[str, 
     """Keyword arguments of a PathCollection (or Patch) drawing ground of one status.
 
     Solid ground is the colour at ``alpha``; light ground a faint fill; patterned
-    ground a faint fill under hatching in the colour. The outline keeps the colour
+    ground a pale tint of the colour (covering what lies beneath) under hatching in
+    the colour. The outline keeps the colour
     (dashed as the status's dash), so every status stays visible on the base map.
 
     Examples
@@ -208,7 +209,13 @@ def ground_style(colour: str, style: StatusStyle, *, alpha: float) -> dict[str, 
     >>> ground_style("#b2182b", STATUS_STYLES["contested"], alpha=0.75)["hatch"]
     '////'
     """
-    face = to_rgba(colour, alpha * style.opacity if style.fill != "solid" else alpha)
+    if style.mpl_hatch is None:
+        face = to_rgba(colour, alpha * style.opacity if style.fill != "solid" else alpha)
+    else:
+        # An opaque tint under the hatching: over governed ground of the same colour
+        # (a contested town inside held ground) the lines must still show.
+        tint = np.add(np.multiply(to_rgba(colour)[:3], style.opacity), 1 - style.opacity)
+        face = (*tint, alpha)
     return {
         "facecolor": face,
         "edgecolor": to_rgba(colour, 0.95),

@@ -108,6 +108,9 @@ def small_multiples(
         raise DataError("small_multiples: no dates to map")
     basemap = Basemap.for_timeline(timeline, basemap)
     frame = Frame(timeline, basemap)
+    order = status_order(timeline.periods["status"])
+    styles = status_styles(order)
+    several = order != ["control"]
     count = len(days)
     if ncols is not None and not 1 <= ncols <= MAX_NCOLS:
         raise DataError(
@@ -119,7 +122,8 @@ def small_multiples(
     # aspect, with a fixed band above it for the date and area lines.
     map_w = panel_width
     map_h = panel_width * frame.aspect
-    band, gap, side = 0.42, 0.12, 0.2
+    # A second line under the total gives the km² of each status, when there are several.
+    band, gap, side = (0.56 if several else 0.42), 0.12, 0.2
     header, footer = 0.72, 0.36
     fig_w = side * 2 + cols * map_w + (cols - 1) * gap
     fig_h = header + rows * (band + map_h) + (rows - 1) * gap + footer
@@ -136,9 +140,6 @@ def small_multiples(
         )
     height = fig_h
     colours = actor_colours(timeline.actors)
-    order = status_order(timeline.periods["status"])
-    styles = status_styles(order)
-    several = order != ["control"]
     for k, day in enumerate(show_progress(days, progress, "maps")):
         ax = axes[k]
         frame.draw(ax)
@@ -162,14 +163,14 @@ def small_multiples(
                 f"{float(timeline.area([day], status=s).sum(axis=1).iloc[0]):,.0f} {s}"
                 for s in order
             ]
-            held = f"{held} ({', '.join(parts)})"
+            held = f"{held}\n{' · '.join(parts)}"
         label = event_labels(timeline, day)
         ax.set_title(
             day_text(day) + (f" · {label}" if label else ""),
             fontsize=8.5,
             fontweight="bold",
             loc="left",
-            pad=11,
+            pad=19 if several else 11,
             family=FONT_FAMILY.split(",")[0],
         )
         ax.text(
@@ -177,7 +178,8 @@ def small_multiples(
             1.012,
             held,
             transform=ax.transAxes,
-            fontsize=7,
+            fontsize=6.5 if several else 7,
+            linespacing=1.25,
             color="#444444",
             va="bottom",
         )
