@@ -18,9 +18,10 @@ from pyproj import Geod
 
 import controlmap
 from controlmap.errors import OutputError
-from controlmap.render import Basemap, save_map, snapshot_map, timeline_map
+from controlmap.render import Basemap, save, snapshot_map, timeline_map
 from controlmap.render._assets import leaflet_css, leaflet_js, script_safe
-from controlmap.render.interactive import DECIMALS, _text, screen_geometry
+from controlmap.render.maps._leaflet import DECIMALS, screen_geometry
+from controlmap.render.maps._leaflet import text_value as _text
 
 MAX_PAGE_BYTES = 2_000_000
 GEOD = Geod(ellps="WGS84")
@@ -30,7 +31,7 @@ GEOD = Geod(ellps="WGS84")
 def pages(timeline: controlmap.Timeline, tmp_path_factory: pytest.TempPathFactory) -> dict:
     folder = tmp_path_factory.mktemp("html")
     return {
-        sc: save_map(timeline_map(timeline, self_contained=sc), folder / f"t{int(sc)}.html")
+        sc: save(timeline_map(timeline, self_contained=sc), folder / f"t{int(sc)}.html")
         for sc in (True, False)
     }
 
@@ -136,7 +137,7 @@ def test_title_and_places(pages: dict, timeline: controlmap.Timeline) -> None:
 
 
 def test_works_without_base_map(timeline: controlmap.Timeline, tmp_path: Path) -> None:
-    page = save_map(
+    page = save(
         snapshot_map(timeline, "2016-01-01", basemap=Basemap.empty()), tmp_path / "bare.html"
     )
     payload = payload_of(page.read_text(encoding="utf-8"))
@@ -149,7 +150,7 @@ def test_works_without_base_map(timeline: controlmap.Timeline, tmp_path: Path) -
 
 def test_save_map_wants_html(timeline: controlmap.Timeline, tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=r"\.html"):
-        save_map(snapshot_map(timeline, "2016-01-01"), tmp_path / "map.png")
+        save(snapshot_map(timeline, "2016-01-01"), tmp_path / "map.png")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -198,7 +199,7 @@ def test_snapshot_legend_counts_overlapping_statuses_once(tmp_path: Path) -> Non
         crs=4326,
     )
     tl = controlmap.Timeline(periods, name="overlap")
-    page = save_map(snapshot_map(tl, "2020-02-01", basemap=Basemap.empty()), tmp_path / "s.html")
+    page = save(snapshot_map(tl, "2020-02-01", basemap=Basemap.empty()), tmp_path / "s.html")
     legend = payload_of(page.read_text(encoding="utf-8"))["legend"]
     geod = Geod(ellps="WGS84")
     union = abs(geod.geometry_area_perimeter(shapely.box(40, 33, 42, 35))[0]) / 1e6
@@ -226,7 +227,7 @@ def test_missing_text_is_left_out_not_shown_as_na(tmp_path: Path) -> None:
         crs=4326,
     )
     tl = controlmap.Timeline(periods, name="missing")
-    page = save_map(timeline_map(tl, basemap=Basemap.empty()), tmp_path / "t.html")
+    page = save(timeline_map(tl, basemap=Basemap.empty()), tmp_path / "t.html")
     features = payload_of(page.read_text(encoding="utf-8"))["features"]["features"]
     assert [f["properties"]["source"] for f in features] == ["Report", None]
     # Whatever missing marker a caller's frame carries, none is shown as text.

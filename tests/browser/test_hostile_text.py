@@ -38,15 +38,15 @@ from controlmap.cli import main
 from controlmap.fighters import load_fighters
 from controlmap.render import (
     area_chart,
+    changes_figure,
     changes_map,
-    save_figure,
-    save_map,
+    fighters_figure,
+    fighters_map,
+    save,
     small_multiples,
     snapshot_map,
     timeline_map,
 )
-from controlmap.render.fighters import fighters_figure, fighters_map, save_fighters_map
-from controlmap.render.static import changes_figure
 
 #: Markup, script and terminal payloads, in every run.
 MARKUP = (
@@ -196,13 +196,13 @@ def made(case: dict[str, Any]) -> dict[str, Path]:
     # Events come only through the library: a slider page, a snapshot and figures with them.
     timeline = controlmap.read(case["source"])
     timeline.events = case["events"]
-    pages["events timeline"] = save_map(
+    pages["events timeline"] = save(
         timeline_map(timeline, self_contained=True, title=title), out / "events.html"
     )
-    pages["events snapshot"] = save_map(
+    pages["events snapshot"] = save(
         snapshot_map(timeline, "2012-01-01", self_contained=True), out / "events-snapshot.html"
     )
-    pages["changes api"] = save_map(
+    pages["changes api"] = save(
         changes_map(timeline, "2010-06-01", "2012-06-01", self_contained=True),
         out / "changes-api.html",
     )
@@ -213,7 +213,7 @@ def made(case: dict[str, Any]) -> dict[str, Path]:
     }
     for name, fig in figures.items():
         for suffix in (".png", ".svg", ".pdf"):
-            pages[f"{name}{suffix}"] = save_figure(fig, out / f"{name}{suffix}")
+            pages[f"{name}{suffix}"] = save(fig, out / f"{name}{suffix}")
     pages["figure objects"] = figures  # type: ignore[assignment]
     return pages
 
@@ -230,11 +230,11 @@ def fighters_made(case: dict[str, Any]) -> dict[str, Any]:
         frame.loc[rows, "note"] = f"Note {payload}"
     out = case["folder"] / "fighters"
     out.mkdir()
-    made = {"frame": frame, "html": save_fighters_map(out / "fighters.html", frame)}
+    made = {"frame": frame, "html": save(fighters_map(frame), out / "fighters.html")}
     fig = fighters_figure(frame, title=case["title"])
     made["figure"] = fig
     for suffix in (".png", ".svg", ".pdf"):
-        made[suffix] = save_figure(fig, out / f"fighters{suffix}")
+        made[suffix] = save(fig, out / f"fighters{suffix}")
     return made
 
 
