@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from offline import OfflinePage
 from playwright.sync_api import Browser
 
 import controlmap
+from browser.offline import OfflinePage
 from controlmap.fighters import load_fighters
 from controlmap.render import fighters_map, save
 from controlmap.render._fighters import REFERENCE_COUNTS

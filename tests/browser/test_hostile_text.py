@@ -27,12 +27,12 @@ from typing import Any
 import pandas as pd
 import pytest
 from matplotlib.text import Text
-from offline import OfflinePage
 from PIL import Image
 from playwright.sync_api import Browser, Page
-from test_render_browser import pointer_on
 
 import controlmap
+from browser.offline import OfflinePage
+from browser.test_render_browser import pointer_on
 from controlmap._text import CONTROL, printable
 from controlmap.cli import main
 from controlmap.fighters import load_fighters

@@ -15,11 +15,11 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import pytest
-from offline import OfflinePage
 from playwright.sync_api import Browser, Page
 from shapely import box
 
 import controlmap
+from browser.offline import OfflinePage
 from controlmap.render import Basemap, changes_map, save, snapshot_map, timeline_map
 from controlmap.render._style import CHANGE_COLOURS
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-from offline import OfflinePage
 from playwright.sync_api import Browser, Page
+from test_render_layout import BESIEGED, km2, ukraine
 
 import controlmap
+from browser.offline import OfflinePage
 from controlmap.render import changes_map, save, snapshot_map, timeline_map
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_render_layout import BESIEGED, km2, ukraine
 
 
 def styles_by_status(page: Page) -> dict[str, list[dict[str, str | None]]]:
