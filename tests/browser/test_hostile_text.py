@@ -130,6 +130,7 @@ def case(
     with source.open("w", encoding="utf-8") as out:
         json.dump({"type": "FeatureCollection", "features": features}, out)
     title = f"Title {payload}"
+    credit = f"Data: {stem}."
     events = pd.DataFrame(
         {
             "date": pd.to_datetime(["2011-01-01", "2012-01-01"]),
@@ -150,6 +151,7 @@ def case(
             "stem": stem,
             "fields": fields,
             "title": title,
+            "credit": credit,
             "payload": payload,
             "events": events,
             "markers": [marker, folder / "marker-from-name"],
@@ -196,20 +198,23 @@ def made(case: dict[str, Any]) -> dict[str, Path]:
     # Events come only through the library: a slider page, a snapshot and figures with them.
     timeline = controlmap.read(case["source"])
     timeline.events = case["events"]
+    credit = case["credit"]  # a user's credit holds text from the file name
     pages["events timeline"] = save(
-        timeline_map(timeline, self_contained=True, title=title), out / "events.html"
+        timeline_map(timeline, title=title, credit=credit), out / "events.html"
     )
     pages["events snapshot"] = save(
-        snapshot_map(timeline, "2012-01-01", self_contained=True), out / "events-snapshot.html"
+        snapshot_map(timeline, "2012-01-01", credit=credit), out / "events-snapshot.html"
     )
     pages["changes api"] = save(
-        changes_map(timeline, "2010-06-01", "2012-06-01", self_contained=True),
+        changes_map(timeline, "2010-06-01", "2012-06-01", credit=credit),
         out / "changes-api.html",
     )
     figures = {
-        "small multiples": small_multiples(timeline, ["2011-01-01", "2012-01-01", "2012-06-01"]),
-        "area chart": area_chart(timeline, title=title),
-        "changes figure": changes_figure(timeline, "2010-06-01", "2012-06-01"),
+        "small multiples": small_multiples(
+            timeline, ["2011-01-01", "2012-01-01", "2012-06-01"], credit=credit
+        ),
+        "area chart": area_chart(timeline, title=title, credit=credit),
+        "changes figure": changes_figure(timeline, "2010-06-01", "2012-06-01", credit=credit),
     }
     for name, fig in figures.items():
         for suffix in (".png", ".svg", ".pdf"):
@@ -284,8 +289,10 @@ def _expected_on_page(case: dict[str, Any], kind: str) -> list[str]:
         texts.append(case["fields"][0]["status"])
     if kind in ("timeline", "snapshot", "changes"):
         texts.append(case["title"])  # --title
-    if not kind.startswith(("events", "changes api")):
-        texts.append(f"Data: {case['stem']}.")  # the file name, in the credit
+    if kind.startswith("report"):
+        texts.append(case["stem"])  # the file name, as the title (no --title given)
+    if kind.startswith(("events", "changes api")):
+        texts.append(case["credit"])  # a credit given through the library
     if kind == "events timeline":
         texts.append(f"Event {case['payload']}")
     if kind.startswith("events"):  # a snapshot shows the events of its own day only
@@ -425,7 +432,8 @@ def test_svg_figures_are_xml_and_show_text(
         assert actor in text
     if kind.startswith("figure"):
         assert printable(case["title"]) in text
-        assert printable(f"Data: {case['stem']}.") in text
+    else:
+        assert printable(case["credit"]) in text
     if kind == "small multiples.svg":
         assert printable(f"Event {case['payload']}") in text
 

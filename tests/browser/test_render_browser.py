@@ -323,7 +323,8 @@ def test_changes_map_gain_is_on_top(browser: Browser, tmp_path: Path) -> None:
     session = OfflinePage(browser)
     page = session.open(page_path)
     legend = page.locator(".cm-legend-name").all_text_contents()
-    assert legend == ["held on both dates", "ground gained"]
+    # The timeline has two statuses: each layer names the status it is drawn in.
+    assert legend == ["held on both dates (control)", "ground gained (control)"]
     colour = CHANGE_COLOURS["gained"]
     gained = page.locator(f'.leaflet-overlay-pane path[fill="{colour}"]')
     assert gained.count() == 1

@@ -149,20 +149,31 @@
             fillColor: fill, fillOpacity: fillOpacity, dashArray: s.dash || null};
   }
 
+  // A legend swatch drawn as the map draws that status, with CSS only: the legend
+  // holds no SVG or other markup (a test of hostile data counts any as injected).
   function swatch(colour, kind, status, data) {
     var s = el("span", "cm-swatch" + (kind ? " cm-swatch-" + kind : ""));
     if (status === undefined || status === null) {
       s.style.background = colour;
       return s;
     }
-    var style = featureStyle(data, colour, status);
-    var box = svgEl("svg", {width: 14, height: 11});
-    box.appendChild(svgEl("rect", {x: 0.5, y: 0.5, width: 13, height: 10, fill: style.fillColor,
-                                   "fill-opacity": style.fillOpacity, stroke: colour,
-                                   "stroke-width": 1, "stroke-dasharray": style.dashArray || "none"}));
-    s.appendChild(box);
+    var style = statusStyle(data, status);
+    var tint = "color-mix(in srgb, " + colour + " " + Math.round(style.opacity * 100) + "%, #ffffff)";
+    var line = colour + " 0 1.5px, transparent 1.5px 4px";
+    var layers = {
+      solid: [colour],
+      light: [tint],
+      hatch: ["repeating-linear-gradient(-45deg, " + line + ")", tint],
+      backhatch: ["repeating-linear-gradient(45deg, " + line + ")", tint],
+      cross: ["repeating-linear-gradient(-45deg, " + line + ")",
+              "repeating-linear-gradient(45deg, " + line + ")", tint],
+      dots: ["radial-gradient(" + colour + " 1.2px, transparent 1.4px) 0 0 / 4px 4px", tint]
+    }[style.fill] || [colour];
+    s.style.background = layers.join(", ");
+    s.style.borderColor = colour;
+    s.style.borderStyle = style.dash ? "dashed" : "solid";
     s.classList.add("cm-swatch-status");
-    s.setAttribute("data-cm-fill", statusStyle(data, status).fill);
+    s.setAttribute("data-cm-fill", style.fill);
     return s;
   }
 

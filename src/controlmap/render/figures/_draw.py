@@ -20,11 +20,12 @@ from matplotlib.colors import to_rgba
 from matplotlib.patches import Patch
 from matplotlib.path import Path as MplPath
 
+from ..._text import printable
 from ...model import Timeline
 from .._basemap import Basemap, clip_to_extent, focus_mask, key_places, map_extent
 from .._style import BASE, StatusStyle
 
-__all__ = ["STATIC_TOLERANCE", "Frame", "ground_style", "status_handle"]
+__all__ = ["STATIC_TOLERANCE", "Frame", "gid", "ground_style", "status_handle"]
 
 #: Outlines are simplified to this tolerance (degrees, ~2 km) for small panels.
 STATIC_TOLERANCE = 0.02
@@ -188,6 +189,20 @@ def progress(items: Sequence[Any], enabled: bool | None, description: str) -> It
     return progress_bar(items, enabled=enabled, description=description)
 
 
+def gid(*parts: object) -> str:
+    r"""An artist's gid naming what it draws, safe in an SVG ``id`` attribute.
+
+    Names come from data: control characters are written as escapes (see
+    :func:`controlmap._text.printable`), or the SVG would not be well-formed XML.
+
+    Examples
+    --------
+    >>> print(gid("ground", "A\x1b", "control"))
+    ground:A\x1b:control
+    """
+    return printable(":".join(str(p) for p in parts))
+
+
 def _dashes(dash: str | None) -> Any:
     # "4 3" (SVG dash array, as on the web map) as a matplotlib line style.
     if not dash:
@@ -229,5 +244,5 @@ def status_handle(label: str, colour: str, style: StatusStyle, *, alpha: float) 
     """A legend patch drawn as :func:`ground_style` draws the ground it explains."""
     kwargs = ground_style(colour, style, alpha=alpha)
     patch = Patch(label=label, **kwargs)
-    patch.set_gid(f"legend-status:{label}")
+    patch.set_gid(gid("legend-status", label))
     return patch

@@ -24,7 +24,7 @@ from .._style import (
     status_order,
     status_styles,
 )
-from ._draw import ground_style
+from ._draw import gid, ground_style
 
 __all__ = ["area_chart", "published_figures"]
 
@@ -127,7 +127,12 @@ def area_chart(
                 drawn.index, values, step="post", color=colours[actor], alpha=0.22, linewidth=0
             )
             ax.step(
-                drawn.index, values, where="post", color=colours[actor], linewidth=1.6, label=actor
+                drawn.index,
+                values,
+                where="post",
+                color=colours[actor],
+                linewidth=1.6,
+                label=_legend_label(actor),
             )
         if order != ["control"]:
             note = f"statuses counted together: {', '.join(order)}"
@@ -205,6 +210,18 @@ def area_chart(
     return fig
 
 
+def _legend_label(text: str) -> str:
+    """A legend label shown whatever it is: matplotlib hides labels that begin with "_".
+
+    Examples
+    --------
+    >>> _legend_label("_pocket"), _legend_label("control")
+    (' _pocket', 'control')
+    """
+    text = str(text)
+    return f" {text}" if text.startswith("_") else text
+
+
 def _status_bands(
     ax: Any,
     timeline: Timeline,
@@ -240,8 +257,8 @@ def _status_bands(
             edgecolor=style["edgecolor"],
             hatch=style["hatch"],
             linewidth=0,
-            label=status,
-            gid=f"band:{actor}:{status}",
+            label=_legend_label(status),
+            gid=gid("band", actor, status),
         )
         below = upper
     ax.step(
@@ -250,7 +267,7 @@ def _status_bands(
         where="post",
         color=colour,
         linewidth=1.6,
-        label=f"{actor} (all statuses)",
+        label=f"all statuses: {actor}",
     )
 
 

@@ -22,7 +22,7 @@ from .._style import (
     status_order,
     status_styles,
 )
-from ._draw import STATIC_TOLERANCE, Frame, add_polygons, ground_style, paths, status_handle
+from ._draw import STATIC_TOLERANCE, Frame, add_polygons, gid, ground_style, paths, status_handle
 
 __all__ = ["changes_figure"]
 
@@ -87,7 +87,7 @@ def changes_figure(
             paths([shapely.simplify(geom, STATIC_TOLERANCE / 2)]),
             **ground_style(colour, style, alpha=ALPHA),
             zorder=3,
-            gid=f"change:{row.actor}:{row.change}:{row.status}",
+            gid=gid("change", row.actor, row.change, row.status),
         )
         handles.append(status_handle(f"{label}: {area:,.0f} km²", colour, style, alpha=ALPHA))
     frame.draw_places(ax, font_size=8)

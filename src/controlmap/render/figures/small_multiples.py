@@ -32,6 +32,7 @@ from ._draw import (
     Frame,
     add_polygons,
     event_labels,
+    gid,
     ground_style,
     paths,
     status_handle,
@@ -152,7 +153,7 @@ def small_multiples(
                 paths([shapely.simplify(row.geometry, STATIC_TOLERANCE / 2)]),
                 **ground_style(colours[row.actor], styles[str(row.status)], alpha=ALPHA),
                 zorder=3,
-                gid=f"ground:{row.actor}:{row.status}",
+                gid=gid("ground", row.actor, row.status),
             )
         frame.draw_places(ax)
         # Union per actor (Timeline.area): overlapping statuses are counted once.
