@@ -20,7 +20,7 @@ from controlmap.render import (
     area_chart,
     changes_figure,
     published_figures,
-    save_figure,
+    save,
     small_multiples,
 )
 from controlmap.render._style import ACTOR_COLOURS, BASE, CHANGE_COLOURS, day_text
@@ -34,8 +34,8 @@ def multiples(timeline: controlmap.Timeline, tmp_path_factory: pytest.TempPathFa
     fig = small_multiples(timeline)
     return {
         "fig": fig,
-        "png": save_figure(fig, folder / "maps.png", dpi=150),
-        "svg": save_figure(fig, folder / "maps.svg"),
+        "png": save(fig, folder / "maps.png", dpi=150),
+        "svg": save(fig, folder / "maps.svg"),
     }
 
 
@@ -92,7 +92,8 @@ def test_small_multiples_svg_has_dates_as_text(
     text = svg_texts(multiples["svg"])
     for day in timeline.turning_points:
         assert day_text(day) in text
-    assert "reconstructions" in text and "Islamic State" in text
+    # The credit and title are the data set's own (attrs).
+    assert timeline.attrs["credit"] in text and timeline.attrs["title"] in text
 
 
 def test_small_multiples_chosen_dates_and_columns(timeline: controlmap.Timeline) -> None:
@@ -123,10 +124,10 @@ def test_area_chart_draws_the_area(timeline: controlmap.Timeline, tmp_path: Path
     assert published is not None and len(published) >= 5
     points = next(line for line in ax.get_lines() if "Published figures" in line.get_label())
     assert np.allclose(np.asarray(points.get_ydata(), dtype=float), published["area_km2"])
-    svg = save_figure(fig, tmp_path / "area.svg")
+    svg = save(fig, tmp_path / "area.svg")
     text = svg_texts(svg)
     assert "Mosul lost" in text and "Published figures" in text and "km² held" in text
-    png = save_figure(fig, tmp_path / "area.png")
+    png = save(fig, tmp_path / "area.png")
     data = pixels(png)
     assert data.std() > 20
     assert share_near(data, rgb(ACTOR_COLOURS[0]), tolerance=40) > 0.001
@@ -169,7 +170,7 @@ def test_synthetic_timeline_without_base_map(tmp_path: Path) -> None:
     tl = controlmap.Timeline(periods, name="test")
     fig = small_multiples(tl, basemap=Basemap.empty())
     assert len(fig.axes) == len(tl.turning_points)
-    path = save_figure(fig, tmp_path / "t.png")
+    path = save(fig, tmp_path / "t.png")
     data = pixels(path)
     assert share_near(data, rgb(ACTOR_COLOURS[1]) * 0.75 + rgb(BASE["background"]) * 0.25) > 0
     chart = area_chart(tl)
@@ -179,12 +180,12 @@ def test_synthetic_timeline_without_base_map(tmp_path: Path) -> None:
 def test_save_figure_checks(timeline: controlmap.Timeline, tmp_path: Path) -> None:
     fig = area_chart(timeline, annotate=False)
     with pytest.raises(OutputError, match=r"\.png or \.svg"):
-        save_figure(fig, tmp_path / "a.jpg")
+        save(fig, tmp_path / "a.jpg")
     with pytest.raises(OutputError, match="150 dpi"):
-        save_figure(fig, tmp_path / "a.png", dpi=72)
+        save(fig, tmp_path / "a.png", dpi=72)
     with pytest.raises(OutputError, match="does not exist"):
-        save_figure(fig, tmp_path / "missing" / "a.png")
-    save_figure(fig, tmp_path / "a.png")
+        save(fig, tmp_path / "missing" / "a.png")
+    save(fig, tmp_path / "a.png")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]  # no temporary debris
 
 
@@ -213,7 +214,7 @@ def test_dollar_signs_in_data_stay_text(tmp_path: Path) -> None:
             ["costs in $"],
         ),
     ):
-        text = svg_texts(save_figure(fig, tmp_path / file))
+        text = svg_texts(save(fig, tmp_path / file))
         for expected in shown:
             assert expected in text
 
@@ -248,11 +249,12 @@ def test_changes_figure_gain_is_on_top_and_legend_is_kept_gained_lost(tmp_path: 
     # One row per layer (no duplicate "held" row per status), areas of disjoint layers.
     labels = [t.split(": ")[0] for t in texts]
     areas = [float(t.split(": ")[1].removesuffix(" km²").replace(",", "")) for t in texts]
-    assert labels == ["held on both dates", "ground gained"]
+    # The timeline has two statuses, so each layer names the status it is drawn in.
+    assert labels == ["held on both dates (control)", "ground gained (control)"]
     expected = [geod_km2(box(10, 10, 12, 12)), geod_km2(box(12, 10, 13, 11))]
     assert areas == pytest.approx(expected, rel=1e-3)
     ax = fig.axes[0]
-    path = save_figure(fig, tmp_path / "changes.png", dpi=150)
+    path = save(fig, tmp_path / "changes.png", dpi=150)
     image = pixels(path)
     # The gained square's centre, in PNG pixels (y from the top).
     x, y = ax.transData.transform((12.5, 10.5)) * 150 / fig.dpi

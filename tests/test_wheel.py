@@ -48,7 +48,7 @@ def test_wheel_holds_the_data(tmp_path: Path) -> None:
         "controlmap/_data/basemap/countries.geojson",
         "controlmap/_data/fighters/foreign_fighters.csv",
         "controlmap/_data/sources/area_figures.csv",
-        "controlmap/render/static/controlmap.js",
+        "controlmap/render/assets/controlmap.js",
     ):
         assert expected in names, expected
     site = tmp_path / "site"
