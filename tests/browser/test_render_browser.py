@@ -21,6 +21,7 @@ from shapely import box
 import controlmap
 from browser.offline import OfflinePage
 from controlmap.render import Basemap, changes_map, save, snapshot_map, timeline_map
+from controlmap.render._changes import change_layers
 from controlmap.render._style import CHANGE_COLOURS
 
 HOSTILE = [
@@ -197,9 +198,12 @@ def test_snapshot_and_changes_pages_draw(
         assert page.locator(".cm-date").text_content() == "10 Jul 2017"
         assert page.locator("input.cm-range").count() == 0
     else:
-        lost = timeline.changes("2015-01-01", "2018-02-01")
-        drawn = (lost["area_km2"] >= 1).sum() + len(timeline.at("2018-02-01"))
-        assert count == drawn
+        # One drawn layer per actor, change and status: kept, gained and lost ground
+        # split by status (the bundled data has control, contested and support).
+        layers = change_layers(timeline, pd.Timestamp("2015-01-01"), pd.Timestamp("2018-02-01"))
+        assert count == len(layers)
+        assert {"kept", "gained", "lost"} <= set(layers["change"])
+        assert set(layers["status"]) == {"control", "contested", "support"}
         assert page.locator(".cm-date").text_content() == "1 Jan 2015 → 1 Feb 2018"
         assert "ground lost" in page.locator(".cm-legend").text_content()
     # Hovering a polygon shows its tooltip with the area; clicking opens the popup.
