@@ -556,3 +556,47 @@ def test_parse_date_forms(value: object, expected: str) -> None:
 def test_parse_date_rejects_impossible_times() -> None:
     with pytest.raises(DateError, match="not a valid date"):
         controlmap.parse_date("2014-06-10T99:99")
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(38, 42),
+            st.floats(32, 35),
+            st.floats(0.3, 1.5),
+            st.integers(0, 600),
+            st.integers(30, 900),
+            st.sampled_from(["A", "B"]),
+        ),
+        min_size=6,
+        max_size=14,
+    ),
+    st.lists(st.integers(0, 1500), min_size=1, max_size=3, unique=True),
+)
+def test_area_of_large_overlapping_periods_is_the_union(rows: list, offsets: list) -> None:
+    """Large jagged periods (the fast pair tests and the tiled union) against union_all."""
+    angles = np.linspace(0, 2 * np.pi, 500, endpoint=False)
+    first = pd.Timestamp("2014-01-01")
+    geoms, records = [], []
+    for k, (x, y, radius, start, length, actor) in enumerate(rows):
+        jag = 1 + 0.1 * np.sin(angles * (7 + k))
+        ring = np.column_stack(
+            [x + radius * jag * np.cos(angles), y + radius * jag * np.sin(angles)]
+        )
+        geoms.append(shapely.Polygon(ring))
+        begin = first + pd.Timedelta(days=start)
+        records.append({"actor": actor, "start": begin, "end": begin + pd.Timedelta(days=length)})
+    periods = gpd.GeoDataFrame(records, geometry=geoms, crs=4326)
+    days = [first + pd.Timedelta(days=d) for d in offsets]
+    few = Timeline(periods).area(days)
+    series = Timeline(periods).area()  # every change date: the cached path
+    for day in days:
+        for actor in few.columns:
+            active = periods[
+                (periods.actor == actor) & (periods.start <= day) & (periods.end > day)
+            ]
+            expected = geodesic_area_km2([shapely.union_all(active.geometry.values)])[0]
+            assert few.loc[day, actor] == pytest.approx(expected, rel=1e-7, abs=1e-6)
+            held = series[actor].asof(day) if day >= series.index[0] else 0.0
+            assert held == pytest.approx(expected, rel=1e-7, abs=1e-6)

@@ -414,7 +414,7 @@ class Timeline:
                 mask = (keys == key_actor).to_numpy()
                 for key_status in stats[mask].unique() if stats is not None else [DEFAULT_STATUS]:
                     sub = mask if stats is None else mask & (stats == key_status).to_numpy()
-                    geom = _polygonal(shapely.union_all(geoms[sub]))
+                    geom = _polygonal(_area.union(geoms[sub]))
                     key = (key_actor, key_status)
                     seen.add(key)
                     run = open_runs.get(key)
@@ -534,7 +534,7 @@ class Timeline:
         frame = self._periods.loc[mask]
         geoms = self._geoms[mask]
         for (who, status), index in frame.groupby(["actor", "status"], sort=False).indices.items():
-            geom = _polygonal(shapely.union_all(geoms[index]))
+            geom = _polygonal(_area.union(geoms[index]))
             row: dict[str, Any] = {
                 "actor": who,
                 "status": status,
@@ -611,8 +611,15 @@ class Timeline:
         if by is None:
             codes, labels = _area.factorize(frame["actor"])
             columns: pd.Index = pd.Index(labels, name="actor")
-            values = self.period_area_km2[keep]
             starts, ends = _seconds(frame["start"]), _seconds(frame["end"])
+            if self._area is None and len(asked) < 16:
+                # A few dates: measure only the periods active on one of them (the
+                # others never reach the result), leaving the cache for longer series.
+                values = np.zeros(len(geoms))
+                needed = _area.active_at(starts, ends, _seconds(asked))
+                values[needed] = _area.geodesic_area_km2(geoms[needed])
+            else:
+                values = self.period_area_km2[keep]
         else:
             region_names = _region_names(by, by_column)
             regions = _region_geometries(by)
@@ -628,10 +635,10 @@ class Timeline:
             values = _area.geodesic_area_km2(pieces)
             starts = _seconds(frame["start"])[left]
             ends = _seconds(frame["end"])[left]
-        pairs = _area.overlapping_pairs(geoms, codes, starts, ends)
+        pairs = _area.overlapping_pairs(geoms, codes, starts, ends, at=_seconds(asked))
 
         def union_area(index: np.ndarray) -> float:
-            return float(_area.geodesic_area_km2([shapely.union_all(geoms[index])])[0])
+            return float(_area.geodesic_area_km2([_area.union(geoms[index])])[0])
 
         table = _area.interval_series(
             asked, codes, starts, ends, values, pairs, union_area, len(columns)
@@ -740,7 +747,7 @@ class Timeline:
         frame = self._periods.loc[mask]
         geoms = self._geoms[mask]
         return {
-            who: _polygonal(shapely.union_all(geoms[index]))
+            who: _polygonal(_area.union(geoms[index]))
             for who, index in frame.groupby("actor", sort=False).indices.items()
         }
 
