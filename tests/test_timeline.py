@@ -600,3 +600,47 @@ def test_area_of_large_overlapping_periods_is_the_union(rows: list, offsets: lis
             assert few.loc[day, actor] == pytest.approx(expected, rel=1e-7, abs=1e-6)
             held = series[actor].asof(day) if day >= series.index[0] else 0.0
             assert held == pytest.approx(expected, rel=1e-7, abs=1e-6)
+
+
+def test_few_dates_over_crowded_periods_are_the_union() -> None:
+    """Periods stacked deep (the union path of a few dates) against union_all and the series."""
+    from controlmap.model import _crowded, _seconds
+
+    rng = np.random.default_rng(5)
+    angles = np.linspace(0, 2 * np.pi, 300, endpoint=False)
+    first = pd.Timestamp("2014-01-01")
+    geoms, records = [], []
+    for k in range(40):
+        x, y, radius = rng.uniform(40, 40.6), rng.uniform(34, 34.6), rng.uniform(0.5, 1.0)
+        jag = 1 + 0.1 * np.sin(angles * (5 + k % 7))
+        geoms.append(
+            shapely.Polygon(
+                np.column_stack(
+                    [x + radius * jag * np.cos(angles), y + radius * jag * np.sin(angles)]
+                )
+            )
+        )
+        begin = first + pd.Timedelta(days=int(rng.integers(0, 300)))
+        end = begin + pd.Timedelta(days=int(rng.integers(100, 600)))
+        records.append({"actor": "AB"[k % 2], "start": begin, "end": end})
+    periods = gpd.GeoDataFrame(records, geometry=geoms, crs=4326)
+    days = [first + pd.Timedelta(days=d) for d in (0, 250, 320, 2000)]
+    tl = Timeline(periods)
+    assert _crowded(
+        tl._geoms,
+        _seconds(periods["start"]),
+        _seconds(periods["end"]),
+        _seconds(pd.DatetimeIndex(days)),
+    )
+    few = tl.area(days)
+    series = Timeline(periods).area()
+    for day in days:
+        for actor in "AB":
+            active = periods[
+                (periods.actor == actor) & (periods.start <= day) & (periods.end > day)
+            ]
+            expected = geodesic_area_km2([shapely.union_all(active.geometry.values)])[0]
+            assert few.loc[day, actor] == pytest.approx(expected, rel=1e-7, abs=1e-6)
+            held = series[actor].asof(day) if day >= series.index[0] else 0.0
+            assert held == pytest.approx(expected, rel=1e-7, abs=1e-6)
+    assert few.loc[days[-1]].eq(0).all() and few.loc[days[1]].gt(0).all()

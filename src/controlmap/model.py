@@ -612,6 +612,11 @@ class Timeline:
             codes, labels = _area.factorize(frame["actor"])
             columns: pd.Index = pd.Index(labels, name="actor")
             starts, ends = _seconds(frame["start"]), _seconds(frame["end"])
+            if len(asked) < 16 and _crowded(geoms, starts, ends, _seconds(asked)):
+                # A few dates over heavily overlapping periods: the union of everything
+                # an actor holds on each date is cheaper than testing the many pairs.
+                table = _union_table(geoms, codes, starts, ends, _seconds(asked), len(columns))
+                return pd.DataFrame(table, index=asked, columns=columns)
             if self._area is None and len(asked) < 16:
                 # A few dates: measure only the periods active on one of them (the
                 # others never reach the result), leaving the cache for longer series.
@@ -856,6 +861,51 @@ class Timeline:
         if date is None:
             return write_periods(self, path, **options)
         return write_snapshot(self.at(date), path, **options)
+
+
+def _crowded(geoms: np.ndarray, starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> bool:
+    """Whether the periods active on some instant of ``at`` pile up on the same ground.
+
+    Judged from bounding boxes: where their summed area exceeds
+    :data:`_CROWDED` times the area of the box around them all, most periods overlap
+    many others, and the overlapping pairs outnumber the periods by far.
+    """
+    for instant in np.unique(at):
+        active = geoms[(starts <= instant) & (instant < ends)]
+        if len(active) < _CROWDED:
+            continue
+        bounds = shapely.bounds(active)
+        boxes = ((bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1])).sum()
+        west, south = bounds[:, :2].min(axis=0)
+        east, north = bounds[:, 2:].max(axis=0)
+        if boxes > _CROWDED * (east - west) * (north - south):
+            return True
+    return False
+
+
+#: Periods stacked this many deep on average count as crowded (see :func:`_crowded`).
+_CROWDED = 8
+
+
+def _union_table(
+    geoms: np.ndarray,
+    codes: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    at: np.ndarray,
+    n_groups: int,
+) -> np.ndarray:
+    """Area of the union of each group's periods active at each instant, ``(len(at), n)``."""
+    instants, row_of = np.unique(at, return_inverse=True)
+    table = np.zeros((len(instants), n_groups), dtype=float)
+    for row, instant in enumerate(instants):
+        active = (starts <= instant) & (instant < ends)
+        for code in range(n_groups):
+            index = np.flatnonzero(active & (codes == code))
+            if len(index):
+                held = _area.union(geoms[index]) if len(index) > 1 else geoms[index[0]]
+                table[row, code] = _area.geodesic_area_km2([held])[0]
+    return table[row_of]
 
 
 def _shared_place_pairs(
