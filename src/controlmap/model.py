@@ -863,51 +863,6 @@ class Timeline:
         return write_snapshot(self.at(date), path, **options)
 
 
-def _crowded(geoms: np.ndarray, starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> bool:
-    """Whether the periods active on some instant of ``at`` pile up on the same ground.
-
-    Judged from bounding boxes: where their summed area exceeds
-    :data:`_CROWDED` times the area of the box around them all, most periods overlap
-    many others, and the overlapping pairs outnumber the periods by far.
-    """
-    for instant in np.unique(at):
-        active = geoms[(starts <= instant) & (instant < ends)]
-        if len(active) < _CROWDED:
-            continue
-        bounds = shapely.bounds(active)
-        boxes = ((bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1])).sum()
-        west, south = bounds[:, :2].min(axis=0)
-        east, north = bounds[:, 2:].max(axis=0)
-        if boxes > _CROWDED * (east - west) * (north - south):
-            return True
-    return False
-
-
-#: Periods stacked this many deep on average count as crowded (see :func:`_crowded`).
-_CROWDED = 8
-
-
-def _union_table(
-    geoms: np.ndarray,
-    codes: np.ndarray,
-    starts: np.ndarray,
-    ends: np.ndarray,
-    at: np.ndarray,
-    n_groups: int,
-) -> np.ndarray:
-    """Area of the union of each group's periods active at each instant, ``(len(at), n)``."""
-    instants, row_of = np.unique(at, return_inverse=True)
-    table = np.zeros((len(instants), n_groups), dtype=float)
-    for row, instant in enumerate(instants):
-        active = (starts <= instant) & (instant < ends)
-        for code in range(n_groups):
-            index = np.flatnonzero(active & (codes == code))
-            if len(index):
-                held = _area.union(geoms[index]) if len(index) > 1 else geoms[index[0]]
-                table[row, code] = _area.geodesic_area_km2([held])[0]
-    return table[row_of]
-
-
 def _shared_place_pairs(
     period_ix: np.ndarray,
     place_ix: np.ndarray,
@@ -1031,3 +986,48 @@ def _polygonal(geom: shapely.Geometry | None) -> shapely.Geometry:
     if not parts:
         return shapely.Polygon()
     return shapely.union_all(parts) if len(parts) > 1 else parts[0]
+
+
+def _crowded(geoms: np.ndarray, starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> bool:
+    """Whether the periods active on some instant of ``at`` pile up on the same ground.
+
+    Judged from bounding boxes: where their summed area exceeds
+    :data:`_CROWDED` times the area of the box around them all, most periods overlap
+    many others, and the overlapping pairs outnumber the periods by far.
+    """
+    for instant in np.unique(at):
+        active = geoms[(starts <= instant) & (instant < ends)]
+        if len(active) < _CROWDED:
+            continue
+        bounds = shapely.bounds(active)
+        boxes = ((bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1])).sum()
+        west, south = bounds[:, :2].min(axis=0)
+        east, north = bounds[:, 2:].max(axis=0)
+        if boxes > _CROWDED * (east - west) * (north - south):
+            return True
+    return False
+
+
+#: Periods stacked this many deep on average count as crowded (see :func:`_crowded`).
+_CROWDED = 8
+
+
+def _union_table(
+    geoms: np.ndarray,
+    codes: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    at: np.ndarray,
+    n_groups: int,
+) -> np.ndarray:
+    """Area of the union of each group's periods active at each instant, ``(len(at), n)``."""
+    instants, row_of = np.unique(at, return_inverse=True)
+    table = np.zeros((len(instants), n_groups), dtype=float)
+    for row, instant in enumerate(instants):
+        active = (starts <= instant) & (instant < ends)
+        for code in range(n_groups):
+            index = np.flatnonzero(active & (codes == code))
+            if len(index):
+                held = _area.union(geoms[index]) if len(index) > 1 else geoms[index[0]]
+                table[row, code] = _area.geodesic_area_km2([held])[0]
+    return table[row_of]
