@@ -644,3 +644,19 @@ def test_few_dates_over_crowded_periods_are_the_union() -> None:
             held = series[actor].asof(day) if day >= series.index[0] else 0.0
             assert held == pytest.approx(expected, rel=1e-7, abs=1e-6)
     assert few.loc[days[-1]].eq(0).all() and few.loc[days[1]].gt(0).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    periods_frames(max_size=10).map(densified),
+    st.lists(dates(), min_size=1, max_size=4, unique=True),
+)
+def test_union_path_and_pair_path_agree(periods: gpd.GeoDataFrame, days: list) -> None:
+    """Any timeline measured both ways: unions of the active periods, or pairs tested."""
+    from unittest import mock
+
+    with mock.patch("controlmap.model._CROWDED", 0.0):  # every date counts as crowded
+        unions = Timeline(periods).area(days)
+    with mock.patch("controlmap.model._CROWDED", float("inf")):  # never crowded
+        pairs = Timeline(periods).area(days)
+    np.testing.assert_allclose(unions.to_numpy(), pairs.to_numpy(), rtol=1e-7, atol=1e-6)

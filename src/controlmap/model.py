@@ -997,7 +997,7 @@ def _crowded(geoms: np.ndarray, starts: np.ndarray, ends: np.ndarray, at: np.nda
     """
     for instant in np.unique(at):
         active = geoms[(starts <= instant) & (instant < ends)]
-        if len(active) < _CROWDED:
+        if len(active) < max(2, _CROWDED):  # one period alone needs no union
             continue
         bounds = shapely.bounds(active)
         boxes = ((bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1])).sum()
