@@ -24,7 +24,14 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
-__all__ = ["EDGE_STEP_DEGREES", "geodesic_area_km2", "interval_series", "overlapping_pairs"]
+__all__ = [
+    "EDGE_STEP_DEGREES",
+    "active_at",
+    "geodesic_area_km2",
+    "interval_series",
+    "overlapping_pairs",
+    "union",
+]
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -36,6 +43,12 @@ EDGE_STEP_DEGREES = 0.1
 
 def geodesic_area_km2(geometries: Sequence[shapely.Geometry | None] | np.ndarray) -> np.ndarray:
     """Geodesic area of each geometry on the WGS84 ellipsoid, in km².
+
+    A polygon is the region its rings enclose in the longitude/latitude plane, with
+    straight edges (RFC 7946), so a ring may enclose more than a hemisphere:
+    ``box(-180, -90, 180, 10)`` is everything south of 10° N and the whole-world box
+    is the whole ellipsoid. Ring orientation is not needed to tell which side is
+    inside and is ignored.
 
     Parameters
     ----------
@@ -53,14 +66,31 @@ def geodesic_area_km2(geometries: Sequence[shapely.Geometry | None] | np.ndarray
     >>> from shapely import box
     >>> round(float(geodesic_area_km2([box(40, 34, 41, 35)])[0]), 1)
     10187.8
+    >>> round(float(geodesic_area_km2([box(-180, -90, 180, 90)])[0]) / 1e6, 3)  # million km²
+    510.066
     """
     geoms = np.asarray(geometries, dtype=object)
     out = np.zeros(len(geoms), dtype=float)
     if not len(geoms):
         return out
-    geoms = shapely.segmentize(geoms, EDGE_STEP_DEGREES)
-    # Flatten to polygons, rings and coordinates with vectorised calls; only the
-    # per-ring geodesic computation remains a Python-level loop.
+    parts, owner = _polygon_parts(geoms)
+    if not len(parts):
+        return out
+    # In slices of about _SLICE_COORDS coordinates: the coordinates of a large
+    # timeline all at once (and densified) would cost several times its own size.
+    sizes = shapely.get_num_coordinates(parts)
+    cuts = np.searchsorted(np.cumsum(sizes), np.arange(_SLICE_COORDS, sizes.sum(), _SLICE_COORDS))
+    for chunk in np.split(np.arange(len(parts)), np.unique(cuts + 1)):
+        if len(chunk):
+            np.add.at(out, owner[chunk], _polygon_areas_m2(parts[chunk]))
+    return out / 1e6
+
+
+_SLICE_COORDS = 1 << 21
+
+
+def _polygon_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The non-empty Polygons inside each geometry and the index of their owner."""
     parts, owner = shapely.get_parts(geoms, return_index=True)
     while len(parts) and (shapely.get_type_id(parts) == 7).any():  # GeometryCollections
         nested = shapely.get_type_id(parts) == 7
@@ -74,25 +104,164 @@ def geodesic_area_km2(geometries: Sequence[shapely.Geometry | None] | np.ndarray
             parts = np.concatenate([parts[~multi], inner])
             owner = np.concatenate([owner[~multi], owner[multi][inner_owner]])
     keep = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
-    parts, owner = parts[keep], owner[keep]
-    if not len(parts):
-        return out
+    return parts[keep], owner[keep]
+
+
+def _polygon_areas_m2(parts: np.ndarray) -> np.ndarray:
+    """Area of each Polygon in m²: exterior minus holes, each ring's enclosed region."""
     rings, ring_polygon = shapely.get_rings(parts, return_index=True)
     exterior = np.ones(len(rings), dtype=bool)
     exterior[1:] = ring_polygon[1:] != ring_polygon[:-1]
-    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    coords, ring_of = _densified(*shapely.get_coordinates(rings, return_index=True))
     bounds = np.searchsorted(ring_of, np.arange(1, len(rings)))
-    ring_area = np.zeros(len(rings), dtype=float)
+    signed = np.zeros(len(rings), dtype=float)
     polygon_area = _GEOD.polygon_area_perimeter
     for r, ring in enumerate(np.split(coords, bounds)):
         if len(ring) >= 4:
-            ring_area[r] = abs(polygon_area(ring[:, 0], ring[:, 1])[0])
-    # Orientation-free: exterior minus holes, each in absolute value, so a file with
-    # clockwise exteriors (legal before RFC 7946) is measured the same.
-    signed = np.where(exterior, ring_area, -ring_area)
-    per_polygon = np.bincount(ring_polygon, weights=signed, minlength=len(parts))
-    np.add.at(out, owner, np.maximum(per_polygon, 0.0))
-    return out / 1e6
+            signed[r] = polygon_area(ring[:, 0], ring[:, 1])[0]
+    ring_area = _enclosed(signed, coords, ring_of, len(rings))
+    per_polygon = np.bincount(
+        ring_polygon, weights=np.where(exterior, ring_area, -ring_area), minlength=len(parts)
+    )
+    return np.maximum(per_polygon, 0.0)
+
+
+def _densified(coords: np.ndarray, ring_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ring coordinates with edges longer than :data:`EDGE_STEP_DEGREES` split evenly.
+
+    The same points as ``shapely.segmentize`` (``ceil(length / step)`` equal pieces),
+    without copying the geometries whose edges are all short already.
+    """
+    same_ring = ring_of[1:] == ring_of[:-1]
+    length = np.hypot(*(coords[1:] - coords[:-1]).T)
+    pieces = np.ones(len(coords), dtype=np.int64)
+    pieces[:-1] = np.where(same_ring, np.maximum(np.ceil(length / EDGE_STEP_DEGREES), 1), 1)
+    if (pieces == 1).all():
+        return coords, ring_of
+    source = np.repeat(np.arange(len(coords)), pieces)
+    first = np.repeat(np.cumsum(pieces) - pieces, pieces)
+    fraction = ((np.arange(len(source)) - first) / pieces[source])[:, None]
+    following = coords[np.minimum(source + 1, len(coords) - 1)]
+    return coords[source] + fraction * (following - coords[source]), ring_of[source]
+
+
+#: Area of the whole WGS84 ellipsoid in m² (closed form).
+_ECCENTRICITY = float(np.sqrt(_GEOD.es))
+_EARTH_M2 = float(
+    2 * np.pi * _GEOD.b**2 * (1 / (1 - _GEOD.es) + np.arctanh(_ECCENTRICITY) / _ECCENTRICITY)
+)
+
+
+def _enclosed(
+    signed: np.ndarray, coords: np.ndarray, ring_of: np.ndarray, n_rings: int
+) -> np.ndarray:
+    """The area each ring encloses in the lon/lat plane, from Karney's signed area.
+
+    Karney's algorithm gives a ring's area only up to a multiple of the ellipsoid's
+    area (it returns a value in ``(-earth/2, earth/2]``): a ring around more than a
+    hemisphere comes back as minus its complement. The region a ring encloses in the
+    lon/lat plane is never ambiguous, and a rough area of it on the authalic sphere
+    (Green's theorem, the integral of sin(latitude) along the ring) picks the right
+    multiple: it errs by well under 1 % of the ellipsoid's area, the multiples are
+    a whole ellipsoid apart.
+    """
+    same_ring = ring_of[1:] == ring_of[:-1]
+    lon, sin_lat = np.radians(coords[:, 0]), np.sin(np.radians(coords[:, 1]))
+    step = np.where(same_ring, (lon[1:] - lon[:-1]) * (sin_lat[1:] + sin_lat[:-1]) / 2, 0.0)
+    # Counter-clockwise in the plane (interior on the left) gives a positive integral.
+    green = -np.bincount(ring_of[:-1], weights=step, minlength=n_rings) * _EARTH_M2 / (4 * np.pi)
+    oriented = np.where(green < 0, -signed, signed)
+    turns = np.round((np.abs(green) - oriented) / _EARTH_M2)
+    return np.abs(oriented + turns * _EARTH_M2)
+
+
+def union(geometries: np.ndarray) -> shapely.Geometry:
+    """The union of polygonal geometries, fast when they overlap heavily.
+
+    ``shapely.union_all`` slows down sharply when hundreds of large polygons cover
+    the same ground: every merge carries long boundaries that end up inside the
+    result. Here the ground is cut into tiles first. A tile inside any one polygon
+    is taken whole without looking at the others; the rest are unions of the pieces
+    clipped to the tile, which are small. The tiles are then merged, so the result
+    is the same region as ``union_all`` (with extra vertices on the tile lines).
+
+    Parameters
+    ----------
+    geometries : numpy.ndarray of shapely geometries
+        Valid Polygons or MultiPolygons.
+
+    Returns
+    -------
+    shapely.Geometry
+        Their union (possibly empty).
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> union(np.array([box(0, 0, 2, 2), box(1, 1, 3, 3)])).area
+    7.0
+    """
+    geoms = np.asarray(geometries, dtype=object)
+    vertices = int(shapely.get_num_coordinates(geoms).sum())
+    if len(geoms) < 3 or vertices < _TILE_VERTICES * 4:
+        return shapely.union_all(geoms)
+    side = int(min(64, np.ceil(np.sqrt(vertices / _TILE_VERTICES))))
+    west, south, east, north = shapely.total_bounds(geoms)
+    xs, ys = np.linspace(west, east, side + 1), np.linspace(south, north, side + 1)
+    tiles = shapely.box(
+        np.repeat(xs[:-1], side),
+        np.tile(ys[:-1], side),
+        np.repeat(xs[1:], side),
+        np.tile(ys[1:], side),
+    )
+    tree = shapely.STRtree(geoms)
+    shapely.prepare(geoms)
+    try:
+        _, whole = shapely.STRtree(tiles).query(geoms, predicate="contains_properly")
+        inside = np.zeros(len(tiles), dtype=bool)
+        inside[whole] = True
+        merged = list(tiles[inside])
+        for t in np.flatnonzero(~inside):
+            near = tree.query(tiles[t])
+            if len(near):
+                merged.append(_tile_union(geoms[near], tiles[t]))
+    finally:
+        shapely.destroy_prepared(geoms)
+    return shapely.union_all(np.array(merged, dtype=object))
+
+
+def _tile_union(geoms: np.ndarray, tile: shapely.Geometry) -> shapely.Geometry:
+    """Union of the parts of ``geoms`` inside a rectangle."""
+    # clip_by_rect is several times faster than a general intersection, but GEOS
+    # does not promise a valid result: where the union refuses it, intersect.
+    pieces = shapely.get_parts(shapely.clip_by_rect(geoms, *shapely.bounds(tile)))
+    # A polygon meeting the tile along a line or a point leaves that behind.
+    pieces = pieces[(shapely.get_type_id(pieces) == 3) & ~shapely.is_empty(pieces)]
+    try:
+        return shapely.union_all(pieces)
+    except shapely.errors.GEOSException:
+        pieces = shapely.get_parts(shapely.intersection(geoms, tile))
+        return shapely.union_all(pieces[shapely.get_type_id(pieces) == 3])
+
+
+#: About this many vertices per tile in :func:`union` (and four tiles' worth before
+#: tiling pays off).
+_TILE_VERTICES = 1000
+
+
+def active_at(starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Whether each half-open interval ``[start, end)`` holds one of the instants ``at``.
+
+    Examples
+    --------
+    >>> active_at(np.array([0, 5]), np.array([5, 9]), np.array([5])).tolist()
+    [False, True]
+    """
+    instants = np.unique(at)
+    following = np.searchsorted(instants, starts, side="left")
+    active = following < len(instants)
+    active[active] = instants[following[active]] < ends[active]
+    return active
 
 
 def overlapping_pairs(
@@ -100,6 +269,7 @@ def overlapping_pairs(
     groups: np.ndarray,
     starts: np.ndarray,
     ends: np.ndarray,
+    at: np.ndarray | None = None,
 ) -> np.ndarray:
     """Pairs of periods of one group that overlap in space (positive area) and in time.
 
@@ -110,6 +280,9 @@ def overlapping_pairs(
         Group code of each period (e.g. the actor).
     starts, ends : numpy.ndarray of int64
         Half-open intervals ``[start, end)``; open ends as the largest int64.
+    at : numpy.ndarray of int64, optional
+        Only pairs of periods both active at one of these instants (on the scale of
+        ``starts``): a series of a few dates then never looks at the others.
 
     Returns
     -------
@@ -123,6 +296,12 @@ def overlapping_pairs(
     >>> overlapping_pairs(g, np.zeros(3, int), np.zeros(3, int), np.ones(3, int)).tolist()
     [[0, 1]]
     """
+    if at is not None:
+        # A period matters only if active at an instant asked for; a pair, only if
+        # both are (they then coexist at that instant).
+        keep = np.flatnonzero(active_at(starts, ends, at))
+        found = overlapping_pairs(geometries[keep], groups[keep], starts[keep], ends[keep])
+        return keep[found] if len(found) else found
     if len(geometries) < 2:
         return np.empty((0, 2), dtype=np.int64)
     left, right = _candidate_pairs(geometries, starts, ends)
@@ -141,9 +320,43 @@ def overlapping_pairs(
     left, right = left[(width > 0) & (height > 0)], right[(width > 0) & (height > 0)]
     if len(left):
         # Interiors meet: a shared edge or corner is not an overlap.
-        inner = shapely.relate_pattern(geometries[left], geometries[right], "T********")
+        inner = _interiors_meet(geometries, left, right)
         left, right = left[inner], right[inner]
     return np.column_stack([left, right]).astype(np.int64)
+
+
+def _interiors_meet(geometries: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Whether each pair of polygons overlaps, as far as a union is needed.
+
+    A point inside one polygon lying strictly inside the other settles it at once;
+    with prepared polygons that costs a point-in-polygon lookup, where the full
+    DE-9IM relate of two 2,000-vertex polygons costs milliseconds. Small pairs the
+    points leave open get the exact relate (a shared edge is no overlap); large ones
+    count as overlapping as soon as they intersect: at worst two neighbours that
+    only touch are unioned, which gives the same area.
+    """
+    members = np.unique(np.concatenate([left, right]))
+    inside = np.full(len(geometries), None, dtype=object)
+    inside[members] = shapely.point_on_surface(geometries[members])
+    shapely.prepare(geometries[members])
+    try:
+        sure = shapely.contains_properly(geometries[right], inside[left])
+        sure |= shapely.contains_properly(geometries[left], inside[right])
+        open_ = np.flatnonzero(~sure)
+        size = shapely.get_num_coordinates(geometries)
+        large = size[left[open_]] + size[right[open_]] > _RELATE_VERTICES
+        big, small = open_[large], open_[~large]
+        sure[big] = shapely.intersects(geometries[left[big]], geometries[right[big]])
+    finally:
+        shapely.destroy_prepared(geometries[members])
+    sure[small] = shapely.relate_pattern(
+        geometries[left[small]], geometries[right[small]], "T********"
+    )
+    return sure
+
+
+#: Pairs with more vertices than this between them are not put through the relate.
+_RELATE_VERTICES = 500
 
 
 _CHUNK = 512

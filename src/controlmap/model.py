@@ -420,7 +420,7 @@ class Timeline:
                 mask = (keys == key_actor).to_numpy()
                 for key_status in stats[mask].unique() if stats is not None else [DEFAULT_STATUS]:
                     sub = mask if stats is None else mask & (stats == key_status).to_numpy()
-                    geom = _polygonal(shapely.union_all(geoms[sub]))
+                    geom = _polygonal(_area.union(geoms[sub]))
                     key = (key_actor, key_status)
                     seen.add(key)
                     run = open_runs.get(key)
@@ -543,7 +543,7 @@ class Timeline:
         frame = self._periods.loc[mask]
         geoms = self._geoms[mask]
         for (who, status), index in frame.groupby(["actor", "status"], sort=False).indices.items():
-            geom = _polygonal(shapely.union_all(geoms[index]))
+            geom = _polygonal(_area.union(geoms[index]))
             row: dict[str, Any] = {
                 "actor": who,
                 "status": status,
@@ -620,8 +620,20 @@ class Timeline:
         if by is None:
             codes, labels = _area.factorize(frame["actor"])
             columns: pd.Index = pd.Index(labels, name="actor")
-            values = self.period_area_km2[keep]
             starts, ends = _seconds(frame["start"]), _seconds(frame["end"])
+            if len(asked) < 16 and _crowded(geoms, starts, ends, _seconds(asked)):
+                # A few dates over heavily overlapping periods: the union of everything
+                # an actor holds on each date is cheaper than testing the many pairs.
+                table = _union_table(geoms, codes, starts, ends, _seconds(asked), len(columns))
+                return pd.DataFrame(table, index=asked, columns=columns)
+            if self._area is None and len(asked) < 16:
+                # A few dates: measure only the periods active on one of them (the
+                # others never reach the result), leaving the cache for longer series.
+                values = np.zeros(len(geoms))
+                needed = _area.active_at(starts, ends, _seconds(asked))
+                values[needed] = _area.geodesic_area_km2(geoms[needed])
+            else:
+                values = self.period_area_km2[keep]
         else:
             region_names = _region_names(by, by_column)
             regions = _region_geometries(by)
@@ -637,10 +649,10 @@ class Timeline:
             values = _area.geodesic_area_km2(pieces)
             starts = _seconds(frame["start"])[left]
             ends = _seconds(frame["end"])[left]
-        pairs = _area.overlapping_pairs(geoms, codes, starts, ends)
+        pairs = _area.overlapping_pairs(geoms, codes, starts, ends, at=_seconds(asked))
 
         def union_area(index: np.ndarray) -> float:
-            return float(_area.geodesic_area_km2([shapely.union_all(geoms[index])])[0])
+            return float(_area.geodesic_area_km2([_area.union(geoms[index])])[0])
 
         table = _area.interval_series(
             asked, codes, starts, ends, values, pairs, union_area, len(columns)
@@ -746,7 +758,7 @@ class Timeline:
         frame = self._periods.loc[mask]
         geoms = self._geoms[mask]
         return {
-            who: _polygonal(shapely.union_all(geoms[index]))
+            who: _polygonal(_area.union(geoms[index]))
             for who, index in frame.groupby("actor", sort=False).indices.items()
         }
 
@@ -1034,3 +1046,48 @@ def _polygonal(geom: shapely.Geometry | None) -> shapely.Geometry:
     if not parts:
         return shapely.Polygon()
     return shapely.union_all(parts) if len(parts) > 1 else parts[0]
+
+
+def _crowded(geoms: np.ndarray, starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> bool:
+    """Whether the periods active on some instant of ``at`` pile up on the same ground.
+
+    Judged from bounding boxes: where their summed area exceeds
+    :data:`_CROWDED` times the area of the box around them all, most periods overlap
+    many others, and the overlapping pairs outnumber the periods by far.
+    """
+    for instant in np.unique(at):
+        active = geoms[(starts <= instant) & (instant < ends)]
+        if len(active) < max(2, _CROWDED):  # one period alone needs no union
+            continue
+        bounds = shapely.bounds(active)
+        boxes = ((bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1])).sum()
+        west, south = bounds[:, :2].min(axis=0)
+        east, north = bounds[:, 2:].max(axis=0)
+        if boxes > _CROWDED * (east - west) * (north - south):
+            return True
+    return False
+
+
+#: Periods stacked this many deep on average count as crowded (see :func:`_crowded`).
+_CROWDED = 8
+
+
+def _union_table(
+    geoms: np.ndarray,
+    codes: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    at: np.ndarray,
+    n_groups: int,
+) -> np.ndarray:
+    """Area of the union of each group's periods active at each instant, ``(len(at), n)``."""
+    instants, row_of = np.unique(at, return_inverse=True)
+    table = np.zeros((len(instants), n_groups), dtype=float)
+    for row, instant in enumerate(instants):
+        active = (starts <= instant) & (instant < ends)
+        for code in range(n_groups):
+            index = np.flatnonzero(active & (codes == code))
+            if len(index):
+                held = _area.union(geoms[index]) if len(index) > 1 else geoms[index[0]]
+                table[row, code] = _area.geodesic_area_km2([held])[0]
+    return table[row_of]
