@@ -145,7 +145,8 @@ def test_works_without_base_map(timeline: controlmap.Timeline, tmp_path: Path) -
     # Without a places layer only the timeline's own event places are labelled.
     assert payload["places"] and all(p["event"] for p in payload["places"])
     assert "Baghdad" not in {p["name"] for p in payload["places"]}
-    assert len(payload["features"]["features"]) == 1
+    # One feature per status held that day (control, contested, support).
+    assert len(payload["features"]["features"]) == len(timeline.at("2016-01-01")) == 3
 
 
 def test_save_map_wants_html(timeline: controlmap.Timeline, tmp_path: Path) -> None:

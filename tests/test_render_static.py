@@ -23,6 +23,7 @@ from controlmap.render import (
     save,
     small_multiples,
 )
+from controlmap.render._changes import change_layers
 from controlmap.render._style import ACTOR_COLOURS, BASE, CHANGE_COLOURS, day_text
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -108,7 +109,11 @@ def test_small_multiples_chosen_dates_and_columns(timeline: controlmap.Timeline)
 def test_area_chart_draws_the_area(timeline: controlmap.Timeline, tmp_path: Path) -> None:
     fig = area_chart(timeline)
     ax = fig.axes[0]
-    line = next(line for line in ax.get_lines() if line.get_label() == "Islamic State")
+    # One band per status, stacked, and the line of all statuses together on top.
+    line = next(line for line in ax.get_lines() if line.get_label().endswith("Islamic State"))
+    assert {c.get_gid() for c in ax.collections} >= {
+        f"band:Islamic State:{s}" for s in ("control", "contested", "support")
+    }
     x, y = line.get_data()
     expected = timeline.area(timeline.change_dates)["Islamic State"]
     # Every change date, then the last value held on to the right edge.
@@ -152,11 +157,14 @@ def test_area_chart_without_published(timeline: controlmap.Timeline) -> None:
 def test_changes_figure(timeline: controlmap.Timeline, tmp_path: Path) -> None:
     fig = changes_figure(timeline, "2015-01-01", "2018-02-01")
     legend = " ".join(t.get_text() for t in fig.legends[0].get_texts())
-    lost = timeline.changes("2015-01-01", "2018-02-01").set_index("change")["area_km2"]
-    assert f"ground lost: {lost['lost']:,.0f} km²" in legend
-    # No gains in this span: the ground held on both dates is all that was held at the end.
-    kept = float(timeline.area(["2018-02-01"]).sum(axis=1).iloc[0])
-    assert f"held on both dates: {kept:,.0f} km²" in legend
+    # One legend row per change and status, with the km² of that layer.
+    layers = change_layers(timeline, pd.Timestamp("2015-01-01"), pd.Timestamp("2018-02-01"))
+    words = {"kept": "held on both dates", "gained": "ground gained", "lost": "ground lost"}
+    for row in layers.itertuples():
+        assert f"{words[row.change]} ({row.status}): {row.area_km2:,.0f} km²" in legend
+    # Together the layers balance: kept + gained is what was held at the end.
+    end = float(timeline.area(["2018-02-01"]).sum(axis=1).iloc[0])
+    assert layers.loc[layers.change != "lost", "area_km2"].sum() == pytest.approx(end, rel=1e-6)
     with pytest.raises(DataError):
         changes_figure(timeline, "2018-01-01", "2015-01-01")
 
