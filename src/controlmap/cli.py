@@ -299,6 +299,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         shown = ["place", "date", "actor", "status", "held_by", "distance_km", "days_to_change"]
         table = pd.DataFrame(wrong[[c for c in shown if c in wrong.columns]])
         table["date"] = table["date"].dt.strftime("%Y-%m-%d")
+        if "distance_km" in table:
+            table["distance_km"] = table["distance_km"].round(1)
+        table = table.astype(object).where(table.notna(), "")  # no "None" for a blank
         with pd.option_context("display.width", 200, "display.max_colwidth", 40):
             text = table.to_string(index=False, na_rep="", float_format=lambda v: f"{v:,.1f}")
             for line in text.splitlines():
