@@ -532,10 +532,10 @@ def test_hostile_text_makes_well_formed_svg(folder: Path, name: str, title: str)
     import xml.etree.ElementTree as ET
 
     from controlmap._text import printable
-    from controlmap.render import area_chart, save_figure
+    from controlmap.render import area_chart, save
 
     timeline = _hostile_timeline([name], "note")
-    path = save_figure(area_chart(timeline, title=title), folder / "fuzz.svg")
+    path = save(area_chart(timeline, title=title), folder / "fuzz.svg")
     shown = "".join(ET.parse(path).getroot().itertext())  # well-formed, or this raises
     assert printable(timeline.actors[0], keep="\n").replace("\n", "") in shown.replace("\n", "")
 

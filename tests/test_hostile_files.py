@@ -388,12 +388,12 @@ def test_figure_options_bounded(
 
 @pytest.mark.render
 def test_figure_pixels_bounded(good_file: Path, tmp_path: Path) -> None:
-    from controlmap.render import save_figure, small_multiples
+    from controlmap.render import save, small_multiples
 
     timeline = controlmap.read(good_file)
     fig = small_multiples(timeline, ["2014-07-01"] * 60, ncols=50)
     with pytest.raises(controlmap.OutputError, match="more than a PNG's 100,000,000 pixels"):
-        save_figure(fig, tmp_path / "big.png", dpi=1200)
+        save(fig, tmp_path / "big.png", dpi=1200)
     assert list(tmp_path.glob("big*")) == []
 
 

@@ -1,8 +1,9 @@
 """Areas: the geodesic measure and the interval engine, under the name of before.
 
 The measure lives in :mod:`controlmap.geodesic`, the engine behind ``Timeline.area``
-and ``Timeline.population`` in :mod:`controlmap.intervals`; this module gathers both
-so that ``controlmap.area.geodesic_area_km2`` and the like keep working.
+and ``Timeline.population`` in :mod:`controlmap.intervals`, the tiled union of
+overlapping polygons in :mod:`controlmap.union`; this module gathers them so that
+``controlmap.area.geodesic_area_km2`` and the like keep working.
 
 Examples
 --------
@@ -14,13 +15,16 @@ Examples
 from __future__ import annotations
 
 from .geodesic import EDGE_STEP_DEGREES, SLIVER_KM2, geodesic_area_km2
-from .intervals import factorize, interval_series, overlapping_pairs
+from .intervals import active_at, factorize, interval_series, overlapping_pairs
+from .union import union
 
 __all__ = [
     "EDGE_STEP_DEGREES",
     "SLIVER_KM2",
+    "active_at",
     "factorize",
     "geodesic_area_km2",
     "interval_series",
     "overlapping_pairs",
+    "union",
 ]

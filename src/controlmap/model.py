@@ -34,6 +34,7 @@ from .periods import (
 from .places import _shared_place_pairs, places_in_periods
 from .regions import split_by_regions
 from .snapshots import periods_from_snapshots
+from .union import union
 
 if TYPE_CHECKING:
     import os
@@ -356,7 +357,7 @@ class Timeline:
         frame = self._periods.loc[mask]
         geoms = self._geoms[mask]
         for (who, status), index in frame.groupby(["actor", "status"], sort=False).indices.items():
-            geom = _polygonal(shapely.union_all(geoms[index]))
+            geom = _polygonal(union(geoms[index]))
             row: dict[str, Any] = {
                 "actor": who,
                 "status": status,
@@ -433,8 +434,22 @@ class Timeline:
         if by is None:
             codes, labels = intervals.factorize(frame["actor"])
             columns: pd.Index = pd.Index(labels, name="actor")
-            values = self.period_area_km2[keep]
             starts, ends = _seconds(frame["start"]), _seconds(frame["end"])
+            if len(asked) < 16 and intervals.crowded(geoms, starts, ends, _seconds(asked)):
+                # A few dates over heavily overlapping periods: the union of everything
+                # an actor holds on each date is cheaper than testing the many pairs.
+                table = intervals.union_table(
+                    geoms, codes, starts, ends, _seconds(asked), len(columns)
+                )
+                return pd.DataFrame(table, index=asked, columns=columns)
+            if self._area is None and len(asked) < 16:
+                # A few dates: measure only the periods active on one of them (the
+                # others never reach the result), leaving the cache for longer series.
+                values = np.zeros(len(geoms))
+                needed = intervals.active_at(starts, ends, _seconds(asked))
+                values[needed] = geodesic.geodesic_area_km2(geoms[needed])
+            else:
+                values = self.period_area_km2[keep]
         else:
             pieces, labels_pairs, left = split_by_regions(
                 geoms, frame["actor"].to_numpy(), by, by_column
@@ -445,10 +460,10 @@ class Timeline:
             values = geodesic.geodesic_area_km2(pieces)
             starts = _seconds(frame["start"])[left]
             ends = _seconds(frame["end"])[left]
-        pairs = intervals.overlapping_pairs(geoms, codes, starts, ends)
+        pairs = intervals.overlapping_pairs(geoms, codes, starts, ends, at=_seconds(asked))
 
         def union_area(index: np.ndarray) -> float:
-            return float(geodesic.geodesic_area_km2([shapely.union_all(geoms[index])])[0])
+            return float(geodesic.geodesic_area_km2([union(geoms[index])])[0])
 
         table = intervals.interval_series(
             asked, codes, starts, ends, values, pairs, union_area, len(columns)
@@ -566,7 +581,7 @@ class Timeline:
         frame = self._periods.loc[mask]
         geoms = self._geoms[mask]
         return {
-            who: _polygonal(shapely.union_all(geoms[index]))
+            who: _polygonal(union(geoms[index]))
             for who, index in frame.groupby("actor", sort=False).indices.items()
         }
 

@@ -13,6 +13,7 @@ import shapely
 from ._dates import DateLike, iso_day, parse_date, parse_dates
 from .errors import DataError, DateError
 from .periods import DEFAULT_STATUS, _is_blank, _polygonal, check_geometries, repaired
+from .union import union
 
 __all__ = ["periods_from_snapshots"]
 
@@ -83,7 +84,7 @@ def periods_from_snapshots(
             mask = (keys == key_actor).to_numpy()
             for key_status in stats[mask].unique() if stats is not None else [DEFAULT_STATUS]:
                 sub = mask if stats is None else mask & (stats == key_status).to_numpy()
-                geom = _polygonal(shapely.union_all(geoms[sub]))
+                geom = _polygonal(union(geoms[sub]))
                 key = (key_actor, key_status)
                 seen.add(key)
                 run = open_runs.get(key)
