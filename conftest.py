@@ -19,8 +19,6 @@ import pytest
 RENDER_PATHS = (
     "tests/test_render_*.py",
     "tests/test_fighters_render.py",
-    "tests/test_fighters_browser.py",
-    "tests/test_hostile_text.py",
     "tests/browser",
     "tests/browser/*",
     "tests/integration/test_examples.py",

@@ -35,7 +35,7 @@ DATE = "2015-05-25"
 
 @pytest.fixture(scope="module")
 def fighters() -> gpd.GeoDataFrame:
-    return controlmap.load_dataset("foreign-fighters")
+    return controlmap.datasets.load_fighters()
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +148,7 @@ def test_hostile_text_is_escaped_in_the_page() -> None:
 
 
 def _hostile_frame() -> gpd.GeoDataFrame:
-    frame = controlmap.load_dataset("foreign-fighters").copy()
+    frame = controlmap.datasets.load_fighters().copy()
     evil = "<script>alert(1)</script><img src=x onerror=alert(2)>`${alert(3)}`\\'\"</script>"
     frame.loc[frame["iso3"] == "FRA", "country"] = "France" + evil
     frame.loc[frame["iso3"] == "FRA", "departed_source"] = "Source" + evil

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser
 
 import controlmap
 from browser.offline import OfflinePage
-from controlmap.fighters import load_fighters
+from controlmap.datasets import load_fighters
 from controlmap.render import fighters_map, save
 from controlmap.render._fighters import REFERENCE_COUNTS
 
@@ -61,7 +61,7 @@ def _shot(opened: OfflinePage, tmp_path: Path, name: str) -> None:
 
 @pytest.fixture(scope="module")
 def fighters() -> Any:
-    return controlmap.load_dataset("foreign-fighters")
+    return controlmap.datasets.load_fighters()
 
 
 def test_map_draws_every_circle_offline(browser: Browser, tmp_path: Path, fighters: Any) -> None:

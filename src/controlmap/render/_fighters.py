@@ -130,7 +130,7 @@ def symbol_scale(data: pd.DataFrame, max_radius: float) -> SymbolScale:
 
     Examples
     --------
-    >>> from controlmap.fighters import load_fighters
+    >>> from controlmap.datasets import load_fighters
     >>> symbol_scale(load_fighters(), 30).max_count
     3417.0
     """

@@ -73,7 +73,7 @@ def fighters_figure(
     Parameters
     ----------
     data : GeoDataFrame, optional
-        The output of :func:`controlmap.fighters.load_fighters` (default: bundled data).
+        The output of :func:`controlmap.datasets.load_fighters` (default: bundled data).
     region : str or (west, south, east, north), default "world"
         A name of :data:`REGIONS` or a box in degrees. The world is drawn in Equal Earth,
         regions in a Lambert azimuthal equal-area projection centred on the box.

@@ -218,7 +218,7 @@ def fighters_map(
     Parameters
     ----------
     data : GeoDataFrame, optional
-        The output of :func:`controlmap.fighters.load_fighters` (default: bundled data).
+        The output of :func:`controlmap.datasets.load_fighters` (default: bundled data).
     arcs : bool, default False
         Add great-circle lines from each country (width by people who left) to the
         Islamic State territory on ``date``, which is drawn as the destination.
