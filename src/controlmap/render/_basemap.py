@@ -373,7 +373,9 @@ def country_labels(
     frame_area = (east - west) * (north - south)
     focus = focus_mask(countries)
     labels = []
-    for name, geom, is_focus in zip(countries[name_field], countries.geometry.values, focus):
+    for name, geom, is_focus in zip(
+        countries[name_field], countries.geometry.values, focus, strict=True
+    ):
         if geom is None or shapely.is_empty(geom) or not isinstance(name, str) or not name.strip():
             continue
         inside = shapely.clip_by_rect(geom, west, south, east, north)

@@ -30,8 +30,8 @@ from .._basemap import (
 )
 from .._page import PagePart, Verbatim
 from .._style import (
-    Style,
     StatusStyle,
+    Style,
     display_name,
     status_order,
     status_styles,
