@@ -57,7 +57,7 @@ def test_labels_do_not_overlap(browser: Browser, page_file: Path, width: int, he
     for zoom_steps in (0, 1):
         if zoom_steps:
             page.evaluate(
-                "window.controlmapMaps[0].map.setZoom(window.controlmapMaps[0].map.getZoom() + 1, {animate: false})"
+                "(m => m.setZoom(m.getZoom() + 1, {animate: false}))(window.controlmapMaps[0].map)"
             )
         labels = page.evaluate(LABEL_BOXES)
         panels = page.evaluate(PANEL_BOXES)
