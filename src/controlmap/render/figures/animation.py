@@ -221,6 +221,7 @@ class _Animator:
         frame = Frame(timeline, basemap)
         ax = fig.add_axes(lay.map_box)
         frame.draw(ax)
+        frame.draw_countries(ax, font_size=10 * s)
         frame.draw_places(ax, font_size=11 * s)
         order = status_order(timeline.periods["status"])
         styles = status_styles(order)

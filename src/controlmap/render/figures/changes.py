@@ -90,7 +90,10 @@ def changes_figure(
             gid=gid("change", row.actor, row.change, row.status),
         )
         handles.append(status_handle(f"{label}: {area:,.0f} km²", colour, style, alpha=ALPHA))
+    frame.draw_countries(ax, font_size=8)
     frame.draw_places(ax, font_size=8)
+    # Where the map is: a small locator in the corner the data leaves empty.
+    frame.draw_locator(fig, (0.8, footer / height + 0.012, 0.19, 0.19 * width / height))
     fig.suptitle(
         title if title is not None else f"{display_name(timeline)}\n{changes_title(first, last)}",
         x=0.02,
@@ -100,15 +103,11 @@ def changes_figure(
         fontsize=11,
         fontweight="bold",
     )
-    fig.legend(
-        handles=handles,
-        loc="upper right",
-        bbox_to_anchor=(0.98, 1 - (header + 0.1) / height),
-        frameon=True,
-        framealpha=0.92,
-        fontsize=8,
-    )
+    # The legend on the map, beside the ground it explains, where the map's data
+    # leaves room (matplotlib's "best" weighs the polygons drawn).
+    legend = ax.legend(handles=handles, loc="best", frameon=True, framealpha=0.92, fontsize=8)
+    legend.set_gid("legend")
     credit_text = credit_line(timeline, credit)
     if credit_text:
-        fig.text(0.02, 0.1 / height, credit_text, fontsize=6, color="#555555")
+        fig.text(0.02, 0.1 / height, credit_text, fontsize=6, color="#555555", wrap=True)
     return fig

@@ -125,7 +125,7 @@ def small_multiples(
     map_h = panel_width * frame.aspect
     # A second line under the total gives the km² of each status, when there are several.
     band, gap, side = (0.56 if several else 0.42), 0.12, 0.2
-    header, footer = 0.72, 0.36
+    header, footer = 0.9, 0.36
     fig_w = side * 2 + cols * map_w + (cols - 1) * gap
     fig_h = header + rows * (band + map_h) + (rows - 1) * gap + footer
     fig = Figure(figsize=(fig_w, fig_h))
@@ -155,6 +155,7 @@ def small_multiples(
                 zorder=3,
                 gid=gid("ground", row.actor, row.status),
             )
+        frame.draw_countries(ax, font_size=5.5)
         frame.draw_places(ax)
         # Union per actor (Timeline.area): overlapping statuses are counted once.
         area = float(timeline.area([day]).sum(axis=1).iloc[0])
@@ -200,10 +201,11 @@ def small_multiples(
     if several:
         ink = colours[timeline.actors[0]] if len(timeline.actors) == 1 else NEUTRAL_INK
         handles += [status_handle(s, ink, styles[s], alpha=ALPHA) for s in order]
+    # The legend directly above the first row of maps, not beside the title.
     fig.legend(
         handles=handles,
-        loc="upper right",
-        bbox_to_anchor=(1 - side / fig_w, 1 - 0.12 / height),
+        loc="lower left",
+        bbox_to_anchor=(side / fig_w - 0.01, 1 - (header - 0.02) / height),
         ncol=min(len(handles), 4),
         frameon=False,
         fontsize=8.5,
@@ -219,5 +221,6 @@ def small_multiples(
             color="#555555",
             ha="left",
             va="bottom",
+            wrap=True,
         )
     return fig
