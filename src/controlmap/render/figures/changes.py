@@ -92,8 +92,9 @@ def changes_figure(
         handles.append(status_handle(f"{label}: {area:,.0f} km²", colour, style, alpha=ALPHA))
     frame.draw_countries(ax, font_size=8)
     frame.draw_places(ax, font_size=8)
-    # Where the map is: a small locator in the corner the data leaves empty.
-    frame.draw_locator(fig, (0.8, footer / height + 0.012, 0.19, 0.19 * width / height))
+    # Where the map is: a small locator in the top corner, away from the legend.
+    inset_h = 0.19 * width / height
+    frame.draw_locator(fig, (0.8, (footer + map_h) / height - inset_h - 0.012, 0.19, inset_h))
     fig.suptitle(
         title if title is not None else f"{display_name(timeline)}\n{changes_title(first, last)}",
         x=0.02,
@@ -104,7 +105,7 @@ def changes_figure(
         fontweight="bold",
     )
     # The legend on the map, beside the ground it explains, where the map's data
-    # leaves room (matplotlib's "best" weighs the polygons drawn).
+    # leaves room (the south-west desert of a map framed on the data).
     legend = ax.legend(handles=handles, loc="best", frameon=True, framealpha=0.92, fontsize=8)
     legend.set_gid("legend")
     credit_text = credit_line(timeline, credit)
