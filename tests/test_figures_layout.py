@@ -54,3 +54,26 @@ def test_maps_name_countries_and_changes_has_locator(timeline: controlmap.Timeli
     renderer = fig.canvas.get_renderer()
     legend = main.get_legend().get_window_extent(renderer)
     assert not legend.overlaps(locator[0].get_window_extent(renderer))
+
+
+def test_style_reaches_the_figures(timeline: controlmap.Timeline) -> None:
+    from matplotlib.colors import to_hex
+
+    from controlmap.render import Style
+
+    house = Style(
+        title="House title",
+        credit="Graphic: The Daily",
+        font_family="DejaVu Serif, serif",
+        actor_colours=("#00aa00",),
+        date_format="%B %-d, %Y",
+    )
+    fig = small_multiples(timeline, ["2017-07-10"], style=house)
+    texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+    assert "House title" in texts and "Graphic: The Daily" in texts
+    assert any(t.startswith("July 10, 2017") for t in texts)
+    assert fig._suptitle.get_fontname() == "DejaVu Serif"
+    ground = [c for c in fig.axes[0].collections if str(c.get_gid()).startswith("ground:")]
+    assert ground and {to_hex(c.get_edgecolor()[0]) for c in ground} == {"#00aa00"}
+    chart = area_chart(timeline, style=house)
+    assert chart._suptitle.get_text() == "House title: area held"

@@ -174,8 +174,11 @@ class Frame:
             text.set_gid(gid("country", name))
 
     def draw_locator(self, fig: Any, box: tuple[float, float, float, float]) -> Any:
-        """A small locator map at ``box`` (figure fractions): the region around the
-        frame with the frame drawn as a rectangle, so a reader knows where it is."""
+        """A small locator map at ``box`` (figure fractions).
+
+        It shows the region around the frame with the frame as a rectangle, so a
+        reader knows where the map is.
+        """
         from matplotlib.patches import Rectangle
 
         from .._basemap import _world

@@ -28,6 +28,7 @@ from ...errors import DataError, OutputError
 from ...io import atomic_output
 from ...model import Timeline
 from .._basemap import Basemap
+from .._mpl import installed_fonts
 from .._progress import progress_bar
 from .._style import Style, attrs_of, status_order, status_styles, style_or_default
 from ._draw import STATIC_TOLERANCE, Frame, add_polygons, gid, ground_style, paths, status_handle
@@ -178,15 +179,6 @@ def _event_texts(timeline: Timeline, dates: pd.DatetimeIndex, frames: int) -> li
     return out
 
 
-def _font_list(style: Style) -> list[str]:
-    """The style's fonts that matplotlib has (else it logs a warning per missing one)."""
-    from matplotlib import font_manager
-
-    have = {f.name for f in font_manager.fontManager.ttflist}
-    generic = {"sans-serif", "serif", "monospace", "cursive", "fantasy"}
-    return [f for f in style.mpl_fonts if f in have or f in generic] or ["DejaVu Sans"]
-
-
 class _Animator:
     """A figure of one frame size whose ground, date and texts change per date."""
 
@@ -247,7 +239,7 @@ class _Animator:
             self.ground.append(ax.collections[-1] if len(ax.collections) > before else None)
 
         # Texts: title, the date, the area held, the event, the credit.
-        font = _font_list(style)
+        font = installed_fonts(style)
         common: dict[str, Any] = {"family": font, "parse_math": False, "transform": fig.transFigure}
         fig.text(
             lay.text_x,

@@ -17,12 +17,11 @@ from ...model import Timeline
 from .._mpl import plain_text
 from .._style import (
     StatusStyle,
-    actor_colours,
+    Style,
     attrs_of,
-    credit_line,
-    display_name,
     status_order,
     status_styles,
+    style_or_default,
 )
 from ._draw import gid, ground_style
 
@@ -62,6 +61,7 @@ def area_chart(
     published: pd.DataFrame | bool | None = None,
     title: str | None = None,
     credit: str | None = None,
+    style: Style | None = None,
     size: tuple[float, float] = (9.0, 4.8),
 ) -> Figure:
     """Area held over time (km²), by status, with the turning points annotated.
@@ -84,6 +84,8 @@ def area_chart(
         The chart title (default: ``timeline.attrs["title"]``, else its name).
     credit : str, optional
         The credit line (default: ``timeline.attrs["credit"]``, else none).
+    style : Style, optional
+        Fonts, colours, date format, title and credit (default: controlmap's).
     size : (float, float)
         Figure size in inches.
 
@@ -102,7 +104,7 @@ def area_chart(
     """
     changes = timeline.change_dates
     series = timeline.area(changes)
-    colours = actor_colours(timeline.actors)
+    colours = style_or_default(style).colours(timeline.actors)
     fig = Figure(figsize=size)
     FigureCanvasAgg(fig)  # measuring label sizes needs a renderer
     fig.patch.set_facecolor("white")
@@ -215,14 +217,14 @@ def area_chart(
     )
     legend.set_gid("legend")
     fig.suptitle(
-        title if title is not None else f"{display_name(timeline)}: area held",
+        title if title is not None else f"{style_or_default(style).title_of(timeline)}: area held",
         x=0.11,
         y=0.965,
         ha="left",
         fontsize=12,
         fontweight="bold",
     )
-    credit_text = credit_line(timeline, credit)
+    credit_text = style_or_default(style).credit_of(timeline, credit)
     if credit_text:
         fig.text(0.11, 0.02, credit_text, fontsize=6.5, color="#555555", wrap=True)
     return fig

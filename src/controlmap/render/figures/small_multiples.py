@@ -19,13 +19,12 @@ from .._basemap import Basemap
 from .._mpl import plain_text
 from .._style import (
     FONT_FAMILY,
-    actor_colours,
+    Style,
     attrs_of,
-    credit_line,
     day_text,
-    display_name,
     status_order,
     status_styles,
+    style_or_default,
 )
 from ._draw import (
     STATIC_TOLERANCE,
@@ -63,6 +62,7 @@ def small_multiples(
     panel_width: float = 3.0,
     title: str | None = None,
     credit: str | None = None,
+    style: Style | None = None,
     basemap: Basemap | None = None,
     progress: bool | None = False,
 ) -> Figure:
@@ -81,6 +81,8 @@ def small_multiples(
         The figure title (default: ``timeline.attrs["title"]``, else its name).
     credit : str, optional
         The credit line (default: ``timeline.attrs["credit"]``, else none).
+    style : Style, optional
+        Fonts, colours, date format, title and credit (default: controlmap's).
     basemap : Basemap, optional
         Outlines and places (default: the base map ``timeline.attrs`` names, else a
         neutral one fitted to the data).
@@ -140,7 +142,7 @@ def small_multiples(
             fig.add_axes((left / fig_w, 1 - (top + map_h) / fig_h, map_w / fig_w, map_h / fig_h))
         )
     height = fig_h
-    colours = actor_colours(timeline.actors)
+    colours = style_or_default(style).colours(timeline.actors)
     for k, day in enumerate(show_progress(days, progress, "maps")):
         ax = axes[k]
         frame.draw(ax)
@@ -168,7 +170,7 @@ def small_multiples(
             held = f"{held}\n{' · '.join(parts)}"
         label = event_labels(timeline, day)
         ax.set_title(
-            day_text(day) + (f" · {label}" if label else ""),
+            day_text(day, style) + (f" · {label}" if label else ""),
             fontsize=8.5,
             fontweight="bold",
             loc="left",
@@ -186,7 +188,7 @@ def small_multiples(
             va="bottom",
         )
     fig.suptitle(
-        title if title is not None else display_name(timeline),
+        title if title is not None else style_or_default(style).title_of(timeline),
         x=side / fig_w,
         y=1 - 0.16 / height,
         ha="left",
@@ -211,7 +213,7 @@ def small_multiples(
         fontsize=8.5,
         handlelength=1.4,
     )
-    credit_text = credit_line(timeline, credit)
+    credit_text = style_or_default(style).credit_of(timeline, credit)
     if credit_text:
         fig.text(
             side / fig_w,
