@@ -31,8 +31,9 @@ def main(out: Path) -> None:
     timeline = controlmap.load_dataset("islamic-state")
     attrs = getattr(timeline, "attrs", None) or {}
     # The house style: only what differs from controlmap's is given.
+    data_credit = attrs.get("credit")
     house = Style(
-        credit=(attrs.get("credit") or "Data: controlmap") + " Graphic: The Daily.",
+        credit=f"{data_credit} Graphic: The Daily." if data_credit else "Graphic: The Daily.",
         date_format="%B %-d, %Y",
     )
 
