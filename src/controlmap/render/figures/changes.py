@@ -54,8 +54,8 @@ def changes_figure(
     >>> import controlmap
     >>> from controlmap.render import changes_figure
     >>> fig = changes_figure(controlmap.load_dataset("islamic-state"), "2015-01-01", "2018-02-01")
-    >>> len(fig.axes)
-    1
+    >>> len(fig.axes)  # the map and its locator inset
+    2
     """
     first, last = parse_date(start, what="start"), parse_date(end, what="end")
     if last <= first:
