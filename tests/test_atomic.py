@@ -78,6 +78,7 @@ VALID_ARGS: dict[str, tuple[list[str], str]] = {
     "fighters": ([], "out.csv"),
     "fighters-map": ([], "out.svg"),
     "verify": (["{dir}/observations.csv"], "out.csv"),
+    "animate": (["--from", "2014-07-01", "--to", "2014-08-01"], "out.gif"),
 }
 # Arguments that fail only after the source has been read.
 LATE_FAILURES: dict[str, list[str]] = {
@@ -90,6 +91,7 @@ LATE_FAILURES: dict[str, list[str]] = {
     "figure": ["--kind", "area", "--dates", "2014-01-01"],
     "fighters": ["--sort", "nonsense"],
     "fighters-map": ["--region", "1,2,x,4"],
+    "animate": ["--from", "2015-01-01", "--to", "2014-01-01"],
 }
 TAKES_SOURCE = {name for name, p in _writing_commands().items()
                 if any(a.dest == "source" for a in p._actions)}  # fmt: skip

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -297,7 +298,7 @@ def test_small_multiples_draw_each_status_distinctly() -> None:
     assert np.allclose(control.get_facecolor()[0][:3], red)
     assert control.get_facecolor()[0][3] > 2 * support.get_facecolor()[0][3]
     # The legend explains each status of the timeline, contested included.
-    labels = fig.legends[0].get_texts()
+    labels = _legend(fig).get_texts()
     assert [t.get_text() for t in labels] == [
         "Militia",
         "control",
@@ -305,7 +306,7 @@ def test_small_multiples_draw_each_status_distinctly() -> None:
         "support",
         "besieged",
     ]
-    hatches = {h.get_label(): h.get_hatch() for h in fig.legends[0].legend_handles}
+    hatches = {h.get_label(): h.get_hatch() for h in _legend(fig).legend_handles}
     assert hatches["contested"] == "////" and hatches["besieged"] == "xxx"
     # The panel gives the km² of each status (Timeline.area(status=...)).
     line = next(t.get_text() for t in fig.axes[0].texts if "km²" in t.get_text())
@@ -324,7 +325,7 @@ def test_changes_figure_draws_statuses(tmp_path: Path) -> None:
     assert "change:Militia:gained:besieged" in layers
     assert layers["change:Militia:gained:besieged"].get_hatch() == "xxx"
     assert layers["change:Militia:kept:support"].get_hatch() is None
-    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    labels = [t.get_text() for t in _legend(fig).get_texts()]
     assert any(label.startswith("ground gained (besieged): ") for label in labels)
     area = float(next(x for x in labels if "(besieged)" in x).split(": ")[1][:-4].replace(",", ""))
     assert area == pytest.approx(km2(BESIEGED), rel=1e-3)
@@ -361,3 +362,9 @@ def test_area_chart_of_several_actors_says_statuses_are_counted_together() -> No
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         area_chart(ukraine())
+
+
+def _legend(fig: Any) -> Any:
+    """The figure's legend: a figure legend, else the first axes' (the changes
+    figure keeps its legend on the map)."""
+    return fig.legends[0] if fig.legends else fig.axes[0].get_legend()

@@ -275,6 +275,28 @@ def cmd_figure(args: argparse.Namespace) -> None:
     say(f"wrote {path}", file=sys.stderr)
 
 
+def cmd_animate(args: argparse.Namespace) -> None:
+    """The map over time as an MP4, WebM or GIF, one frame per step."""
+    from .render import animate
+
+    if Path(args.output).suffix.lower() not in (".mp4", ".webm", ".gif"):
+        raise OutputError(f"{args.output}: an animation is written as .mp4, .webm or .gif")
+    timeline = open_source(args.source, **_read_options(args))
+    freq = None if args.freq in ("changes", "change") else args.freq
+    path = animate(
+        timeline,
+        args.output,
+        freq=freq,
+        start=args.date_from,
+        end=args.date_to,
+        size=args.size,
+        fps=args.fps,
+        title=args.title,
+        progress=None,
+    )
+    say(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)", file=sys.stderr)
+
+
 def cmd_report(args: argparse.Namespace) -> None:
     """Maps, snapshots, area table and figures of a timeline in one folder."""
     from .render import write_report
@@ -417,6 +439,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ncols", type=int, help="maps per row (1 to 50)")
     p.add_argument("--title", help="the figure title")
     p.add_argument("--dpi", type=int, default=200, help="PNG resolution (150 to 1200)")
+
+    p = _source_command(
+        sub, "animate", cmd_animate, "the map over time as a video or GIF (.mp4, .webm, .gif)"
+    )
+    p.add_argument("-o", "--output", required=True, help=".mp4, .webm or .gif")
+    p.add_argument(
+        "--freq",
+        default="MS",
+        help="one frame per step of this pandas frequency (default MS: monthly; W, QS...), "
+        "or 'changes': one frame per change date",
+    )
+    p.add_argument("--from", dest="date_from", help="first date (default: the first change)")
+    p.add_argument("--to", dest="date_to", help="last date (default: the last change)")
+    p.add_argument(
+        "--size",
+        default="social",
+        choices=["social", "video"],
+        help="social: 1080x1080 (default); video: 1920x1080",
+    )
+    p.add_argument("--fps", type=float, default=4, help="frames per second (default 4)")
+    p.add_argument("--title", help="the title drawn on every frame")
 
     p = _source_command(
         sub, "verify", cmd_verify, "check a timeline against dated observations of places"

@@ -7,6 +7,8 @@ matplotlib, xstatic-leaflet and tqdm. The package is laid out by medium:
   ``fighters``); they never import matplotlib;
 - :mod:`controlmap.render.figures`: matplotlib figures (``small_multiples``,
   ``area_chart``, ``changes``, ``fighters``);
+- :func:`animate`: an MP4, WebM or GIF of the map over time;
+- :class:`Style`: one look (title, credit, colours, fonts, date format) for all of them;
 - :mod:`controlmap.render.saving`: one :func:`save` for HTML, PNG, SVG and PDF;
 - :mod:`controlmap.render.report`: everything an article needs, in one folder;
 - ``assets/``: the script and style sheet of the pages.
@@ -32,6 +34,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._basemap import Basemap
     from ._fighters import SymbolScale
+    from ._style import Style
+    from .figures.animation import animate
     from .figures.area_chart import area_chart, published_figures
     from .figures.changes import changes_figure
     from .figures.fighters import fighters_figure
@@ -48,7 +52,9 @@ if TYPE_CHECKING:
 _HOMES: dict[str, str] = {
     "Basemap": "._basemap",
     "ControlMap": ".maps._leaflet",
+    "Style": "._style",
     "SymbolScale": "._fighters",
+    "animate": ".figures.animation",
     "area_chart": ".figures.area_chart",
     "changes_figure": ".figures.changes",
     "changes_map": ".maps.changes",
@@ -68,7 +74,9 @@ _HOMES: dict[str, str] = {
 __all__ = [
     "Basemap",
     "ControlMap",
+    "Style",
     "SymbolScale",
+    "animate",
     "area_chart",
     "changes_figure",
     "changes_map",

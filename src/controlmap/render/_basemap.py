@@ -17,13 +17,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 
 from ._style import attrs_of
 
 if TYPE_CHECKING:
     from ..model import Timeline
 
-__all__ = ["Basemap", "Place", "key_places", "map_extent"]
+__all__ = ["Basemap", "Place", "country_labels", "key_places", "map_extent"]
 
 _POPULATION_FIELDS = ("population", "pop_max", "pop", "pop_est")
 _NAME_FIELDS = ("name", "name_en", "place", "label")
@@ -343,3 +344,49 @@ def _distance(place: Place, lon: float, lat: float) -> float:
     # Degrees on an equirectangular view: longitude shrinks with the cosine of latitude.
     dx = (place.lon - lon) * math.cos(math.radians((place.lat + lat) / 2))
     return math.hypot(dx, place.lat - lat)
+
+
+def country_labels(
+    countries: gpd.GeoDataFrame | None,
+    extent: tuple[float, float, float, float],
+    *,
+    min_share: float = 0.02,
+) -> list[tuple[str, float, float, bool]]:
+    """Names of the countries a map shows, placed inside the part of each in the frame.
+
+    Returns ``(name, lon, lat, focus)`` for each country whose part inside ``extent``
+    is at least ``min_share`` of the frame, at the pole of inaccessibility of its
+    largest piece there (the label sits well inside the visible land, not at a
+    centroid beyond the frame's edge). Focus countries come first.
+
+    Examples
+    --------
+    >>> base = Basemap.bundled()
+    >>> [(n, f) for n, _, _, f in country_labels(base.countries, (36, 30, 48, 38))][:2]
+    [('Iraq', True), ('Syria', True)]
+    """
+    if countries is None or not len(countries):
+        return []
+    name_field = _field(countries, _NAME_FIELDS)
+    if name_field is None:
+        return []
+    west, south, east, north = extent
+    frame_area = (east - west) * (north - south)
+    focus = focus_mask(countries)
+    labels = []
+    for name, geom, is_focus in zip(
+        countries[name_field], countries.geometry.values, focus, strict=True
+    ):
+        if geom is None or shapely.is_empty(geom) or not isinstance(name, str) or not name.strip():
+            continue
+        inside = shapely.clip_by_rect(geom, west, south, east, north)
+        parts = [p for p in shapely.get_parts(inside) if p.geom_type == "Polygon"]
+        if not parts:
+            continue
+        largest = max(parts, key=lambda p: p.area)
+        if largest.area < min_share * frame_area:
+            continue
+        point = shapely.ops.polylabel(largest, tolerance=0.05)
+        labels.append((name, round(point.x, 4), round(point.y, 4), bool(is_focus)))
+    labels.sort(key=lambda item: not item[3])
+    return labels

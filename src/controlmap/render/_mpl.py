@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from .._text import printable
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["plain_text"]
+__all__ = ["installed_fonts", "plain_text"]
 
 P = ParamSpec("P")
 F = TypeVar("F", bound="Figure")
@@ -47,7 +47,11 @@ def plain_text(build: Callable[P, F]) -> Callable[P, F]:
         import matplotlib
         from matplotlib.text import Text
 
-        with matplotlib.rc_context({"text.parse_math": False}):
+        rc: dict[Any, Any] = {"text.parse_math": False}
+        style = kwargs.get("style")
+        if style is not None:  # the house font for every text of the figure
+            rc["font.family"] = installed_fonts(style)
+        with matplotlib.rc_context(rc):
             fig = build(*args, **kwargs)
         for text in fig.findobj(Text):
             shown = text.get_text()
@@ -57,3 +61,16 @@ def plain_text(build: Callable[P, F]) -> Callable[P, F]:
         return fig
 
     return wrapper
+
+
+def installed_fonts(style: Any) -> list[str]:
+    """The fonts of a :class:`~controlmap.render.Style` that matplotlib has, in order.
+
+    Missing families are left out (matplotlib would log a warning for each);
+    DejaVu Sans, which matplotlib ships, is the last resort.
+    """
+    from matplotlib import font_manager
+
+    have = {f.name for f in font_manager.fontManager.ttflist}
+    generic = {"sans-serif", "serif", "monospace", "cursive", "fantasy"}
+    return [f for f in style.mpl_fonts if f in have or f in generic] or ["DejaVu Sans"]

@@ -1,13 +1,16 @@
-"""Colours, fonts and wording shared by the interactive maps and the static figures.
+"""Colours, fonts and wording shared by the web pages, the figures and the animations.
 
-One place for the look, so a snapshot in the browser and the PNG in print agree.
+One place for the look, so a snapshot in the browser, the PNG in print and the
+frames of an animation agree. A newsroom overrides it with one :class:`Style`
+(house font, colours, credit line, date format) passed as ``style=`` to any map,
+figure or animation.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,9 +23,11 @@ __all__ = [
     "ACTOR_COLOURS",
     "BASE",
     "CHANGE_COLOURS",
+    "DEFAULT_STYLE",
     "FONT_FAMILY",
     "STATUS_STYLES",
     "StatusStyle",
+    "Style",
     "actor_colours",
     "attrs_of",
     "change_label",
@@ -194,8 +199,61 @@ def actor_colours(actors: Sequence[str]) -> dict[str, str]:
     return {a: ACTOR_COLOURS[i % len(ACTOR_COLOURS)] for i, a in enumerate(actors)}
 
 
-def day_text(day: Any) -> str:
-    """A date as a reader writes it, on every platform and locale: "10 Jul 2017".
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+#: The codes a :attr:`Style.date_format` may use; the page's script knows the same.
+DATE_CODES = ("%Y", "%m", "%d", "%-d", "%b", "%B", "%%")
+
+
+def format_day(day: Any, pattern: str = "%-d %b %Y") -> str:
+    """``day`` written by ``pattern``, the same on every platform and locale.
+
+    Knows ``%Y`` (2017), ``%m`` (07), ``%d`` (05), ``%-d`` (5), ``%b`` (Jul),
+    ``%B`` (July) and ``%%``; other text is kept as it is. strftime is not used:
+    ``%b`` follows the reader's locale and ``%-d`` exists only with glibc.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> format_day(pd.Timestamp("2017-07-05"), "%B %-d, %Y")
+    'July 5, 2017'
+    """
+    values = {
+        "%Y": f"{day.year:04d}",
+        "%m": f"{day.month:02d}",
+        "%d": f"{day.day:02d}",
+        "%-d": str(day.day),
+        "%b": MONTHS[day.month - 1],
+        "%B": MONTH_NAMES[day.month - 1],
+        "%%": "%",
+    }
+    out, i = [], 0
+    while i < len(pattern):
+        code = next((c for c in ("%-d", *DATE_CODES) if pattern.startswith(c, i)), None)
+        if code is None:
+            out.append(pattern[i])
+            i += 1
+        else:
+            out.append(values[code])
+            i += len(code)
+    return "".join(out)
+
+
+def day_text(day: Any, style: Style | None = None) -> str:
+    """A date as a reader writes it (the style's date format): "10 Jul 2017".
 
     Examples
     --------
@@ -203,7 +261,7 @@ def day_text(day: Any) -> str:
     >>> day_text(pd.Timestamp("2017-07-10"))
     '10 Jul 2017'
     """
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+    return format_day(day, (style or DEFAULT_STYLE).date_format)
 
 
 def change_label(actor: str, change: str, multi: bool) -> str:
@@ -249,6 +307,108 @@ def credit_line(timeline: Any, credit: str | None = None) -> str | None:
         return str(credit) if str(credit).strip() else None
     given = attrs_of(timeline).get("credit")
     return str(given) if given else None
+
+
+@dataclass(frozen=True)
+class Style:
+    """The look of every output: web pages, figures and animations.
+
+    Every field has a default; a newsroom changes the few it needs with
+    :meth:`replace` (or the constructor) and passes the style as ``style=``.
+
+    Parameters
+    ----------
+    title : str, optional
+        Title of every output (default: the timeline's ``attrs["title"]``, else its name).
+    credit : str, optional
+        Credit line (default: the timeline's ``attrs["credit"]``); ``""`` prints none.
+    font_family : str
+        A CSS font list; figures use the first family matplotlib has, then DejaVu Sans.
+    actor_colours : tuple of str
+        Colours of the actors in order of appearance.
+    base : mapping
+        Base-map colours (keys as :data:`BASE`).
+    accent : str
+        Colour of event text.
+    ink, muted : str
+        Colours of text and of secondary text (areas, credit).
+    date_format : str
+        How dates are written (codes of :func:`format_day`), e.g. ``"%B %-d, %Y"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> house = Style(font_family="Georgia, serif", credit="Graphic: The Daily")
+    >>> house.replace(date_format="%B %-d, %Y").date(pd.Timestamp("2017-07-10"))
+    'July 10, 2017'
+    """
+
+    title: str | None = None
+    credit: str | None = None
+    font_family: str = FONT_FAMILY
+    actor_colours: tuple[str, ...] = ACTOR_COLOURS
+    base: Mapping[str, str] = field(default_factory=lambda: dict(BASE))
+    accent: str = "#8a1020"
+    ink: str = "#111111"
+    muted: str = "#555555"
+    date_format: str = "%-d %b %Y"
+
+    def __post_init__(self) -> None:
+        missing = sorted(set(BASE) - set(self.base))
+        if missing:
+            raise ValueError(f"Style.base lacks colours for {', '.join(missing)}")
+        if not self.actor_colours:
+            raise ValueError("Style.actor_colours is empty")
+
+    def replace(self, **changes: Any) -> Style:
+        """A copy with ``changes`` (dataclass fields) applied."""
+        return replace(self, **changes)
+
+    def date(self, day: Any) -> str:
+        """``day`` written in :attr:`date_format`."""
+        return format_day(day, self.date_format)
+
+    def colours(self, actors: Sequence[str]) -> dict[str, str]:
+        """A colour for each actor, in order of appearance (repeating beyond the list)."""
+        palette = self.actor_colours
+        return {a: palette[i % len(palette)] for i, a in enumerate(actors)}
+
+    def title_of(self, timeline: Any, title: str | None = None) -> str:
+        """``title``, else the style's title, else the timeline's own name."""
+        if title is not None:
+            return title
+        return self.title if self.title is not None else display_name(timeline)
+
+    def credit_of(self, timeline: Any, credit: str | None = None) -> str | None:
+        """``credit``, else the style's credit, else the timeline's (None: print none)."""
+        return credit_line(timeline, credit if credit is not None else self.credit)
+
+    @property
+    def mpl_fonts(self) -> list[str]:
+        """The font list for matplotlib (generic CSS names mapped, DejaVu Sans last)."""
+        generic = {"sans-serif": "sans-serif", "serif": "serif", "monospace": "monospace"}
+        names = [f.strip().strip("\"'") for f in self.font_family.split(",") if f.strip()]
+        fonts = [generic.get(n, n) for n in names]
+        return [*fonts, "DejaVu Sans"] if "DejaVu Sans" not in fonts else fonts
+
+    def page_json(self) -> dict[str, Any]:
+        """What a web page's script reads of the style."""
+        return {
+            "font": self.font_family,
+            "accent": self.accent,
+            "ink": self.ink,
+            "muted": self.muted,
+            "date_format": self.date_format,
+        }
+
+
+#: The look controlmap uses when given no style.
+DEFAULT_STYLE = Style()
+
+
+def style_or_default(style: Style | None) -> Style:
+    """``style``, or :data:`DEFAULT_STYLE` when None."""
+    return DEFAULT_STYLE if style is None else style
 
 
 def display_name(timeline: Timeline) -> str:

@@ -9,6 +9,10 @@
 
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun",
                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  var MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July",
+                     "August", "September", "October", "November", "December"];
+  // The date format of the page's Style (the codes of controlmap.render._style.format_day).
+  var datePattern = "%-d %b %Y";
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -17,11 +21,15 @@
     return node;
   }
 
-  function formatDate(iso) {
+  function formatDate(iso, pattern) {
     if (!iso) { return ""; }
     var parts = String(iso).split("-");
-    var month = MONTHS[parseInt(parts[1], 10) - 1] || "";
-    return parseInt(parts[2], 10) + " " + month + " " + parts[0];
+    var m = parseInt(parts[1], 10) - 1, d = parseInt(parts[2], 10);
+    var values = {"%Y": parts[0], "%m": parts[1], "%d": parts[2], "%-d": String(d),
+                  "%b": MONTHS[m] || "", "%B": MONTH_NAMES[m] || "", "%%": "%"};
+    return String(pattern || datePattern).replace(/%-d|%[YmdbB%]/g, function (code) {
+      return values[code];
+    });
   }
 
   function formatArea(km2) {
@@ -63,7 +71,9 @@
     addRow(box, p.change ? "between" : "held", periodText(p));
     addRow(box, "area", formatArea(p.area_km2));
     if (p.status && p.status !== "control") { addRow(box, "status", p.status); }
-    addRow(box, "source", sourceLimit ? shorten(p.source, sourceLimit) : p.source);
+    if (sourceLimit >= 0) {  // -1: the caller lists the sources itself
+      addRow(box, "source", sourceLimit ? shorten(p.source, sourceLimit) : p.source);
+    }
     return box;
   }
 
@@ -76,9 +86,33 @@
     return box;
   }
 
+  // Sources as a short list (the first few, each shortened), the full text on demand.
+  var SHOWN_SOURCES = 3, SOURCE_CHARS = 90;
+
+  function sourceList(text) {
+    var items = String(text).split(/\s*(?:;|\||\n)\s*/).filter(function (t) { return t; });
+    var box = el("div", "cm-sources");
+    box.appendChild(el("div", "cm-key", items.length > 1 ? "sources:" : "source:"));
+    var list = el("ul", "cm-source-list");
+    items.slice(0, SHOWN_SOURCES).forEach(function (item) {
+      list.appendChild(el("li", null, shorten(item, SOURCE_CHARS)));
+    });
+    box.appendChild(list);
+    var cut = items.length > SHOWN_SOURCES || items.some(function (t) { return t.length > SOURCE_CHARS; });
+    if (cut) {
+      var more = el("details", "cm-source-details");
+      more.appendChild(el("summary", null, items.length > SHOWN_SOURCES
+        ? "all " + items.length + " sources" : "full source"));
+      more.appendChild(el("div", "cm-source-full", text));
+      box.appendChild(more);
+    }
+    return box;
+  }
+
   function popupFor(p) {
-    var box = summary(p, 0);
+    var box = summary(p, -1);
     box.classList.add("cm-popup");
+    if (p.source) { box.appendChild(sourceList(p.source)); }
     addRow(box, "status", p.status);
     addRow(box, "confidence", p.confidence);
     addRow(box, "note", p.note);
@@ -191,7 +225,15 @@
 
   function init(map, data) {
     var api = {map: map, data: data, date: null, layers: []};
-    map.getContainer().classList.add("cm-map");
+    var container = map.getContainer();
+    container.classList.add("cm-map");
+    var look = data.style || {};
+    if (look.date_format) { datePattern = look.date_format; }
+    if (look.font) { container.style.fontFamily = look.font; }
+    if (data.colours && data.colours.background) { container.style.background = data.colours.background; }
+    var embedded = false;
+    try { embedded = window.self !== window.top; } catch (e) { embedded = true; }
+    if (embedded) { container.classList.add("cm-embedded"); }
 
     map.createPane("cmBase").style.zIndex = 250;
     // Periods of one actor may overlap (a city ring on a province zone): fill them
@@ -259,6 +301,54 @@
       });
       places.push({marker: marker, level: p.level || 0});
     });
+    // Country names: focus countries first (drawn darker), then neighbours.
+    var countryLabels = (data.countries || []).map(function (c) {
+      return L.tooltip({permanent: true, direction: "center", interactive: false,
+                        className: "cm-country" + (c.focus ? " cm-country-focus" : "")})
+        .setLatLng([c.lat, c.lon]).setContent(el("span", null, c.name)).addTo(map);
+    });
+
+    // Labels that would overlap a label placed before them, a panel, or the map's
+    // edge move to the other side of their dot, or are hidden: focus countries,
+    // then places in order of importance, then neighbouring countries.
+    function boxesMeet(a, b) {
+      return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    }
+    function declutter() {
+      var frame = container.getBoundingClientRect();
+      var taken = [].slice.call(container.querySelectorAll(".cm-legend, .cm-panel"))
+        .map(function (node) { return node.getBoundingClientRect(); });
+      function fits(r) {
+        if (r.left < frame.left || r.right > frame.right || r.top < frame.top || r.bottom > frame.bottom) {
+          return false;
+        }
+        return !taken.some(function (t) { return boxesMeet(r, t); });
+      }
+      function place(node, shifts) {
+        if (!node) { return; }
+        node.classList.remove("cm-hidden");
+        for (var i = 0; i < shifts.length; i++) {
+          node.style.marginLeft = shifts[i] ? shifts[i](node) + "px" : "";
+          var r = node.getBoundingClientRect();
+          if (fits(r)) { taken.push(r); return; }
+        }
+        node.style.marginLeft = "";
+        node.classList.add("cm-hidden");
+      }
+      var focus = countryLabels.filter(function (t, k) { return data.countries[k].focus; });
+      var others = countryLabels.filter(function (t, k) { return !data.countries[k].focus; });
+      focus.forEach(function (t) { place(t.getElement(), [null]); });
+      places.forEach(function (p) {
+        if (!map.hasLayer(p.marker)) { return; }
+        var tip = p.marker.getTooltip(), node = tip && tip.getElement();
+        var right = !node || !node.classList.contains("leaflet-tooltip-left");
+        // The other side of the dot: the label's width plus the two offsets.
+        var flip = function (n) { return (right ? -1 : 1) * (n.offsetWidth + 6); };
+        place(node, [null, flip]);
+      });
+      others.forEach(function (t) { place(t.getElement(), [null]); });
+    }
+    api.declutter = declutter;
     var baseZoom = null;
     function updatePlaces() {
       // A place of level n is labelled from n zoom steps past the opening view on.
@@ -269,7 +359,8 @@
         if (!on && map.hasLayer(p.marker)) { map.removeLayer(p.marker); }
       });
     }
-    map.on("zoomend", updatePlaces);
+    map.on("zoomend", function () { updatePlaces(); declutter(); });
+    map.on("moveend resize", declutter);
 
     // Legend: one swatch per actor (or per change), then one per status, each with
     // the area on the date shown. A status row's swatch is drawn in a neutral ink.
@@ -295,12 +386,47 @@
     // Date panel: a label, and for a timeline the slider, step and play buttons.
     var dates = data.dates || [];
     var range, dateLabel, eventLabel, playButton, timer = null;
+    // The time axis under the slider: a tick at the first change of each year,
+    // labelled unless too near the previous label, and the first and last date.
+    function timeAxis() {
+      var axis = el("div", "cm-axis");
+      axis.setAttribute("aria-hidden", "true");
+      var ticks = el("div", "cm-ticks");
+      var last = dates.length - 1, labelled = -1;
+      var firstYear = parseInt(dates[0].slice(0, 4), 10), lastYear = parseInt(dates[last].slice(0, 4), 10);
+      for (var year = firstYear + 1; year <= lastYear; year++) {
+        var k = 0;
+        while (k < last && dates[k] < year + "-01-01") { k++; }
+        var at = (100 * k) / last;
+        var tick = el("span", "cm-tick");
+        tick.style.left = at + "%";
+        ticks.appendChild(tick);
+        if (labelled < 0 || at - labelled >= 9) {
+          var label = el("span", "cm-tick-label", String(year));
+          label.style.left = at + "%";
+          ticks.appendChild(label);
+          labelled = at;
+        }
+      }
+      axis.appendChild(ticks);
+      var ends = el("div", "cm-ends");
+      ends.appendChild(el("span", "cm-start", formatDate(dates[0])));
+      ends.appendChild(el("span", "cm-end", formatDate(dates[last])));
+      axis.appendChild(ends);
+      return axis;
+    }
     var panel = makeControl("bottomleft", function () {
       var box = el("div", "cm-panel leaflet-bar");
       dateLabel = el("div", "cm-date");
       eventLabel = el("div", "cm-event");
+      eventLabel.setAttribute("aria-live", "polite");
+      if (look.accent) { eventLabel.style.color = look.accent; }
+      if (look.ink) { box.style.color = look.ink; }
       box.appendChild(dateLabel);
+      if (data.mode !== "changes") { box.appendChild(eventLabel); }
       if (data.mode === "timeline" && dates.length > 1) {
+        box.setAttribute("role", "group");
+        box.setAttribute("aria-label", "time controls: arrow keys step, space plays");
         var row = el("div", "cm-controls");
         var back = el("button", "cm-step cm-back", "\u25c0");
         back.type = "button"; back.title = "previous change"; back.setAttribute("aria-label", "previous change");
@@ -310,23 +436,32 @@
         forward.type = "button"; forward.title = "next change"; forward.setAttribute("aria-label", "next change");
         range = el("input", "cm-range");
         range.type = "range"; range.min = "0"; range.max = String(dates.length - 1); range.step = "1";
-        range.setAttribute("aria-label", "date");
-        row.appendChild(back); row.appendChild(playButton); row.appendChild(forward); row.appendChild(range);
+        range.setAttribute("aria-label", "date shown");
+        row.appendChild(back); row.appendChild(playButton); row.appendChild(forward);
         box.appendChild(row);
-        range.addEventListener("input", function () { showIndex(parseInt(range.value, 10)); });
+        var track = el("div", "cm-track");
+        track.appendChild(range);
+        track.appendChild(timeAxis());
+        box.appendChild(track);
+        range.addEventListener("input", function () { stop(); showIndex(parseInt(range.value, 10)); });
         back.addEventListener("click", function () { stop(); showIndex(currentIndex() - 1); });
         forward.addEventListener("click", function () { stop(); showIndex(currentIndex() + 1); });
         playButton.addEventListener("click", function () { if (timer) { stop(); } else { play(); } });
       }
-      if (data.mode !== "changes") { box.appendChild(eventLabel); }
       return box;
     });
     panel.addTo(map);
 
     function currentIndex() { return range ? parseInt(range.value, 10) : 0; }
 
+    // The latest event on or before a date: it stays shown until the next one.
     function eventsOn(iso) {
-      return (data.events || []).filter(function (e) { return e.date === iso; })
+      var latest = null;
+      (data.events || []).forEach(function (e) {
+        if (e.date <= iso && (latest === null || e.date > latest)) { latest = e.date; }
+      });
+      if (data.mode !== "timeline" && latest !== iso) { return ""; }
+      return (data.events || []).filter(function (e) { return e.date === latest; })
         .map(function (e) { return e.label; }).join("; ");
     }
 
@@ -367,18 +502,28 @@
     function showIndex(i) {
       if (!dates.length) { return; }
       i = Math.max(0, Math.min(dates.length - 1, i));
-      if (range) { range.value = String(i); }
+      if (range) {
+        range.value = String(i);
+        range.setAttribute("aria-valuetext", formatDate(dates[i]));
+      }
       showDate(dates[i]);
+      if (linkable && opened) {
+        // The address names the date shown, so a reader can copy a link to it.
+        try { history.replaceState(null, "", "#" + dates[i]); } catch (e) { /* sandboxed */ }
+      }
     }
 
     function stop() {
       if (timer) { clearInterval(timer); timer = null; }
-      if (playButton) { playButton.textContent = "\u25b6"; playButton.title = "play"; }
+      if (playButton) {
+        playButton.textContent = "\u25b6"; playButton.title = "play"; playButton.setAttribute("aria-label", "play");
+      }
     }
 
     function play() {
       if (currentIndex() >= dates.length - 1) { showIndex(0); }
       playButton.textContent = "\u275a\u275a"; playButton.title = "pause";
+      playButton.setAttribute("aria-label", "pause");
       timer = setInterval(function () {
         if (currentIndex() >= dates.length - 1) { stop(); return; }
         showIndex(currentIndex() + 1);
@@ -386,11 +531,69 @@
     }
 
     // No animation: the page opens at its final view (a reader, or a test, never sees it move).
+    // Keyboard: space plays or pauses, the arrow keys step (the slider's own keys
+    // when it has focus; anywhere else but the map, which pans with them).
+    var linkable = data.mode === "timeline" && !window.controlmapMaps;
+    var opened = false;
+    if (range) {
+      document.addEventListener("keydown", function (event) {
+        var target = event.target || document.body;
+        var tag = (target.tagName || "").toLowerCase();
+        if (tag === "button" || tag === "textarea" || tag === "select" || target.isContentEditable ||
+            (tag === "input" && target !== range) || event.altKey || event.ctrlKey || event.metaKey) {
+          return;
+        }
+        if (event.key === " " || event.key === "Spacebar") {
+          event.preventDefault();
+          if (timer) { stop(); } else { play(); }
+        } else if (target !== range && !container.contains(target) &&
+                   (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
+          event.preventDefault();
+          stop();
+          showIndex(currentIndex() + (event.key === "ArrowLeft" ? -1 : 1));
+        }
+      });
+    }
+
+    // #YYYY-MM-DD in the address opens the page on the change in force that day.
+    function hashIndex() {
+      var match = /^#(\d{4}-\d{2}-\d{2})$/.exec(window.location.hash || "");
+      if (!match || !dates.length) { return -1; }
+      var k = -1;
+      dates.forEach(function (d, i) { if (d <= match[1]) { k = i; } });
+      return Math.max(k, 0);
+    }
+    if (linkable) {
+      window.addEventListener("hashchange", function () {
+        var k = hashIndex();
+        if (k >= 0 && k !== currentIndex()) { stop(); showIndex(k); }
+      });
+    }
+
     if (data.bounds) { map.fitBounds(data.bounds, {padding: [8, 8], animate: false}); }
     baseZoom = map.getZoom();
-    var start = dates.indexOf(data.date);
+    var start = linkable && hashIndex() >= 0 ? dates.indexOf(dates[hashIndex()]) : dates.indexOf(data.date);
     if (data.mode === "timeline") { showIndex(start >= 0 ? start : 0); } else { showDate(data.date); }
+    opened = true;
     updatePlaces();
+    declutter();
+    // Again once the fonts are in and the page is laid out: label widths change then.
+    window.requestAnimationFrame(declutter);
+    if (document.fonts && document.fonts.ready) { document.fonts.ready.then(declutter); }
+
+    // Inside an iframe: tell the parent page the height this width wants (taller
+    // on a phone, where the panels take more of the map), as newsroom embeds expect.
+    if (embedded) {
+      var tellHeight = function () {
+        var width = container.offsetWidth || window.innerWidth;
+        var height = Math.max(420, Math.round(width * (width < 600 ? 1.35 : 0.62)));
+        try {
+          window.parent.postMessage({controlmap: "height", height: height, date: api.date}, "*");
+        } catch (e) { /* no parent to tell */ }
+      };
+      tellHeight();
+      window.addEventListener("resize", tellHeight);
+    }
 
     api.showDate = showDate;
     api.showIndex = showIndex;

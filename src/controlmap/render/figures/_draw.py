@@ -22,7 +22,14 @@ from matplotlib.path import Path as MplPath
 
 from ..._text import printable
 from ...model import Timeline
-from .._basemap import Basemap, clip_to_extent, focus_mask, key_places, map_extent
+from .._basemap import (
+    Basemap,
+    clip_to_extent,
+    country_labels,
+    focus_mask,
+    key_places,
+    map_extent,
+)
 from .._style import BASE, StatusStyle
 
 __all__ = ["STATIC_TOLERANCE", "Frame", "gid", "ground_style", "status_handle"]
@@ -104,6 +111,7 @@ class Frame:
         self.provinces = (
             lines(self._clipped(provinces)) if provinces is not None and len(provinces) else []
         )
+        self.countries = country_labels(basemap.countries, self.extent, min_share=0.03)
         self.places = [
             p
             for p in key_places(timeline, basemap, self.extent, largest=6, spacing=(1.4, 0.7, 0.35))
@@ -145,6 +153,64 @@ class Frame:
         for spine in ax.spines.values():
             spine.set_color("#999999")
             spine.set_linewidth(0.5)
+
+    def draw_countries(self, ax: Any, *, font_size: float = 6.0) -> None:
+        """Country names in spaced capitals, focus countries darker, under the places."""
+        halo = [path_effects.withStroke(linewidth=1.6, foreground=BASE["halo"])]
+        for name, lon, lat, focus in self.countries:
+            text = ax.text(
+                lon,
+                lat,
+                " ".join(name.upper()) if len(name) <= 8 else name.upper(),
+                fontsize=font_size,
+                color="#555555" if focus else "#8a8a8a",
+                fontweight="bold" if focus else "normal",
+                ha="center",
+                va="center",
+                path_effects=halo,
+                zorder=4.5,
+                clip_on=True,
+            )
+            text.set_gid(gid("country", name))
+
+    def draw_locator(self, fig: Any, box: tuple[float, float, float, float]) -> Any:
+        """A small locator map at ``box`` (figure fractions).
+
+        It shows the region around the frame with the frame as a rectangle, so a
+        reader knows where the map is.
+        """
+        from matplotlib.patches import Rectangle
+
+        from .._basemap import _world
+
+        west, south, east, north = self.extent
+        span = max(east - west, north - south)
+        around = (west - 2 * span, south - 1.5 * span, east + 2 * span, north + 1.5 * span)
+        ax = fig.add_axes(box)
+        world = _world()
+        shapes = shapely.clip_by_rect(np.asarray(world.geometry.values, dtype=object), *around)
+        add_polygons(
+            ax,
+            paths(shapely.simplify(shapes, 0.1)),
+            facecolor=BASE["neighbour"],
+            edgecolor="#9a9a9a",
+            linewidth=0.3,
+        )
+        ax.add_patch(
+            Rectangle((west, south), east - west, north - south, fill=False, edgecolor="#b2182b",
+                      linewidth=1.0, zorder=3)
+        )  # fmt: skip
+        ax.set_xlim(around[0], around[2])
+        ax.set_ylim(around[1], around[3])
+        ax.set_aspect(1 / math.cos(math.radians((south + north) / 2)))
+        ax.set_facecolor(BASE["background"])
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_color("#777777")
+            spine.set_linewidth(0.6)
+        ax.set_gid("locator")
+        return ax
 
     def draw_places(self, ax: Any, *, font_size: float = 6.5) -> None:
         halo = [path_effects.withStroke(linewidth=2, foreground=BASE["halo"])]

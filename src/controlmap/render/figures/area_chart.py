@@ -17,12 +17,11 @@ from ...model import Timeline
 from .._mpl import plain_text
 from .._style import (
     StatusStyle,
-    actor_colours,
+    Style,
     attrs_of,
-    credit_line,
-    display_name,
     status_order,
     status_styles,
+    style_or_default,
 )
 from ._draw import gid, ground_style
 
@@ -62,6 +61,7 @@ def area_chart(
     published: pd.DataFrame | bool | None = None,
     title: str | None = None,
     credit: str | None = None,
+    style: Style | None = None,
     size: tuple[float, float] = (9.0, 4.8),
 ) -> Figure:
     """Area held over time (km²), by status, with the turning points annotated.
@@ -84,6 +84,8 @@ def area_chart(
         The chart title (default: ``timeline.attrs["title"]``, else its name).
     credit : str, optional
         The credit line (default: ``timeline.attrs["credit"]``, else none).
+    style : Style, optional
+        Fonts, colours, date format, title and credit (default: controlmap's).
     size : (float, float)
         Figure size in inches.
 
@@ -102,11 +104,13 @@ def area_chart(
     """
     changes = timeline.change_dates
     series = timeline.area(changes)
-    colours = actor_colours(timeline.actors)
+    colours = style_or_default(style).colours(timeline.actors)
     fig = Figure(figsize=size)
     FigureCanvasAgg(fig)  # measuring label sizes needs a renderer
     fig.patch.set_facecolor("white")
-    ax = fig.add_axes((0.11, 0.14, 0.86, 0.7))
+    # Room under the axes for the legend and the credit: the legend sits beside the
+    # chart it explains, never over the curve or the labels.
+    ax = fig.add_axes((0.11, 0.27, 0.86, 0.62))
     first, last = timeline.span
     end = changes[-1] if pd.isna(last) else last
     margin = pd.Timedelta(days=30)
@@ -183,30 +187,46 @@ def area_chart(
         float(matplotlib.dates.date2num(first - margin)),
         float(matplotlib.dates.date2num(right)),
     )
-    ax.set_ylim(0, top * 1.5)
+    events = None
     if annotate and timeline.events is not None and len(timeline.events):
         events = timeline.events
         if "turning_point" in events.columns:
             events = events.loc[events["turning_point"].astype(bool)]
-        _annotate(ax, events, total, top)
+    # Headroom fitted to the labels: start a little above the data and raise the
+    # top only while a label does not fit under it.
+    tries = (1.12, 1.2, 1.3, 1.42, 1.56, 1.72, 1.9, 2.1)
+    for headroom in tries:
+        ax.set_ylim(0, top * headroom)
+        if events is None or _annotate(ax, events, total, top) or headroom == tries[-1]:
+            break
+        _clear_annotations(ax)
     ax.set_ylabel("km² held")
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.legend(loc="upper right", frameon=False, fontsize=8.5)
+    legend = ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(0, -0.09),
+        ncol=3,
+        frameon=False,
+        fontsize=8,
+        handlelength=1.8,
+        columnspacing=1.4,
+    )
+    legend.set_gid("legend")
     fig.suptitle(
-        title if title is not None else f"{display_name(timeline)}: area held",
+        title if title is not None else f"{style_or_default(style).title_of(timeline)}: area held",
         x=0.11,
         y=0.965,
         ha="left",
         fontsize=12,
         fontweight="bold",
     )
-    credit_text = credit_line(timeline, credit)
+    credit_text = style_or_default(style).credit_of(timeline, credit)
     if credit_text:
-        fig.text(0.11, 0.025, credit_text, fontsize=6.5, color="#555555")
+        fig.text(0.11, 0.02, credit_text, fontsize=6.5, color="#555555", wrap=True)
     return fig
 
 
@@ -271,49 +291,116 @@ def _status_bands(
     )
 
 
-def _annotate(ax: Any, events: pd.DataFrame, total: pd.Series, top: float) -> None:
-    """Label each turning point above the curve, lifting labels until none collide.
+def _clear_annotations(ax: Any) -> None:
+    for artist in [*ax.texts, *ax.lines]:
+        if str(artist.get_gid() or "").startswith("event-"):
+            artist.remove()
 
-    Text sizes are measured with the figure's renderer, so the placement holds for
-    any label length; a label near either end is aligned inward to stay inside.
+
+def _annotate(ax: Any, events: pd.DataFrame, total: pd.Series, top: float) -> bool:
+    """Label each turning point above the curve; True when every label fits.
+
+    Each label tries heights from just above the curve upward, and at each height
+    three alignments (centred, then to the right or left of its point). A place is
+    taken when the label clears the curve, every label placed before, and every
+    leader line drawn before, and its own leader crosses no label: leaders never
+    cut through text. Sizes are measured with the figure's renderer, so this holds
+    for any label length. Returns False when a label would rise above the axes.
     """
     renderer = ax.figure.canvas.get_renderer()
     x0, x1 = (float(v) for v in ax.get_xlim())
-    placed: list[Any] = []
-    for day, label in zip(events["date"], events["label"], strict=True):
-        if pd.isna(day) or pd.isna(label) or not str(label).strip():
-            continue  # a missing label is no annotation, not "nan"
-        day = pd.Timestamp(day)
+    inverse = ax.transData.inverted()
+    ceiling = ax.get_window_extent(renderer).y1
+    boxes: list[Any] = []
+    leaders: list[tuple[float, float, float]] = []  # x, bottom, top (pixels)
+    fits = True
+    kept = [
+        (pd.Timestamp(day), label)
+        for day, label in zip(events["date"], events["label"], strict=True)
+        if not (pd.isna(day) or pd.isna(label) or not str(label).strip())
+    ]  # a missing label is no annotation, not "nan"
+    # Events a few pixels apart share one label (stacked lines, one leader from the
+    # later point): two leaders that close would run into each other's text.
+    merged: list[tuple[pd.Timestamp, str]] = []
+    for day, label in sorted(kept, key=lambda item: item[0]):
+        x = float(ax.transData.transform((matplotlib.dates.date2num(day), 0))[0])
+        if merged:
+            last_x = float(ax.transData.transform((matplotlib.dates.date2num(merged[-1][0]), 0))[0])
+            if x - last_x < 6:
+                merged[-1] = (day, f"{merged[-1][1]}\n{label}")
+                continue
+        merged.append((day, str(label)))
+    kept = merged
+    points_x = [
+        float(ax.transData.transform((matplotlib.dates.date2num(d), 0))[0]) for d, _ in kept
+    ]
+    for k, (day, label) in enumerate(kept):
+        later = points_x[k + 1 :]
         held = total.loc[:day]
         value = float(held.iloc[-1]) if len(held) else 0.0
         where_x = (matplotlib.dates.date2num(day) - x0) / (x1 - x0) if x1 > x0 else 0.5
-        align = "left" if where_x < 0.08 else "right" if where_x > 0.92 else "center"
+        aligns = (
+            ["left"]
+            if where_x < 0.08
+            else ["right"]
+            if where_x > 0.92
+            else ["center", "left", "right"]
+        )
         text = ax.text(
             day,
             value,
             # Escaped now, not only when the figure is done: the label is measured below.
             printable(str(label), keep="\n"),
             fontsize=7,
-            ha=align,
+            ha=aligns[0],
             va="bottom",
             bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"},
             zorder=6,
+            gid="event-label",
         )
-        inverse = ax.transData.inverted()
-        ceiling = ax.get_window_extent(renderer).y1
-        y = value
-        for step in range(40):
-            y = value + top * (0.06 + 0.045 * step)
-            text.set_position((day, y))
-            box = text.get_window_extent(renderer).expanded(1.06, 1.2)
-            (left, bottom), (right, _) = inverse.transform([(box.x0, box.y0), (box.x1, box.y1)])
-            under = _curve_max(total, left, right)
-            clear = bottom >= under + top * 0.02
-            if box.y1 > ceiling or (clear and not any(box.overlaps(o) for o in placed)):
+        point_x, point_y = ax.transData.transform((matplotlib.dates.date2num(day), value))
+        y, box, found = value, None, False
+        # First keep clear of the points still to be labelled (their leaders will
+        # rise there); then, when no place is left, only of what is drawn.
+        for strict_pass, step in [(True, i) for i in range(60)] + [(False, i) for i in range(60)]:
+            y = value + top * (0.05 + 0.03 * step)
+            for align in aligns:
+                text.set_position((day, y))
+                text.set_horizontalalignment(align)
+                box = text.get_window_extent(renderer).expanded(1.06, 1.25)
+                (left, bottom), (right, _) = inverse.transform([(box.x0, box.y0), (box.x1, box.y1)])
+                if bottom < _curve_max(total, left, right) + top * 0.02:
+                    continue
+                if any(box.overlaps(b) for b in boxes):
+                    continue
+                if any(
+                    box.x0 <= lx <= box.x1 and lb < box.y1 and box.y0 < lt for lx, lb, lt in leaders
+                ):
+                    continue
+                if any(b.x0 <= point_x <= b.x1 and point_y < b.y1 and b.y0 < box.y0 for b in boxes):
+                    continue  # this label's leader would cut through a label below it
+                if strict_pass and any(box.x0 - 2 <= x <= box.x1 + 2 for x in later):
+                    continue
+                found = True
                 break
-        placed.append(box)
-        ax.plot([day, day], [value, y], color="#777777", linewidth=0.6, zorder=5.5)
-        ax.plot([day], [value], marker="o", markersize=3, color="#333333", zorder=6)
+            if found:
+                break
+            if box is not None and box.y1 > ceiling:
+                if strict_pass:
+                    continue  # try the plain pass from the bottom
+                break
+        if box is None or box.y1 > ceiling or not found:
+            fits = False
+        if box is not None:
+            boxes.append(box)
+            leaders.append((point_x, point_y, box.y0))
+        ax.plot(
+            [day, day], [value, y], color="#777777", linewidth=0.6, zorder=5.5, gid="event-leader"
+        )
+        ax.plot(
+            [day], [value], marker="o", markersize=3, color="#333333", zorder=6, gid="event-point"
+        )
+    return fits
 
 
 def _curve_max(total: pd.Series, left: float, right: float) -> float:

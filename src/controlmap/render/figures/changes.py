@@ -14,13 +14,12 @@ from .._changes import change_layers
 from .._mpl import plain_text
 from .._style import (
     CHANGE_COLOURS,
-    actor_colours,
+    Style,
     change_label,
     changes_title,
-    credit_line,
-    display_name,
     status_order,
     status_styles,
+    style_or_default,
 )
 from ._draw import STATIC_TOLERANCE, Frame, add_polygons, gid, ground_style, paths, status_handle
 
@@ -39,6 +38,7 @@ def changes_figure(
     width: float = 7.5,
     title: str | None = None,
     credit: str | None = None,
+    style: Style | None = None,
     basemap: Basemap | None = None,
 ) -> Figure:
     """One map of the ground gained and lost between two dates, and what was still held.
@@ -54,8 +54,8 @@ def changes_figure(
     >>> import controlmap
     >>> from controlmap.render import changes_figure
     >>> fig = changes_figure(controlmap.load_dataset("islamic-state"), "2015-01-01", "2018-02-01")
-    >>> len(fig.axes)
-    1
+    >>> len(fig.axes)  # the map and its locator inset
+    2
     """
     first, last = parse_date(start, what="start"), parse_date(end, what="end")
     if last <= first:
@@ -63,7 +63,7 @@ def changes_figure(
     basemap = Basemap.for_timeline(timeline, basemap)
     frame = Frame(timeline, basemap)
     layers = change_layers(timeline, first, last)
-    colours = actor_colours(timeline.actors)
+    colours = style_or_default(style).colours(timeline.actors)
     multi = len(timeline.actors) > 1
     styles = status_styles(status_order(timeline.periods["status"]))
     plain = set(styles) == {"control"}
@@ -81,18 +81,24 @@ def changes_figure(
             label = f"{label} ({row.status})"
         colour = CHANGE_COLOURS.get(row.change) or colours[row.actor]
         geom, area = row.geometry, float(row.area_km2)
-        style = styles[str(row.status)]
+        drawn_as = styles[str(row.status)]
         add_polygons(
             ax,
             paths([shapely.simplify(geom, STATIC_TOLERANCE / 2)]),
-            **ground_style(colour, style, alpha=ALPHA),
+            **ground_style(colour, drawn_as, alpha=ALPHA),
             zorder=3,
             gid=gid("change", row.actor, row.change, row.status),
         )
-        handles.append(status_handle(f"{label}: {area:,.0f} km²", colour, style, alpha=ALPHA))
+        handles.append(status_handle(f"{label}: {area:,.0f} km²", colour, drawn_as, alpha=ALPHA))
+    frame.draw_countries(ax, font_size=8)
     frame.draw_places(ax, font_size=8)
+    # Where the map is: a small locator in the top corner, away from the legend.
+    inset_h = 0.19 * width / height
+    frame.draw_locator(fig, (0.8, (footer + map_h) / height - inset_h - 0.012, 0.19, inset_h))
     fig.suptitle(
-        title if title is not None else f"{display_name(timeline)}\n{changes_title(first, last)}",
+        title
+        if title is not None
+        else f"{style_or_default(style).title_of(timeline)}\n{changes_title(first, last)}",
         x=0.02,
         y=1 - 0.08 / height,
         ha="left",
@@ -100,15 +106,11 @@ def changes_figure(
         fontsize=11,
         fontweight="bold",
     )
-    fig.legend(
-        handles=handles,
-        loc="upper right",
-        bbox_to_anchor=(0.98, 1 - (header + 0.1) / height),
-        frameon=True,
-        framealpha=0.92,
-        fontsize=8,
-    )
-    credit_text = credit_line(timeline, credit)
+    # The legend on the map, beside the ground it explains, where the map's data
+    # leaves room (the south-west desert of a map framed on the data).
+    legend = ax.legend(handles=handles, loc="best", frameon=True, framealpha=0.92, fontsize=8)
+    legend.set_gid("legend")
+    credit_text = style_or_default(style).credit_of(timeline, credit)
     if credit_text:
-        fig.text(0.02, 0.1 / height, credit_text, fontsize=6, color="#555555")
+        fig.text(0.02, 0.1 / height, credit_text, fontsize=6, color="#555555", wrap=True)
     return fig

@@ -19,13 +19,12 @@ from .._basemap import Basemap
 from .._mpl import plain_text
 from .._style import (
     FONT_FAMILY,
-    actor_colours,
+    Style,
     attrs_of,
-    credit_line,
     day_text,
-    display_name,
     status_order,
     status_styles,
+    style_or_default,
 )
 from ._draw import (
     STATIC_TOLERANCE,
@@ -63,6 +62,7 @@ def small_multiples(
     panel_width: float = 3.0,
     title: str | None = None,
     credit: str | None = None,
+    style: Style | None = None,
     basemap: Basemap | None = None,
     progress: bool | None = False,
 ) -> Figure:
@@ -81,6 +81,8 @@ def small_multiples(
         The figure title (default: ``timeline.attrs["title"]``, else its name).
     credit : str, optional
         The credit line (default: ``timeline.attrs["credit"]``, else none).
+    style : Style, optional
+        Fonts, colours, date format, title and credit (default: controlmap's).
     basemap : Basemap, optional
         Outlines and places (default: the base map ``timeline.attrs`` names, else a
         neutral one fitted to the data).
@@ -125,7 +127,7 @@ def small_multiples(
     map_h = panel_width * frame.aspect
     # A second line under the total gives the km² of each status, when there are several.
     band, gap, side = (0.56 if several else 0.42), 0.12, 0.2
-    header, footer = 0.72, 0.36
+    header, footer = 0.9, 0.36
     fig_w = side * 2 + cols * map_w + (cols - 1) * gap
     fig_h = header + rows * (band + map_h) + (rows - 1) * gap + footer
     fig = Figure(figsize=(fig_w, fig_h))
@@ -140,7 +142,7 @@ def small_multiples(
             fig.add_axes((left / fig_w, 1 - (top + map_h) / fig_h, map_w / fig_w, map_h / fig_h))
         )
     height = fig_h
-    colours = actor_colours(timeline.actors)
+    colours = style_or_default(style).colours(timeline.actors)
     for k, day in enumerate(show_progress(days, progress, "maps")):
         ax = axes[k]
         frame.draw(ax)
@@ -155,6 +157,7 @@ def small_multiples(
                 zorder=3,
                 gid=gid("ground", row.actor, row.status),
             )
+        frame.draw_countries(ax, font_size=5.5)
         frame.draw_places(ax)
         # Union per actor (Timeline.area): overlapping statuses are counted once.
         area = float(timeline.area([day]).sum(axis=1).iloc[0])
@@ -167,7 +170,7 @@ def small_multiples(
             held = f"{held}\n{' · '.join(parts)}"
         label = event_labels(timeline, day)
         ax.set_title(
-            day_text(day) + (f" · {label}" if label else ""),
+            day_text(day, style) + (f" · {label}" if label else ""),
             fontsize=8.5,
             fontweight="bold",
             loc="left",
@@ -185,7 +188,7 @@ def small_multiples(
             va="bottom",
         )
     fig.suptitle(
-        title if title is not None else display_name(timeline),
+        title if title is not None else style_or_default(style).title_of(timeline),
         x=side / fig_w,
         y=1 - 0.16 / height,
         ha="left",
@@ -200,16 +203,17 @@ def small_multiples(
     if several:
         ink = colours[timeline.actors[0]] if len(timeline.actors) == 1 else NEUTRAL_INK
         handles += [status_handle(s, ink, styles[s], alpha=ALPHA) for s in order]
+    # The legend directly above the first row of maps, not beside the title.
     fig.legend(
         handles=handles,
-        loc="upper right",
-        bbox_to_anchor=(1 - side / fig_w, 1 - 0.12 / height),
+        loc="lower left",
+        bbox_to_anchor=(side / fig_w - 0.01, 1 - (header - 0.02) / height),
         ncol=min(len(handles), 4),
         frameon=False,
         fontsize=8.5,
         handlelength=1.4,
     )
-    credit_text = credit_line(timeline, credit)
+    credit_text = style_or_default(style).credit_of(timeline, credit)
     if credit_text:
         fig.text(
             side / fig_w,
@@ -219,5 +223,6 @@ def small_multiples(
             color="#555555",
             ha="left",
             va="bottom",
+            wrap=True,
         )
     return fig

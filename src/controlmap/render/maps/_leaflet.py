@@ -20,9 +20,23 @@ import shapely
 
 from ...model import Timeline
 from .. import _assets
-from .._basemap import Basemap, clip_to_extent, focus_mask, key_places, map_extent
+from .._basemap import (
+    Basemap,
+    clip_to_extent,
+    country_labels,
+    focus_mask,
+    key_places,
+    map_extent,
+)
 from .._page import PagePart, Verbatim
-from .._style import BASE, StatusStyle, credit_line, display_name, status_order, status_styles
+from .._style import (
+    StatusStyle,
+    Style,
+    display_name,
+    status_order,
+    status_styles,
+    style_or_default,
+)
 
 __all__ = ["ControlMap", "screen_geometry"]
 
@@ -155,9 +169,15 @@ def iso_date(value: Any) -> str | None:
 
 
 def base_payload(
-    timeline: Timeline, basemap: Basemap, *, tiles: Any, credit: str | None
+    timeline: Timeline,
+    basemap: Basemap,
+    *,
+    tiles: Any,
+    credit: str | None,
+    style: Style | None = None,
 ) -> tuple[dict[str, Any], tuple[float, float, float, float]]:
-    """The base map, places, frame and credit of a page, and the frame's extent."""
+    """The base map, places, country names, frame, style and credit of a page, and its extent."""
+    look = style_or_default(style)
     extent = map_extent(timeline, basemap)
     margin = max(extent[2] - extent[0], extent[3] - extent[1]) * 0.5
     base: dict[str, Any] = {}
@@ -194,10 +214,15 @@ def base_payload(
     payload = {
         "base": base,
         "places": places,
+        "countries": [
+            {"name": name, "lon": lon, "lat": lat, "focus": focus}
+            for name, lon, lat, focus in country_labels(basemap.countries, extent)
+        ],
         "bounds": [[south, west], [north, east]],
-        "colours": BASE,
+        "colours": dict(look.base),
+        "style": look.page_json(),
         "tiles": tiles is not None,
-        "credit": credit_line(timeline, credit),
+        "credit": look.credit_of(timeline, credit),
     }
     return payload, extent
 
@@ -270,6 +295,9 @@ def make_map(
         # Quarter zoom steps let the opening view fit Iraq and Syria snugly.
         zoom_snap=0.25,
         zoom_delta=0.5,
+        # Labels of places hidden on zooming out go at once: a label fading out for
+        # 200 ms would overlap the ones placed beside it.
+        fade_animation=False,
     )
     payload["title"] = title
     fmap.get_root().title = html.escape(title)  # type: ignore[attr-defined]
@@ -277,9 +305,13 @@ def make_map(
     return fmap
 
 
-def map_title(timeline: Timeline, title: str | None, suffix: str) -> str:
-    """``title``, else the timeline's name followed by ``suffix``."""
+def map_title(
+    timeline: Timeline, title: str | None, suffix: str, style: Style | None = None
+) -> str:
+    """``title``, else the style's title, else the timeline's name followed by ``suffix``."""
     if title is not None:
         return title
+    if style is not None and style.title is not None:
+        return style.title
     name = display_name(timeline)
     return f"{name}: {suffix}" if suffix else name

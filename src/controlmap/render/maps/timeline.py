@@ -10,7 +10,7 @@ import pandas as pd
 from ..._dates import DateLike, parse_date
 from ...model import Timeline
 from .._basemap import Basemap
-from .._style import actor_colours
+from .._style import Style, style_or_default
 from ._leaflet import (
     TEXT_FIELDS,
     ControlMap,
@@ -57,8 +57,17 @@ def timeline_map(
     interval_ms: int = 600,
     width: str | int = "100%",
     height: str | int = "100%",
+    style: Style | None = None,
 ) -> ControlMap:
     """A map with a time slider over every change date of a timeline.
+
+    The slider has a time axis (year ticks, first and last date) and steps with
+    the arrow keys; the space bar plays. The latest event stays shown until the
+    next. ``page.html#2017-07-10`` opens on that date (the change in force then),
+    and the hash follows the slider, so an article can link to a moment. Place
+    and country labels that would overlap each other or the panels are hidden,
+    the less important first. Inside an iframe the page tells its parent the
+    height it wants (see ``docs/maps.md``).
 
     Each status is drawn its own way (control solid, contested hatched, support a
     light fill; other statuses in further patterns) and has a legend row with its
@@ -88,6 +97,8 @@ def timeline_map(
         Milliseconds per step when playing.
     width, height : str or int
         Size of the map element.
+    style : Style, optional
+        Fonts, colours, date format, title and credit (default: controlmap's).
 
     Returns
     -------
@@ -112,7 +123,8 @@ def timeline_map(
         # Snap to the change date in force on the day asked for.
         earlier = dates[dates <= shown]
         shown = earlier[-1] if len(earlier) else dates[0]
-    colours = actor_colours(timeline.actors)
+    look = style_or_default(style)
+    colours = look.colours(timeline.actors)
     periods = timeline.periods
     area = timeline.period_area_km2
     features = []
@@ -132,7 +144,7 @@ def timeline_map(
             if field in periods.columns:
                 properties[field] = text_value(getattr(row, field))
         features.append({"type": "Feature", "properties": properties, "geometry": geometry})
-    payload, extent = base_payload(timeline, basemap, tiles=tiles, credit=credit)
+    payload, extent = base_payload(timeline, basemap, tiles=tiles, credit=credit, style=look)
     actors = [str(a) for a in areas.columns]
     statuses, styles = status_payload(periods["status"])
     status_legend, status_km2 = status_rows(timeline, dates, statuses)
@@ -160,7 +172,7 @@ def timeline_map(
     return make_map(
         payload,
         extent,
-        title=map_title(timeline, title, ""),
+        title=map_title(timeline, title, "", look),
         tiles=tiles,
         self_contained=self_contained,
         width=width,
