@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import StyleWarning
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..model import Timeline
 
 __all__ = [
@@ -177,6 +179,29 @@ def attrs_of(timeline: Any) -> dict[str, Any]:
     """
     attrs = getattr(timeline, "attrs", None)
     return attrs if isinstance(attrs, dict) else {}
+
+
+def held_area(timeline: Any, dates: Any) -> pd.DataFrame:
+    """km² per actor on ``dates``, of the statuses that count as held.
+
+    A data set may say which statuses its published figures count as held
+    (``attrs["published_statuses"]``: the bundled timeline counts ``control`` and
+    ``contested``, not the desert it roamed): totals shown as "held" use those, so
+    a map's headline agrees with the figures it is compared with. Otherwise every
+    status counts.
+
+    Examples
+    --------
+    >>> import controlmap
+    >>> tl = controlmap.load_dataset("islamic-state")
+    >>> held = held_area(tl, ["2015-01-01"]).iloc[0, 0]
+    >>> everything = tl.area(["2015-01-01"]).iloc[0, 0]
+    >>> bool(held < everything)
+    True
+    """
+    known = set(timeline.periods["status"].astype(str))
+    counted = [s for s in attrs_of(timeline).get("published_statuses", []) if s in known]
+    return timeline.area(dates, status=counted) if counted else timeline.area(dates)
 
 
 def actor_colours(actors: Sequence[str]) -> dict[str, str]:

@@ -22,6 +22,7 @@ from .._style import (
     Style,
     attrs_of,
     day_text,
+    held_area,
     status_order,
     status_styles,
     style_or_default,
@@ -160,7 +161,7 @@ def small_multiples(
         frame.draw_countries(ax, font_size=5.5)
         frame.draw_places(ax)
         # Union per actor (Timeline.area): overlapping statuses are counted once.
-        area = float(timeline.area([day]).sum(axis=1).iloc[0])
+        area = float(held_area(timeline, [day]).sum(axis=1).iloc[0])
         held = f"{area:,.0f} km² held" if len(timeline.actors) == 1 else f"{area:,.0f} km² in all"
         if several:
             parts = [

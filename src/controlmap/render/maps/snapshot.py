@@ -9,7 +9,7 @@ import pandas as pd
 from ..._dates import DateLike, parse_date
 from ...model import Timeline
 from .._basemap import Basemap
-from .._style import actor_colours, day_text
+from .._style import actor_colours, day_text, held_area
 from ._leaflet import (
     ControlMap,
     base_payload,
@@ -78,7 +78,7 @@ def snapshot_map(
     payload, extent = base_payload(timeline, basemap, tiles=tiles, credit=credit)
     # Timeline.area counts ground held under two statuses (control and contested)
     # once; summing the snapshot's rows would count the overlap twice.
-    totals = timeline.area([day])
+    totals = held_area(timeline, [day])
     by_actor = totals.iloc[0] if len(totals) else pd.Series(dtype=float)
     # The legend explains every status of the timeline, held on this day or not.
     statuses, styles = status_payload(timeline.periods["status"])

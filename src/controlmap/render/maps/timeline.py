@@ -10,7 +10,7 @@ import pandas as pd
 from ..._dates import DateLike, parse_date
 from ...model import Timeline
 from .._basemap import Basemap
-from .._style import Style, style_or_default
+from .._style import Style, held_area, style_or_default
 from ._leaflet import (
     TEXT_FIELDS,
     ControlMap,
@@ -116,7 +116,7 @@ def timeline_map(
     """
     basemap = Basemap.for_timeline(timeline, basemap)
     dates = timeline.change_dates
-    areas = timeline.area(dates)
+    areas = held_area(timeline, dates)
     total = areas.sum(axis=1)
     shown = parse_date(date) if date is not None else dates[int(np.argmax(total.to_numpy()))]
     if shown not in dates:
