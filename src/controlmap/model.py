@@ -28,6 +28,8 @@ from .errors import DataError, DateError, GeometryError, one_line, some, where
 if TYPE_CHECKING:
     import os
 
+    from .archive import SnapshotReport
+
 __all__ = ["Timeline"]
 
 CORE_COLUMNS = ("actor", "start", "end", "status")
@@ -326,6 +328,10 @@ class Timeline:
             geoms = repaired(geoms)
         self._geoms = geoms
         self._area: np.ndarray | None = None
+        # Set by controlmap.archive: periods of one actor never overlap, so areas are sums.
+        self._disjoint = False
+        #: What building from snapshots did (controlmap.archive.SnapshotReport), else None.
+        self.snapshot_report: SnapshotReport | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -338,6 +344,7 @@ class Timeline:
         status: str = "status",
         end: DateLike | None = None,
         name: str | None = None,
+        min_change_km2: float = 0.0,
     ) -> Timeline:
         """Build a timeline from dated maps, each valid until the next one.
 
@@ -354,12 +361,17 @@ class Timeline:
             When the last snapshot stops being valid; open-ended if omitted.
         name : str, optional
             The timeline's label.
+        min_change_km2 : float, default 0
+            Redraw noise: gained or lost parts under this area are not a change; the
+            largest resulting deviation from a day's own map is in
+            ``timeline.snapshot_report`` (see :func:`controlmap.archive.decompose_snapshots`).
 
         Returns
         -------
         Timeline
-            One period per actor (and status) and run of identical snapshots: a
-            geometry repeated unchanged across snapshots becomes a single period.
+            Pieces of ground, one period per actor, status, start and end: ground held
+            throughout is stored once, each gain and loss once (see
+            :mod:`controlmap.archive`).
 
         Examples
         --------
@@ -373,81 +385,18 @@ class Timeline:
         >>> [f"{day:%Y-%m-%d}" for day in periods.start]
         ['2014-01-01', '2015-01-01']
         >>> [None if pd.isna(day) else f"{day:%Y-%m-%d}" for day in periods.end]
-        ['2015-01-01', None]
+        [None, None]
         """
-        if isinstance(snapshots, gpd.GeoDataFrame):
-            if date not in snapshots.columns:
-                raise DataError(f"snapshots: no {date!r} column saying when each map was true")
-            stamps = parse_dates(snapshots[date], what=date)
-            frames = {
-                stamp: snapshots.loc[stamps == stamp].drop(columns=date)
-                for stamp in stamps.unique()
-            }
-        else:
-            frames = {parse_date(k, what="snapshot date"): v for k, v in snapshots.items()}
-        if not frames:
-            raise DataError("snapshots: no snapshots given")
-        order = sorted(frames)
-        final = parse_date(end, what="end") if end is not None else pd.NaT
-        if not pd.isna(final) and final <= order[-1]:
-            raise DateError(f"snapshots: end {iso_day(final)} is not after the last snapshot")
-        valid_until = [*order[1:], final]
-        rows: list[dict[str, Any]] = []
-        open_runs: dict[tuple[str, str], dict[str, Any]] = {}
-        for stamp, until in zip(order, valid_until, strict=True):
-            frame = frames[stamp]
-            if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
-                frame = frame.to_crs(4326)
-            if actor not in frame.columns:
-                raise DataError(f"snapshot {iso_day(stamp)}: no {actor!r} column")
-            seen: set[tuple[str, str]] = set()
-            blank = frame[actor].map(_is_blank).to_numpy()
-            if blank.any():
-                i = int(np.flatnonzero(blank)[0])
-                raise DataError(f"snapshot {iso_day(stamp)}: row {i} has no actor")
-            geoms = np.asarray(frame.geometry.values, dtype=object)
-            check_geometries(gpd.GeoSeries(geoms), file=f"snapshot {iso_day(stamp)}")
-            geoms = repaired(geoms)  # a union needs valid polygons; as for periods
-            keys = frame[actor].astype(str).str.strip()
-            stats = (
-                frame[status]
-                .astype(object)
-                .map(lambda v: DEFAULT_STATUS if _is_blank(v) else str(v).strip())
-                if status in frame.columns
-                else None
-            )
-            for key_actor in keys.unique():
-                mask = (keys == key_actor).to_numpy()
-                for key_status in stats[mask].unique() if stats is not None else [DEFAULT_STATUS]:
-                    sub = mask if stats is None else mask & (stats == key_status).to_numpy()
-                    geom = _polygonal(shapely.union_all(geoms[sub]))
-                    key = (key_actor, key_status)
-                    seen.add(key)
-                    run = open_runs.get(key)
-                    if (
-                        run is not None
-                        and run["end"] == stamp
-                        and shapely.equals(run["geometry"], geom)
-                    ):
-                        run["end"] = until  # unchanged: extend the period
-                        continue
-                    run = {
-                        "actor": key_actor,
-                        "status": key_status,
-                        "start": stamp,
-                        "end": until,
-                        "geometry": geom,
-                    }
-                    rows.append(run)
-                    open_runs[key] = run
-            for key in list(open_runs):
-                if key not in seen:
-                    del open_runs[key]
-        rows = [r for r in rows if not r["geometry"].is_empty]
-        if not rows:
-            raise DataError("snapshots: no ground is held in any snapshot")
-        periods = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
-        return cls(periods, name=name)
+        from .archive import frames_by_date, timeline_from_snapshots
+
+        return timeline_from_snapshots(
+            frames_by_date(snapshots, date=date),
+            actor=actor,
+            status=status,
+            end=end,
+            name=name,
+            min_change_km2=min_change_km2,
+        )
 
     # ------------------------------------------------------------------ inspection
     @property
@@ -637,7 +586,10 @@ class Timeline:
             values = _area.geodesic_area_km2(pieces)
             starts = _seconds(frame["start"])[left]
             ends = _seconds(frame["end"])[left]
-        pairs = _area.overlapping_pairs(geoms, codes, starts, ends)
+        if self._disjoint:
+            pairs = np.empty((0, 2), dtype=np.int64)
+        else:
+            pairs = _area.overlapping_pairs(geoms, codes, starts, ends)
 
         def union_area(index: np.ndarray) -> float:
             return float(_area.geodesic_area_km2([shapely.union_all(geoms[index])])[0])
