@@ -110,8 +110,8 @@ class SnapshotReport:
         --------
         >>> r = SnapshotReport(pd.DataFrame({"own_km2": [10.0], "timeline_km2": [10.0],
         ...                                  "deviation_km2": [0.0]}), 0.0, 100, 50, 2)
-        >>> r.summary()  # doctest: +ELLIPSIS
-        '1 map-day(s) -> 2 pieces; 100 vertices read, 50 stored (0.5x); largest deviation ...'
+        >>> print(r.summary())  # doctest: +ELLIPSIS
+        1 map-day(s) -> 2 pieces; 100 vertices read, 50 stored (0.5x); largest deviation ...
         """
         ratio = self.stored_vertices / self.input_vertices if self.input_vertices else 0.0
         return (
@@ -382,6 +382,26 @@ def _merge(geoms: list[Any]) -> Any:
     # Pieces not exactly edge-matched (an overlay noded a border point differently):
     # the ordinary union is slower but always right.
     return _polygonal(shapely.union_all(parts))
+
+
+def without_small_parts(changes: gpd.GeoDataFrame, min_km2: float) -> gpd.GeoDataFrame:
+    """Rows of ``changes`` with parts under ``min_km2`` removed and ``area_km2`` updated.
+
+    Examples
+    --------
+    >>> from shapely import box, MultiPolygon
+    >>> rows = gpd.GeoDataFrame({"area_km2": [0.0]},
+    ...     geometry=[MultiPolygon([box(0, 0, 1, 1), box(2, 0, 2.001, 0.001)])], crs=4326)
+    >>> round(float(without_small_parts(rows, 1.0).area_km2.iloc[0]))
+    12364
+    """
+    if not (isinstance(min_km2, int | float) and min_km2 >= 0):
+        raise DataError(f"min_change_km2 {min_km2!r} is not a non-negative number")
+    geoms = [_split_small(g, float(min_km2))[0] for g in changes.geometry.values]
+    out = changes.copy()
+    out["geometry"] = geoms
+    out["area_km2"] = _area.geodesic_area_km2(np.asarray(geoms, dtype=object))
+    return out.loc[~shapely.is_empty(np.asarray(geoms, dtype=object))].reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------- public API

@@ -36,6 +36,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from ._crs import check_crs, to_wgs84
+from .conventions import with_date_conventions
 from ._dates import format_date, iso_day, parse_date
 from .area import EDGE_STEP_DEGREES
 from .errors import (
@@ -77,6 +78,7 @@ def read(
     engine: str | None = None,
     crs: Any = None,
     name: str | None = None,
+    end_inclusive: bool = False,
 ) -> Timeline:
     """Read a timeline from a vector file.
 
@@ -98,6 +100,12 @@ def read(
         Data in another CRS is reprojected to EPSG:4326.
     name : str, optional
         The timeline's label (default: the file name without extension).
+    end_inclusive : bool, default False
+        The file's end dates are the last day held (CShapes, GeoEPR,
+        OpenHistoricalMap): each is moved to the next day, month or year at its own
+        precision, controlmap's exclusive end. Partial dates (``2015``, ``2015-06``)
+        keep their precision in ``start_precision``/``end_precision`` columns
+        either way (see :mod:`controlmap.conventions`).
 
     Returns
     -------
@@ -127,6 +135,7 @@ def read(
         layer=layer,
         engine=engine,
         crs=crs,
+        end_inclusive=end_inclusive,
     )
     label = name if name is not None else Path(source).stem
     return Timeline._from_normalized(periods, name=label, source=source)
@@ -142,9 +151,11 @@ def _read_periods(
     layer: str | int | None = None,
     engine: str | None = None,
     crs: Any = None,
+    end_inclusive: bool = False,
 ) -> tuple[gpd.GeoDataFrame, list[Any] | None]:
     """The normalised periods of a file and its features' ids: what read and validate share."""
     frame, ids = read_frame(source, layer=layer, engine=engine, crs=crs)
+    frame = with_date_conventions(frame, start=start, end=end, end_inclusive=end_inclusive)
     try:
         periods = normalize_periods(
             frame, actor=actor, start=start, end=end, status=status, file=source, ids=ids

@@ -628,7 +628,12 @@ class Timeline:
         return pd.DatetimeIndex(index, name="date")
 
     def changes(
-        self, start: DateLike, end: DateLike, *, status: str | Iterable[str] | None = None
+        self,
+        start: DateLike,
+        end: DateLike,
+        *,
+        status: str | Iterable[str] | None = None,
+        min_change_km2: float = 0.0,
     ) -> gpd.GeoDataFrame:
         """Ground each actor gained and lost between two dates.
 
@@ -638,6 +643,9 @@ class Timeline:
             Compare what was held on ``start`` with what was held on ``end``.
         status : str or list of str, optional
             Count only periods of these statuses (default: all).
+        min_change_km2 : float, default 0
+            Redraw noise: leave out gained or lost parts (connected polygons) under
+            this area, as :meth:`from_snapshots` does.
 
         Returns
         -------
@@ -691,7 +699,35 @@ class Timeline:
         # Differences of nearly equal shapes leave slivers of floating-point noise;
         # under a square metre is no change of control.
         result = result.loc[result["area_km2"] >= 1e-6].reset_index(drop=True)
+        if min_change_km2:
+            from .archive import without_small_parts
+
+            result = without_small_parts(result, min_change_km2)
         return result
+
+    def change_series(
+        self,
+        freq: str = "D",
+        *,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        status: str | Iterable[str] | None = None,
+    ) -> pd.DataFrame:
+        """km² gained, lost and net per actor in each step of ``freq``.
+
+        See :func:`controlmap.archive.change_series`.
+
+        Examples
+        --------
+        >>> import controlmap
+        >>> tl = controlmap.load_dataset("islamic-state")
+        >>> yearly = tl.change_series("YS", start="2014-01-01", end="2019-01-01")
+        >>> list(yearly.columns)
+        ['start', 'end', 'actor', 'gained_km2', 'lost_km2', 'net_km2']
+        """
+        from .archive import change_series
+
+        return change_series(self, freq=freq, start=start, end=end, status=status)
 
     def _held(self, day: pd.Timestamp, keep: np.ndarray) -> dict[str, shapely.Geometry]:
         mask = self._active(day) & keep
