@@ -21,6 +21,7 @@ sums and gains/losses per day are sums of the pieces that start/end that day.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -159,7 +160,9 @@ def _clip(geom: Any, x0: float, y0: float, x1: float, y1: float) -> Any:
     try:
         return shapely.clip_by_rect(geom, x0, y0, x1, y1)
     except shapely.errors.GEOSException:
-        return _polygonal(shapely.intersection(shapely.make_valid(geom), shapely.box(x0, y0, x1, y1)))
+        return _polygonal(
+            shapely.intersection(shapely.make_valid(geom), shapely.box(x0, y0, x1, y1))
+        )
 
 
 def _polygonal(geom: Any) -> Any:
@@ -238,7 +241,10 @@ class _Decomposer:
             same = (
                 not state.apart
                 and len(rows) == len(state.last_rows)
-                and all(shapely.equals_exact(a, b, 0.0) for a, b in zip(rows, state.last_rows))
+                and all(
+                    shapely.equals_exact(a, b, 0.0)
+                    for a, b in zip(rows, state.last_rows, strict=True)
+                )
             )
             if not same:
                 self._update(key, state, rows, day)
@@ -453,8 +459,7 @@ def _key_rows(
 
 
 def decompose_snapshots(
-    snapshots: Iterable[tuple[DateLike, gpd.GeoDataFrame]]
-    | Iterable[tuple[DateLike, gpd.GeoDataFrame, object]],
+    snapshots: Iterable[tuple[Any, ...]],
     *,
     actor: str = "actor",
     status: str = "status",
@@ -511,7 +516,7 @@ def decompose_snapshots(
     work = _Decomposer(float(tile_degrees), float(min_change_km2))
     for item in snapshots:
         stamp = parse_date(item[0], what="snapshot date")
-        file = item[2] if len(item) > 2 else None  # type: ignore[misc]
+        file = item[2] if len(item) > 2 else None
         maps = _key_rows(
             item[1], stamp, actor=actor, status=status, default_actor=default_actor, file=file
         )
@@ -525,7 +530,7 @@ def decompose_snapshots(
 
 
 def timeline_from_snapshots(
-    snapshots: Iterable[tuple[DateLike, gpd.GeoDataFrame]],
+    snapshots: Iterable[tuple[Any, ...]],
     *,
     name: str | None = None,
     source: object | None = None,
@@ -580,7 +585,7 @@ def frames_by_date(
         ]
     pairs = [(parse_date(k, what="snapshot date"), v) for k, v in snapshots.items()]
     pairs.sort(key=lambda kv: kv[0])
-    for (a, _), (b, _) in zip(pairs, pairs[1:]):
+    for (a, _), (b, _) in itertools.pairwise(pairs):
         if a == b:
             raise DateError(f"snapshots: two maps for {iso_day(a)}")
     return pairs
@@ -1007,7 +1012,7 @@ def change_series(
     else:
         table = np.zeros((len(bounds) - 1, len(labels), 2))
         index = {who: k for k, who in enumerate(labels)}
-        for w, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        for w, (a, b) in enumerate(itertools.pairwise(bounds)):
             found = timeline.changes(a, b, status=status)
             for who, change, km2 in zip(found.actor, found.change, found.area_km2, strict=True):
                 table[w, index[who], 0 if change == "gained" else 1] += km2
@@ -1055,9 +1060,15 @@ def _disjoint_changes(
         went = went[starts[went] <= a]
         gained = np.bincount(codes[came], weights=areas[came], minlength=n_actors)
         lost = np.bincount(codes[went], weights=areas[went], minlength=n_actors)
-        if len(came) and len(went) and (len(np.unique(starts[came])) > 1 or
-                                        len(np.unique(ends[went])) > 1 or
-                                        starts[came][0] != ends[went][0]):
+        if (
+            len(came)
+            and len(went)
+            and (
+                len(np.unique(starts[came])) > 1
+                or len(np.unique(ends[went])) > 1
+                or starts[came][0] != ends[went][0]
+            )
+        ):
             left, right = shapely.STRtree(geoms[went]).query(geoms[came], predicate="intersects")
             same = codes[came[left]] == codes[went[right]]
             left, right = left[same], right[same]

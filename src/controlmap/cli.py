@@ -389,12 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--from", dest="date_from", help="first date")
     p.add_argument("--to", dest="date_to", help="second date")
-    p.add_argument(
-        "--freq", help="a CSV of km² gained/lost/net per step instead, e.g. D, W, MS"
-    )
-    p.add_argument(
-        "-o", "--output", help="GeoJSON/GeoPackage (CSV with --freq); default: stdout"
-    )
+    p.add_argument("--freq", help="a CSV of km² gained/lost/net per step instead, e.g. D, W, MS")
+    p.add_argument("-o", "--output", help="GeoJSON/GeoPackage (CSV with --freq); default: stdout")
 
     text = "a folder of one-map-a-day files (or one file with a date column) as a timeline"
     p = sub.add_parser("from-snapshots", help=text, description=text)
@@ -406,9 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--actor-field", default="actor", help="field naming the actor")
     p.add_argument("--status-field", default="status", help="field holding the status")
     p.add_argument("--actor", help="the actor holding everything, for maps without an actor")
-    p.add_argument(
-        "--drop", action="append", help="FIELD=VALUE[,VALUE]: leave out these features"
-    )
+    p.add_argument("--drop", action="append", help="FIELD=VALUE[,VALUE]: leave out these features")
     p.add_argument("--layer", help="the layer of GeoPackages")
     p.add_argument("--end", help="when the last map stops being valid (default: open)")
     p.add_argument(

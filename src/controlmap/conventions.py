@@ -48,7 +48,11 @@ def date_precision(value: Any) -> str | None:
     return "day"
 
 
-_STEP = {"year": pd.DateOffset(years=1), "month": pd.DateOffset(months=1), "day": pd.DateOffset(days=1)}
+_STEP = {
+    "year": pd.DateOffset(years=1),
+    "month": pd.DateOffset(months=1),
+    "day": pd.DateOffset(days=1),
+}
 
 
 def with_date_conventions(
@@ -84,7 +88,9 @@ def with_date_conventions(
     if partial:
         for column, role in ((start, "start"), (end, "end")):
             if column in precision:
-                frame[f"{role}_precision"] = pd.Series(precision[column], index=frame.index, dtype=object)
+                frame[f"{role}_precision"] = pd.Series(
+                    precision[column], index=frame.index, dtype=object
+                )
     if end_inclusive and end in frame.columns:
         from ._dates import iso_day, parse_date
 

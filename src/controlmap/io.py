@@ -36,9 +36,9 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from ._crs import check_crs, to_wgs84
-from .conventions import with_date_conventions
 from ._dates import format_date, iso_day, parse_date
 from .area import EDGE_STEP_DEGREES
+from .conventions import with_date_conventions
 from .errors import (
     ControlMapError,
     DataError,
