@@ -15,6 +15,7 @@ Examples
 from __future__ import annotations
 
 from ._dates import parse_date
+from .archive import read_snapshots
 from .area import geodesic_area_km2
 from .datasets import dataset_path, load_dataset, load_layer
 from .errors import (
@@ -53,6 +54,7 @@ __all__ = [
     "load_layer",
     "parse_date",
     "read",
+    "read_snapshots",
     "repair",
     "validate",
     "verify",

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ._dates import _ISO, _is_missing
 
-__all__ = ["date_precision", "with_date_conventions"]
+__all__ = ["add_precision", "date_precision", "with_date_conventions"]
 
 
 def date_precision(value: Any) -> str | None:
@@ -57,8 +57,8 @@ _STEP = {
 
 def with_date_conventions(
     frame: pd.DataFrame, *, start: str, end: str, end_inclusive: bool = False
-) -> pd.DataFrame:
-    """``frame`` with precision columns for partial dates and, if asked, exclusive ends.
+) -> tuple[pd.DataFrame, dict[str, list[str | None]]]:
+    """``frame`` with exclusive ends if asked, and the precision of partial dates.
 
     Parameters
     ----------
@@ -70,32 +70,32 @@ def with_date_conventions(
         The file's ``end`` is the last day held: move each to the following day (or
         month, or year, at the date's own precision).
 
+    Returns
+    -------
+    frame : DataFrame
+        The features, ends moved when ``end_inclusive``.
+    precision : dict
+        ``{"start_precision": [...], "end_precision": [...]}`` when some date is
+        partial (else empty): columns for the periods, added once they are checked
+        (so a message listing the file's fields lists only the file's).
+
     Examples
     --------
     >>> f = pd.DataFrame({"start": ["1991-12"], "end": ["1999"]})
-    >>> out = with_date_conventions(f, start="start", end="end", end_inclusive=True)
-    >>> out.loc[0, ["end", "start_precision", "end_precision"]].tolist()
-    ['2000-01-01', 'month', 'year']
+    >>> out, precision = with_date_conventions(f, start="start", end="end", end_inclusive=True)
+    >>> out.loc[0, "end"], precision
+    ('2000-01-01', {'start_precision': ['month'], 'end_precision': ['year']})
     """
     precision: dict[str, list[str | None]] = {}
-    for column in (start, end):
+    for column, role in ((start, "start"), (end, "end")):
         if column in frame.columns:
-            precision[column] = [date_precision(v) for v in frame[column]]
+            precision[f"{role}_precision"] = [date_precision(v) for v in frame[column]]
     partial = any(p in ("year", "month") for values in precision.values() for p in values)
-    if not partial and not (end_inclusive and end in frame.columns):
-        return frame
-    frame = frame.copy()
-    if partial:
-        for column, role in ((start, "start"), (end, "end")):
-            if column in precision:
-                frame[f"{role}_precision"] = pd.Series(
-                    precision[column], index=frame.index, dtype=object
-                )
     if end_inclusive and end in frame.columns:
         from ._dates import iso_day, parse_date
 
         moved: list[Any] = []
-        for value, unit in zip(frame[end], precision[end], strict=True):
+        for value, unit in zip(frame[end], precision["end_precision"], strict=True):
             if unit is None:
                 moved.append(value)  # missing (still held) or not a date: reported later
                 continue
@@ -105,5 +105,22 @@ def with_date_conventions(
                 moved.append(value)
                 continue
             moved.append(iso_day(day + _STEP[unit]))
+        frame = frame.copy()
         frame[end] = pd.Series(moved, index=frame.index, dtype=object)
-    return frame
+    return frame, precision if partial else {}
+
+
+def add_precision(periods: pd.DataFrame, precision: dict[str, list[str | None]]) -> pd.DataFrame:
+    """``periods`` with the precision columns placed after ``status`` (before the extras).
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"actor": ["A"], "start": [0], "end": [1], "status": ["control"]})
+    >>> list(add_precision(p, {"start_precision": ["year"]}).columns)
+    ['actor', 'start', 'end', 'status', 'start_precision']
+    """
+    for offset, (name, values) in enumerate(precision.items()):
+        if name in periods.columns:
+            continue  # the file has its own column of that name: keep it
+        periods.insert(4 + offset, name, pd.Series(values, index=periods.index, dtype=object))
+    return periods

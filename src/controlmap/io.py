@@ -38,7 +38,7 @@ from pyproj.exceptions import CRSError
 from ._crs import check_crs, to_wgs84
 from ._dates import format_date, iso_day, parse_date
 from .area import EDGE_STEP_DEGREES
-from .conventions import with_date_conventions
+from .conventions import add_precision, with_date_conventions
 from .errors import (
     ControlMapError,
     DataError,
@@ -155,7 +155,9 @@ def _read_periods(
 ) -> tuple[gpd.GeoDataFrame, list[Any] | None]:
     """The normalised periods of a file and its features' ids: what read and validate share."""
     frame, ids = read_frame(source, layer=layer, engine=engine, crs=crs)
-    frame = with_date_conventions(frame, start=start, end=end, end_inclusive=end_inclusive)
+    frame, precision = with_date_conventions(
+        frame, start=start, end=end, end_inclusive=end_inclusive
+    )
     try:
         periods = normalize_periods(
             frame, actor=actor, start=start, end=end, status=status, file=source, ids=ids
@@ -165,6 +167,7 @@ def _read_periods(
         if hint and "field for the" in str(exc):  # the wrong layer, not a bad feature
             raise type(exc)(f"{exc}{hint}") from None
         raise
+    periods = add_precision(periods, precision)
     if layer is None and (hint := _layers_hint(Path(source))):
         warnings.warn(f"{source}: read the first layer{hint}", stacklevel=3)
     return periods, ids
