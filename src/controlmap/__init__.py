@@ -16,18 +16,30 @@ from __future__ import annotations
 
 from ._dates import parse_date
 from .archive import read_snapshots
-from .area import geodesic_area_km2
-from .datasets import dataset_path, load_dataset, load_layer
+from .datasets import (
+    dataset_path,
+    fighters_table,
+    fighters_totals,
+    load_dataset,
+    load_fighters,
+    load_layer,
+)
 from .errors import (
+    ControlMapDeprecationWarning,
     ControlMapError,
+    ControlMapWarning,
     DataError,
     DateError,
     FormatError,
     GeometryError,
+    GeometryWarning,
+    LayerWarning,
     OutputError,
+    OutputWarning,
+    StyleWarning,
     UnknownDatasetError,
 )
-from .fighters import fighters_table, fighters_totals, load_fighters
+from .geodesic import geodesic_area_km2
 from .io import read, validate
 from .model import Timeline
 from .repair import repair
@@ -36,12 +48,18 @@ from .verify import verify
 __version__ = "0.1.0"
 
 __all__ = [
+    "ControlMapDeprecationWarning",
     "ControlMapError",
+    "ControlMapWarning",
     "DataError",
     "DateError",
     "FormatError",
     "GeometryError",
+    "GeometryWarning",
+    "LayerWarning",
     "OutputError",
+    "OutputWarning",
+    "StyleWarning",
     "Timeline",
     "UnknownDatasetError",
     "__version__",

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import area as _area
+from . import geodesic, intervals
 from ._dates import DATE_DTYPE, DateLike, iso_day, parse_date, parse_dates
 from .errors import DataError, DateError, FormatError, one_line, some
 
@@ -185,7 +185,7 @@ def _split_small(geom: Any, min_km2: float) -> tuple[Any, float]:
     keep = shapely.area(parts) > _DEBRIS_DEG2
     dropped = 0.0
     if min_km2 > 0 and keep.any():
-        areas = _area.geodesic_area_km2(parts)
+        areas = geodesic.geodesic_area_km2(parts)
         small = keep & (areas < min_km2)
         dropped = float(areas[small].sum())
         keep &= ~small
@@ -301,14 +301,14 @@ class _Decomposer:
                         kept.append(piece)
                         continue
                     self.closed.append((key, cell, cut, piece.start, day))
-                    held_change -= float(_area.geodesic_area_km2([cut])[0])
+                    held_change -= float(geodesic.geodesic_area_km2([cut])[0])
                     rest = _polygonal(shapely.difference(piece.geom, lost))
                     if shapely.area(rest) > _DEBRIS_DEG2:
                         kept.append(_Piece(rest, piece.start))
                 pieces[:] = kept
             if not gained.is_empty:
                 pieces.append(_Piece(gained, day))
-                held_change += float(_area.geodesic_area_km2([gained])[0])
+                held_change += float(geodesic.geodesic_area_km2([gained])[0])
             if pieces:
                 geoms = [p.geom for p in pieces]
                 state.held[cell] = geoms[0] if len(geoms) == 1 else shapely.union_all(geoms)
@@ -393,6 +393,8 @@ def _merge(geoms: list[Any]) -> Any:
 def without_small_parts(changes: gpd.GeoDataFrame, min_km2: float) -> gpd.GeoDataFrame:
     """Rows of ``changes`` with parts under ``min_km2`` removed and ``area_km2`` updated.
 
+    Rows left empty are dropped; the others keep their index labels.
+
     Examples
     --------
     >>> from shapely import box, MultiPolygon
@@ -406,8 +408,9 @@ def without_small_parts(changes: gpd.GeoDataFrame, min_km2: float) -> gpd.GeoDat
     geoms = [_split_small(g, float(min_km2))[0] for g in changes.geometry.values]
     out = changes.copy()
     out["geometry"] = geoms
-    out["area_km2"] = _area.geodesic_area_km2(np.asarray(geoms, dtype=object))
-    return out.loc[~shapely.is_empty(np.asarray(geoms, dtype=object))].reset_index(drop=True)
+    out["area_km2"] = geodesic.geodesic_area_km2(np.asarray(geoms, dtype=object))
+    # The index is kept, so that callers can put the rows back among others.
+    return out.loc[~shapely.is_empty(np.asarray(geoms, dtype=object))]
 
 
 # ---------------------------------------------------------------------------- public API
@@ -420,7 +423,7 @@ def _key_rows(
     default_actor: str | None,
     file: object,
 ) -> dict[tuple[str, str], list[Any]]:
-    from .model import DEFAULT_STATUS, _is_blank, check_geometries, repaired
+    from .periods import DEFAULT_STATUS, _is_blank, check_geometries, repaired
 
     label = f"{file}" if file is not None else f"snapshot {iso_day(stamp)}"
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
@@ -547,7 +550,8 @@ def timeline_from_snapshots(
     >>> timeline_from_snapshots(maps).snapshot_report.pieces
     1
     """
-    from .model import Timeline, normalize_periods
+    from .model import Timeline
+    from .periods import normalize_periods
 
     periods, report = decompose_snapshots(snapshots, **options)
     timeline = Timeline._from_normalized(
@@ -705,7 +709,7 @@ def _dated_files(source: Any, pattern: str) -> list[tuple[pd.Timestamp, Path]]:
 
 
 def _read_map(path: Path, *, layer: str | int | None) -> gpd.GeoDataFrame:
-    from .io import read_frame
+    from .io.reading import read_frame
 
     try:
         return read_frame(path, layer=layer)[0]
@@ -858,7 +862,7 @@ def _parquet_batches(path: Path, date: str) -> Iterator[gpd.GeoDataFrame]:
         whole = _read_map(path, layer=None)
         yield whole
         return
-    from .io import _to_wgs84
+    from .io.reading import _to_wgs84
 
     metadata = handle.schema_arrow.metadata or {}
     # Small batches, not row groups: writers often put a whole file in one row group.
@@ -980,7 +984,8 @@ def change_series(
     >>> [(f"{d:%m-%d}", round(km2)) for d, km2 in zip(daily.end, daily.gained_km2)]
     [('01-02', 0), ('01-03', 12308)]
     """
-    from .model import _date_range, _seconds
+    from .model import _date_range
+    from .periods import _seconds
 
     changes = timeline.change_dates
     first = parse_date(start, what="start") if start is not None else changes[0]
@@ -997,7 +1002,7 @@ def change_series(
     bounds = pd.DatetimeIndex(sorted({first, *steps, last}), dtype=DATE_DTYPE)
     periods = timeline._periods
     keep = timeline._status_mask(status)
-    codes, labels = _area.factorize(periods["actor"])
+    codes, labels = intervals.factorize(periods["actor"])
     if getattr(timeline, "_disjoint", False):
         table = _disjoint_changes(
             timeline._geoms,
@@ -1074,7 +1079,7 @@ def _disjoint_changes(
             left, right = left[same], right[same]
             if len(left):
                 both = shapely.intersection(geoms[came[left]], geoms[went[right]])
-                overlap = _area.geodesic_area_km2(both)
+                overlap = geodesic.geodesic_area_km2(both)
                 again = np.bincount(codes[came[left]], weights=overlap, minlength=n_actors)
                 gained -= again
                 lost -= again
