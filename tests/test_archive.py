@@ -350,3 +350,24 @@ def test_read_end_inclusive_and_partial_dates(tmp_path: Path) -> None:
     # Held on 31 Dec 1999 with the inclusive reading; not with the plain one.
     assert tl.area(["1999-12-31"])["A"].iloc[0] > 0
     assert controlmap.read(path).area(["1999-12-31"])["A"].iloc[0] == 0
+
+
+def test_min_change_km2_trims_gains_and_losses_never_kept_ground() -> None:
+    def held(*boxes: shapely.Geometry) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame({"actor": ["A"]}, geometry=[shapely.union_all(boxes)], crs=4326)
+
+    big = shapely.box(40, 34, 41, 35)
+    speck = shapely.box(42, 34, 42.001, 34.001)  # ~0.01 km²: redraw noise
+    island = shapely.box(43, 34, 43.001, 34.001)  # a speck held on both days
+    tl = Timeline.from_snapshots(
+        {"2020-01-01": held(island), "2020-01-02": held(big, speck, island)}
+    )
+    full = tl.changes("2020-01-01", "2020-01-02", kept=True)
+    quiet = tl.changes("2020-01-01", "2020-01-02", kept=True, min_change_km2=1.0)
+    assert list(quiet.change) == ["gained", "kept"]
+    kept_full = full.loc[full.change == "kept"].iloc[0]
+    kept_quiet = quiet.loc[quiet.change == "kept"].iloc[0]
+    assert kept_quiet.geometry.equals(kept_full.geometry)  # under 1 km², still kept
+    gained = quiet.loc[quiet.change == "gained"].iloc[0]
+    assert gained.geometry.equals(big)
+    assert gained.area_km2 == pytest.approx(geodesic_km2(big), rel=1e-6)
