@@ -79,6 +79,7 @@ VALID_ARGS: dict[str, tuple[list[str], str]] = {
     "fighters-map": ([], "out.svg"),
     "verify": (["{dir}/observations.csv"], "out.csv"),
     "animate": (["--from", "2014-07-01", "--to", "2014-08-01"], "out.gif"),
+    "from-snapshots": (["--date-field", "start"], "out.gpkg"),
 }
 # Arguments that fail only after the source has been read.
 LATE_FAILURES: dict[str, list[str]] = {
@@ -92,6 +93,7 @@ LATE_FAILURES: dict[str, list[str]] = {
     "fighters": ["--sort", "nonsense"],
     "fighters-map": ["--region", "1,2,x,4"],
     "animate": ["--from", "2015-01-01", "--to", "2014-01-01"],
+    "from-snapshots": ["--date-field", "start", "--end", "2000-01-01"],
 }
 TAKES_SOURCE = {name for name, p in _writing_commands().items()
                 if any(a.dest == "source" for a in p._actions)}  # fmt: skip
@@ -194,6 +196,7 @@ def _writer_dies_midway(
         ["snapshot", "{src}", "--date", "2014-07-01", "-o", "{dir}/out.geojson"],
         ["changes", "{src}", "--from", "2014-07-01", "--to", "2015-07-01", "-o", "{dir}/out.gpkg"],
         ["repair", "{src}", "-o", "{dir}/out.geojson"],
+        ["from-snapshots", "{src}", "--date-field", "start", "-o", "{dir}/out.gpkg"],
     ],
 )
 def test_a_writer_dying_midway_loses_nothing(

@@ -300,8 +300,10 @@ def test_from_snapshots_turns_maps_into_periods() -> None:
     tl = Timeline.from_snapshots(snaps, end="2016-01-01")
     rows = tl.periods.sort_values(["actor", "start"])
     got = [(r.actor, f"{r.start:%Y-%m-%d}", f"{r.end:%Y-%m-%d}") for r in rows.itertuples()]
+    # Pieces of ground: A's first box once for the whole time, the ground it gained
+    # in 2015 once (not the whole map again), B's box for its half year.
     assert got == [
-        ("A", "2014-01-01", "2015-01-01"),
+        ("A", "2014-01-01", "2016-01-01"),
         ("A", "2015-01-01", "2016-01-01"),
         ("B", "2014-06-01", "2015-01-01"),
     ]
@@ -476,7 +478,7 @@ def test_review_edge_cases() -> None:
 
 def test_from_snapshots_bad_rows() -> None:
     good = frame([{"actor": "A", "geometry": BOX_A}])
-    with pytest.raises(DataError, match="row 0 has no actor"):
+    with pytest.raises(DataError, match="snapshot 2014-01-01: feature 0: no actor"):
         Timeline.from_snapshots({"2014-01-01": frame([{"actor": None, "geometry": BOX_A}])})
     bowtie = shapely.Polygon([(40, 34), (41, 35), (41, 34), (40, 35)])
     tl = Timeline.from_snapshots(

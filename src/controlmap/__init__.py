@@ -15,6 +15,7 @@ Examples
 from __future__ import annotations
 
 from ._dates import parse_date
+from .archive import read_snapshots
 from .datasets import (
     dataset_path,
     fighters_table,
@@ -71,6 +72,7 @@ __all__ = [
     "load_layer",
     "parse_date",
     "read",
+    "read_snapshots",
     "repair",
     "validate",
     "verify",

@@ -139,9 +139,56 @@ def cmd_area(args: argparse.Namespace) -> None:
 
 
 def cmd_changes(args: argparse.Namespace) -> None:
-    """Ground gained and lost between two dates."""
+    """Ground gained and lost between two dates, or km² gained/lost per step of --freq."""
     timeline = open_source(args.source, **_read_options(args))
+    if args.freq is not None:
+        table = timeline.change_series(freq=args.freq, start=args.date_from, end=args.date_to)
+        table["start"] = [format_date(day) for day in table["start"]]
+        table["end"] = [format_date(day) for day in table["end"]]
+        _write_csv(table, args.output)
+        return
+    if args.date_from is None or args.date_to is None:
+        raise DataError("changes: give --from and --to (two dates), or --freq (a series)")
     _write_frame_or_stdout(timeline.changes(args.date_from, args.date_to), args.output)
+
+
+def _field_values(text: str, option: str) -> tuple[str, list[str]]:
+    name, sep, values = text.partition("=")
+    if not sep or not name.strip() or not values.strip():
+        raise DataError(f"{option} {text!r}: write FIELD=VALUE[,VALUE...]")
+    return name.strip(), [v.strip() for v in values.split(",")]
+
+
+def cmd_from_snapshots(args: argparse.Namespace) -> None:
+    """A folder of dated maps (or one file with a date column) as a compact timeline."""
+    from .archive import DEFAULT_PATTERN, read_snapshots
+
+    drops = [_field_values(text, "--drop") for text in args.drop or []]
+
+    def where(frame: pd.DataFrame) -> Any:
+        keep = pd.Series(True, index=frame.index)
+        for name, values in drops:
+            if name not in frame.columns:
+                raise DataError(f"--drop: no field {name!r}")
+            keep &= ~frame[name].astype(str).isin(values)
+        return keep.to_numpy()
+
+    timeline = read_snapshots(
+        args.source,
+        pattern=args.pattern or DEFAULT_PATTERN,
+        date=args.date_field,
+        actor=args.actor_field,
+        status=args.status_field,
+        default_actor=args.actor,
+        where=where if drops else None,
+        layer=args.layer,
+        end=args.end,
+        min_change_km2=args.min_change_km2,
+    )
+    write_periods(timeline, args.output)
+    if timeline.snapshot_report is not None:
+        say(timeline.snapshot_report.summary(), file=sys.stderr)
+    say(f"wrote {args.output} ({len(timeline)} periods)", file=sys.stderr)
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -380,10 +427,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--freq", help="pandas frequency of the range, e.g. D, MS, YS")
     p.add_argument("-o", "--output", help="CSV file (default: stdout)")
 
-    p = _source_command(sub, "changes", cmd_changes, "ground gained and lost between two dates")
-    p.add_argument("--from", dest="date_from", required=True, help="first date")
-    p.add_argument("--to", dest="date_to", required=True, help="second date")
-    p.add_argument("-o", "--output", help="GeoJSON or GeoPackage file (default: GeoJSON on stdout)")
+    p = _source_command(
+        sub, "changes", cmd_changes, "ground gained and lost between two dates, or per --freq step"
+    )
+    p.add_argument("--from", dest="date_from", help="first date")
+    p.add_argument("--to", dest="date_to", help="second date")
+    p.add_argument("--freq", help="a CSV of km² gained/lost/net per step instead, e.g. D, W, MS")
+    p.add_argument("-o", "--output", help="GeoJSON/GeoPackage (CSV with --freq); default: stdout")
+
+    text = "a folder of one-map-a-day files (or one file with a date column) as a timeline"
+    p = sub.add_parser("from-snapshots", help=text, description=text)
+    p.set_defaults(func=cmd_from_snapshots)
+    p.add_argument("source", metavar="FOLDER", help="a folder, a glob or one dated file")
+    p.add_argument("-o", "--output", required=True, help=".geojson, .gpkg or .parquet")
+    p.add_argument("--pattern", help="regular expression finding the date in file names")
+    p.add_argument("--date-field", help="one file: the field holding each feature's date")
+    p.add_argument("--actor-field", default="actor", help="field naming the actor")
+    p.add_argument("--status-field", default="status", help="field holding the status")
+    p.add_argument("--actor", help="the actor holding everything, for maps without an actor")
+    p.add_argument("--drop", action="append", help="FIELD=VALUE[,VALUE]: leave out these features")
+    p.add_argument("--layer", help="the layer of GeoPackages")
+    p.add_argument("--end", help="when the last map stops being valid (default: open)")
+    p.add_argument(
+        "--min-change-km2",
+        type=float,
+        default=0.0,
+        help="redraw noise: gained/lost parts under this area are no change (default 0)",
+    )
 
     p = _source_command(sub, "export", cmd_export, "the whole timeline as a file")
     p.add_argument("-o", "--output", required=True, help=".geojson, .gpkg or .parquet")

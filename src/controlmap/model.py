@@ -33,11 +33,12 @@ from .periods import (
 )
 from .places import _shared_place_pairs, places_in_periods
 from .regions import split_by_regions
-from .snapshots import periods_from_snapshots
 from .union import union
 
 if TYPE_CHECKING:
     import os
+
+    from .archive import SnapshotReport
 
 __all__ = ["Timeline"]
 
@@ -201,6 +202,10 @@ class Timeline:
             geoms = repaired(geoms)
         self._geoms = geoms
         self._area: np.ndarray | None = None
+        # Set by controlmap.archive: periods of one actor never overlap, so areas are sums.
+        self._disjoint = False
+        #: What building from snapshots did (controlmap.archive.SnapshotReport), else None.
+        self.snapshot_report: SnapshotReport | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -213,6 +218,7 @@ class Timeline:
         status: str = "status",
         end: DateLike | None = None,
         name: str | None = None,
+        min_change_km2: float = 0.0,
     ) -> Timeline:
         """Build a timeline from dated maps, each valid until the next one.
 
@@ -229,12 +235,17 @@ class Timeline:
             When the last snapshot stops being valid; open-ended if omitted.
         name : str, optional
             The timeline's label.
+        min_change_km2 : float, default 0
+            Redraw noise: gained or lost parts under this area are not a change; the
+            largest resulting deviation from a day's own map is in
+            ``timeline.snapshot_report`` (see :func:`controlmap.archive.decompose_snapshots`).
 
         Returns
         -------
         Timeline
-            One period per actor (and status) and run of identical snapshots: a
-            geometry repeated unchanged across snapshots becomes a single period.
+            Pieces of ground, one period per actor, status, start and end: ground held
+            throughout is stored once, each gain and loss once (see
+            :mod:`controlmap.archive`).
 
         Examples
         --------
@@ -248,11 +259,17 @@ class Timeline:
         >>> [f"{day:%Y-%m-%d}" for day in periods.start]
         ['2014-01-01', '2015-01-01']
         >>> [None if pd.isna(day) else f"{day:%Y-%m-%d}" for day in periods.end]
-        ['2015-01-01', None]
+        [None, None]
         """
-        return cls(
-            periods_from_snapshots(snapshots, date=date, actor=actor, status=status, end=end),
+        from .archive import frames_by_date, timeline_from_snapshots
+
+        return timeline_from_snapshots(
+            frames_by_date(snapshots, date=date),
+            actor=actor,
+            status=status,
+            end=end,
             name=name,
+            min_change_km2=min_change_km2,
         )
 
     # ------------------------------------------------------------------ inspection
@@ -435,7 +452,11 @@ class Timeline:
             codes, labels = intervals.factorize(frame["actor"])
             columns: pd.Index = pd.Index(labels, name="actor")
             starts, ends = _seconds(frame["start"]), _seconds(frame["end"])
-            if len(asked) < 16 and intervals.crowded(geoms, starts, ends, _seconds(asked)):
+            if (
+                not self._disjoint
+                and len(asked) < 16
+                and intervals.crowded(geoms, starts, ends, _seconds(asked))
+            ):
                 # A few dates over heavily overlapping periods: the union of everything
                 # an actor holds on each date is cheaper than testing the many pairs.
                 table = intervals.union_table(
@@ -460,7 +481,12 @@ class Timeline:
             values = geodesic.geodesic_area_km2(pieces)
             starts = _seconds(frame["start"])[left]
             ends = _seconds(frame["end"])[left]
-        pairs = intervals.overlapping_pairs(geoms, codes, starts, ends, at=_seconds(asked))
+        if self._disjoint:
+            # Pieces built from snapshots (controlmap.archive): one actor's never
+            # overlap, so the area is a plain sum and the overlap search is skipped.
+            pairs = np.empty((0, 2), dtype=np.int64)
+        else:
+            pairs = intervals.overlapping_pairs(geoms, codes, starts, ends, at=_seconds(asked))
 
         def union_area(index: np.ndarray) -> float:
             return float(geodesic.geodesic_area_km2([union(geoms[index])])[0])
@@ -505,6 +531,7 @@ class Timeline:
         *,
         status: str | Iterable[str] | None = None,
         kept: bool = False,
+        min_change_km2: float = 0.0,
     ) -> gpd.GeoDataFrame:
         """Ground each actor gained and lost (and, on request, kept) between two dates.
 
@@ -517,6 +544,9 @@ class Timeline:
         kept : bool, default False
             Also give the ground held on both dates (``change == "kept"``). An actor's
             kept, gained and lost ground never overlap, so their areas add up.
+        min_change_km2 : float, default 0
+            Redraw noise: leave out gained or lost parts (connected polygons) under
+            this area, as :meth:`from_snapshots` does.
 
         Returns
         -------
@@ -574,7 +604,39 @@ class Timeline:
         )
         result.insert(4, "area_km2", geodesic.geodesic_area_km2(result.geometry.values))
         result = result.loc[result["area_km2"] >= geodesic.SLIVER_KM2].reset_index(drop=True)
+        if min_change_km2:
+            from .archive import without_small_parts
+
+            # Redraw noise is a gain or loss that is not one; kept ground stays whole.
+            moved = (result["change"] != "kept").to_numpy()
+            trimmed = without_small_parts(result.loc[moved], min_change_km2)
+            result = pd.concat([trimmed, result.loc[~moved]]).sort_index(kind="stable")
+            result = result.reset_index(drop=True)
         return result
+
+    def change_series(
+        self,
+        freq: str = "D",
+        *,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        status: str | Iterable[str] | None = None,
+    ) -> pd.DataFrame:
+        """km² gained, lost and net per actor in each step of ``freq``.
+
+        See :func:`controlmap.archive.change_series`.
+
+        Examples
+        --------
+        >>> import controlmap
+        >>> tl = controlmap.load_dataset("islamic-state")
+        >>> yearly = tl.change_series("YS", start="2014-01-01", end="2019-01-01")
+        >>> list(yearly.columns)
+        ['start', 'end', 'actor', 'gained_km2', 'lost_km2', 'net_km2']
+        """
+        from .archive import change_series
+
+        return change_series(self, freq=freq, start=start, end=end, status=status)
 
     def _held(self, day: pd.Timestamp, keep: np.ndarray) -> dict[str, shapely.Geometry]:
         mask = self._active(day) & keep

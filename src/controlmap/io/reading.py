@@ -20,6 +20,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from .._crs import check_crs, to_wgs84
+from ..conventions import add_precision, with_date_conventions
 from ..errors import (
     ControlMapError,
     DataError,
@@ -48,6 +49,7 @@ def read(
     engine: str | None = None,
     crs: Any = None,
     name: str | None = None,
+    end_inclusive: bool = False,
 ) -> Timeline:
     """Read a timeline from a vector file.
 
@@ -69,6 +71,12 @@ def read(
         Data in another CRS is reprojected to EPSG:4326.
     name : str, optional
         The timeline's label (default: the file name without extension).
+    end_inclusive : bool, default False
+        The file's end dates are the last day held (CShapes, GeoEPR,
+        OpenHistoricalMap): each is moved to the next day, month or year at its own
+        precision, controlmap's exclusive end. Partial dates (``2015``, ``2015-06``)
+        keep their precision in ``start_precision``/``end_precision`` columns
+        either way (see :mod:`controlmap.conventions`).
 
     Returns
     -------
@@ -98,6 +106,7 @@ def read(
         layer=layer,
         engine=engine,
         crs=crs,
+        end_inclusive=end_inclusive,
     )
     label = name if name is not None else Path(source).stem
     return Timeline._from_normalized(periods, name=label, source=source)
@@ -113,9 +122,13 @@ def _read_periods(
     layer: str | int | None = None,
     engine: str | None = None,
     crs: Any = None,
+    end_inclusive: bool = False,
 ) -> tuple[gpd.GeoDataFrame, list[Any] | None]:
     """The normalised periods of a file and its features' ids: what read and validate share."""
     frame, ids = read_frame(source, layer=layer, engine=engine, crs=crs)
+    frame, precision = with_date_conventions(
+        frame, start=start, end=end, end_inclusive=end_inclusive
+    )
     try:
         periods = normalize_periods(
             frame, actor=actor, start=start, end=end, status=status, file=source, ids=ids
@@ -125,6 +138,7 @@ def _read_periods(
         if hint and "field for the" in str(exc):  # the wrong layer, not a bad feature
             raise type(exc)(f"{exc}{hint}") from None
         raise
+    periods = add_precision(periods, precision)
     if layer is None and (hint := _layers_hint(Path(source))):
         warnings.warn(f"{source}: read the first layer{hint}", LayerWarning, stacklevel=3)
     return periods, ids

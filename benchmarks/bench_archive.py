@@ -1,0 +1,238 @@
+"""Benchmark: an archive of one map a day (issue 9), against the loop a tracker writes.
+
+Input: the real archive ``../shared/data/frontline/ukraine_daily_changes.parquet``
+when present (1,641 days; the ground held is ``nochange`` and ``gains``), else a
+synthetic archive of the same shape written to a temporary GeoParquet: a front of
+~7,000 vertices that moves a little each day and is redrawn with vertex jitter.
+
+Each side runs in its own forked process, so its peak memory (ru_maxrss) is its own:
+
+- controlmap: ``read_snapshots`` (streamed), then ``area(freq="D")`` and
+  ``change_series(freq="W")``, and a year of ``change_series(freq="D")``;
+- baseline: read the file with geopandas, then for each day the union of its
+  features, projected to an equal-area CRS (EPSG:6933), area; and for each week the
+  ground gained and lost (differences of the two days' unions, projected).
+
+It also checks, on every 10th day, the timeline's area against pyproj's geodesic area
+of that day's own map, and reports both series' largest disagreement.
+
+Goals: the whole archive built in under 60 s and 4 GB on 2 cores; a year of daily
+changes in under 1 s once built. The machine may be shared: read the ratios too.
+
+Run: ``python benchmarks/bench_archive.py [--days N] [--synthetic] [--min-change-km2 X]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import multiprocessing as mp
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod
+
+import controlmap
+
+# ../shared beside the main checkout; a worktree sits deeper, so look up the parents.
+REAL = next(
+    (
+        folder / "shared" / "data" / "frontline" / "ukraine_daily_changes.parquet"
+        for folder in Path(__file__).resolve().parents
+        if (folder / "shared" / "data" / "frontline").is_dir()
+    ),
+    Path("/nonexistent"),
+)
+GEOD = Geod(ellps="WGS84")
+
+
+def synthetic_archive(path: Path, days: int, seed: int = 0) -> None:
+    """A front moving a little each day, redrawn each day with 30 m of vertex jitter."""
+    rng = np.random.default_rng(seed)
+    ys = np.linspace(45.5, 51.5, 7000)
+    base = 36.5 + 0.6 * np.sin(ys * 3.0) + 0.05 * np.sin(ys * 50.0)
+    drift = np.zeros_like(ys)
+    rows = []
+    start = pd.Timestamp("2022-02-24")
+    for d in range(days):
+        # A few bulges of the front move each day; the rest stays but is redrawn.
+        centre = rng.uniform(45.5, 51.5)
+        drift += rng.normal(0, 0.01) * np.exp(-(((ys - centre) / 0.1) ** 2))
+        xs = base + drift + rng.normal(0, 3e-4, len(ys))
+        ring = [(31.0, 45.5), *zip(xs, ys, strict=True), (31.0, 51.5)]
+        rows.append(
+            {
+                "date": (start + pd.Timedelta(days=d)).date(),
+                "kind": "nochange",
+                "geometry": shapely.Polygon(ring),
+            }
+        )
+    gpd.GeoDataFrame(rows, crs=4326).to_parquet(path)
+
+
+def held_mask(frame: pd.DataFrame) -> Any:
+    return frame["kind"] != "losses"
+
+
+def run_controlmap(path: str, days: int | None, min_change: float) -> dict[str, Any]:
+    from controlmap.archive import iter_snapshots, timeline_from_snapshots
+
+    t0 = time.perf_counter()
+    stream = iter_snapshots(path, where=held_mask, progress=False)
+    if days:
+        stream = itertools.islice(stream, days)
+    tl = timeline_from_snapshots(stream, default_actor="held", min_change_km2=min_change)
+    build = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    daily = tl.area(freq="D")["held"]
+    area_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    weekly = tl.change_series("W")
+    weekly_s = time.perf_counter() - t0
+    first = tl.change_dates[0]
+    t0 = time.perf_counter()
+    year = tl.change_series(
+        "D", start=first, end=min(first + pd.Timedelta(days=365), tl.change_dates[-1])
+    )
+    year_s = time.perf_counter() - t0
+    report = tl.snapshot_report
+    assert report is not None
+    return {
+        "build_s": build,
+        "area_s": area_s,
+        "weekly_s": weekly_s,
+        "year_daily_s": year_s,
+        "year_rows": len(year),
+        "daily": daily,
+        "weekly": weekly.set_index("end")["net_km2"],
+        "pieces": len(tl),
+        "summary": report.summary(),
+        "stored": report.stored_vertices,
+        "read": report.input_vertices,
+        "deviation_pct": report.largest_deviation_percent,
+        "own": report.days.set_index("date")["own_km2"],
+    }
+
+
+def run_baseline(path: str, days: int | None) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    frame = gpd.read_parquet(path)
+    frame = frame.loc[held_mask(frame)]
+    frame["date"] = pd.to_datetime(frame["date"])
+    dates = sorted(frame["date"].unique())[: days or None]
+    unions = {}
+    areas = {}
+    for day in dates:
+        geom = shapely.union_all(frame.loc[frame["date"] == day].geometry.values)
+        unions[day] = geom
+        areas[day] = gpd.GeoSeries([geom], crs=4326).to_crs(6933).area.iloc[0] / 1e6
+    daily_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    weeks = pd.date_range(dates[0], dates[-1], freq="W")
+    bounds = sorted({dates[0], *weeks, dates[-1]})
+    net = {}
+    for a, b in itertools.pairwise(bounds):
+        gained = gpd.GeoSeries([unions[b].difference(unions[a])], crs=4326).to_crs(6933)
+        lost = gpd.GeoSeries([unions[a].difference(unions[b])], crs=4326).to_crs(6933)
+        net[b] = (gained.area.iloc[0] - lost.area.iloc[0]) / 1e6
+    weekly_s = time.perf_counter() - t0
+    # Independent check of the geodesic areas: pyproj on every 10th day's own map.
+    check = {
+        day: abs(GEOD.geometry_area_perimeter(shapely.segmentize(unions[day], 0.1))[0]) / 1e6
+        for day in dates[::10]
+    }
+    return {
+        "build_s": daily_s,
+        "weekly_s": weekly_s,
+        "daily": pd.Series(areas),
+        "weekly": pd.Series(net),
+        "geodesic": pd.Series(check),
+        "read": int(sum(shapely.get_num_coordinates(frame.geometry.values))),
+    }
+
+
+def in_child(target: Any, *args: Any) -> dict[str, Any]:
+    """Run ``target`` in a forked process; return its result and its own peak memory."""
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+
+    def work() -> None:
+        result = target(*args)
+        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        child.send(result)
+
+    process = ctx.Process(target=work)
+    process.start()
+    result = parent.recv()
+    process.join()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, help="only the first N days")
+    parser.add_argument("--synthetic", action="store_true", help="even if the real one exists")
+    parser.add_argument("--synthetic-days", type=int, default=1641)
+    parser.add_argument("--min-change-km2", type=float, default=0.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        if REAL.exists() and not args.synthetic:
+            path, label = str(REAL), f"real archive {REAL.name}"
+        else:
+            path = str(Path(tmp) / "synthetic.parquet")
+            synthetic_archive(Path(path), args.synthetic_days)
+            label = f"synthetic archive ({args.synthetic_days} days, jittered front)"
+        print(f"input: {label}; controlmap {controlmap.__version__}")
+        ours = in_child(run_controlmap, path, args.days, args.min_change_km2)
+        base = in_child(run_baseline, path, args.days)
+    print(ours["summary"])
+    days = len(ours["daily"])
+    print(f"{'':32}{'controlmap':>12}{'baseline':>12}{'ratio':>9}")
+    rows = [
+        ("build / daily areas (s)", ours["build_s"] + ours["area_s"], base["build_s"]),
+        ("  of which build (s)", ours["build_s"], None),
+        ("  of which area(freq='D') (s)", ours["area_s"], None),
+        ("weekly change series (s)", ours["weekly_s"], base["weekly_s"]),
+        ("peak memory (MB)", ours["peak_mb"], base["peak_mb"]),
+    ]
+    for name, mine, theirs in rows:
+        ratio = f"{theirs / mine:8.1f}x" if theirs else ""
+        print(f"{name:32}{mine:12.2f}{theirs if theirs else float('nan'):12.2f}{ratio}")
+    print(
+        f"a year of daily changes once built: {ours['year_daily_s']:.3f} s"
+        f" ({ours['year_rows']} rows)"
+    )
+    print(
+        f"vertices read {ours['read']:,}, stored {ours['stored']:,}"
+        f" ({ours['stored'] / ours['read']:.3f} of the input); pieces {ours['pieces']:,};"
+        f" {days} days"
+    )
+    daily_ours = ours["daily"]
+    daily_base = base["daily"].reindex(daily_ours.index).dropna()
+    rel = ((daily_ours.loc[daily_base.index] - daily_base) / daily_base).abs()
+    print(f"daily area vs baseline (EPSG:6933): largest difference {100 * rel.max():.3f} %")
+    geodesic = base["geodesic"]
+    rel = ((daily_ours.reindex(geodesic.index) - geodesic) / geodesic).abs()
+    print(
+        f"daily area vs pyproj geodesic of the day's own map ({len(geodesic)} days):"
+        f" largest difference {100 * rel.max():.5f} % (must be under 0.05 %)"
+    )
+    weekly_base = base["weekly"]
+    weekly_ours = ours["weekly"].reindex(weekly_base.index)
+    print(
+        f"weekly net change vs baseline ({len(weekly_base)} weeks): largest difference"
+        f" {(weekly_ours - weekly_base).abs().max():.2f} km²"
+        f" (equal-area projection vs geodesic; mean |net| {weekly_base.abs().mean():.1f} km²)"
+    )
+    print(f"largest deviation from a day's own map: {ours['deviation_pct']:.5f} %")
+
+
+if __name__ == "__main__":
+    main()
