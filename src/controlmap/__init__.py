@@ -27,8 +27,9 @@ from .errors import (
     UnknownDatasetError,
 )
 from .fighters import fighters_table, fighters_totals, load_fighters
-from .io import read, validate
+from .io import validate
 from .model import Timeline
+from .partition import read  # files via controlmap.io.read; partitioned folders lazily
 from .repair import repair
 from .verify import verify
 
