@@ -47,7 +47,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
+import pyarrow.parquet as pq
 import shapely
+from pyproj import CRS
 
 from . import area as _area
 from ._dates import DATE_DTYPE, DateLike
@@ -71,6 +73,7 @@ KEYS = ("year", "tile", "actor")
 DEFAULT_TILE_DEGREES = 10.0
 ROW_GROUP = 16_384  # rows per row group: the unit a bbox filter skips
 _OPEN = np.iinfo(np.int64).max
+_WGS84 = CRS.from_epsg(4326)
 _DAY = 86_400
 
 
@@ -364,13 +367,26 @@ def read_part(
         expression = (pc.field("start") <= last) & (
             pc.field("end").is_null() | (pc.field("end") > first)
         )
+    if bbox is not None:
+        x0, y0, x1, y1 = (float(v) for v in bbox)
+        meets = (
+            (pc.field("bbox", "xmin") <= x1)
+            & (pc.field("bbox", "xmax") >= x0)
+            & (pc.field("bbox", "ymin") <= y1)
+            & (pc.field("bbox", "ymax") >= y0)
+        )
+        expression = meets if expression is None else expression & meets
     try:
-        frame = gpd.read_parquet(part.path, bbox=bbox, filters=expression)
+        # pyarrow directly: geopandas' reader parses the file's CRS each time, which
+        # costs more than a small file's rows; every file here is in EPSG:4326.
+        table = pq.read_table(part.path, filters=expression)
+        geometry = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
+        plain = table.drop_columns(["geometry", "bbox"]).to_pandas()
     except Exception as exc:  # pyarrow raises many types: all mean "cannot read"
         raise FormatError(f"{part.path}: cannot read: {one_line(exc)}") from None
     for column in ("start", "end"):
-        frame[column] = frame[column].astype(DATE_DTYPE)
-    return frame.drop(columns=["bbox"], errors="ignore")
+        plain[column] = plain[column].astype("datetime64[s]")
+    return gpd.GeoDataFrame(plain, geometry=geometry, crs=_WGS84)
 
 
 def is_partitioned(path: str | os.PathLike[str]) -> bool:
@@ -531,7 +547,10 @@ class PartitionedTimeline:
         return pd.DatetimeIndex(np.unique(stamps), dtype=DATE_DTYPE, name="date")
 
     def to_timeline(self) -> Timeline:
-        """Read every file and join the yearly pieces of each period: the whole timeline."""
+        """Read every file and join the yearly pieces of each period: the whole timeline.
+
+        The periods come back in the order they were written, as they were written.
+        """
         from .model import Timeline
 
         frame = pd.concat([self.read_part(p) for p in self.parts], ignore_index=True)
@@ -539,11 +558,8 @@ class PartitionedTimeline:
         first = frame.drop_duplicates("period", keep="first").set_index("period")
         last = frame.drop_duplicates("period", keep="last").set_index("period")
         first["end"] = last["end"]
-        periods = gpd.GeoDataFrame(
-            first.reset_index(drop=True).drop(columns=["bbox"], errors="ignore"),
-            geometry="geometry",
-            crs=4326,
-        )
+        # In the order written, without the storage's own column.
+        periods = gpd.GeoDataFrame(first.reset_index(drop=True), geometry="geometry", crs=4326)
         return Timeline(periods, name=self.name, source=self.folder)
 
     def to_dask(self) -> Any:

@@ -81,7 +81,7 @@ def run_lengths(
     except (ValueError, TypeError) as exc:
         raise DateError(f"place rows: {date} is not a date: {one_line(exc)}") from None
     who = rows[actor]
-    held = who.notna().to_numpy()
+    held = who.notna().to_numpy().copy()
     if who.dtype == object:
         held &= who.map(lambda v: not isinstance(v, str) or bool(v.strip())).to_numpy(dtype=bool)
     if np.isnat(days[held]).any():
@@ -122,7 +122,7 @@ def merge_runs(runs: pd.DataFrame, *, one_day: bool = False) -> pd.DataFrame:
         i = int(order[np.flatnonzero(clash)[0] + 1])
         what = "two rows for" if one_day else "two runs overlapping on"
         raise DataError(
-            f"place rows: place {runs['place'].iloc[i]!r} has {what}"
+            f"place rows: place {_shown(runs['place'].iloc[i])} has {what}"
             f" {np.datetime_as_string(start[np.flatnonzero(clash)[0] + 1])}"
         )
     new = np.ones(len(start), dtype=bool)
@@ -139,6 +139,11 @@ def merge_runs(runs: pd.DataFrame, *, one_day: bool = False) -> pd.DataFrame:
         }
     )
     return _typed(merged)
+
+
+def _shown(value: Any) -> str:
+    """A place key as a person wrote it: 3 or 'Mosul', not np.int64(3)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def _typed(runs: pd.DataFrame) -> pd.DataFrame:
@@ -223,7 +228,7 @@ def _cell_geometries(cells: gpd.GeoDataFrame, key: str) -> pd.Series:
         cells = cells.to_crs(4326)
     keys = cells[key]
     if keys.duplicated().any():
-        raise DataError(f"cells: place {keys[keys.duplicated()].iloc[0]!r} has two cells")
+        raise DataError(f"cells: place {_shown(keys[keys.duplicated()].iloc[0])} has two cells")
     geoms = np.asarray(cells.geometry.values, dtype=object)
     check_geometries(gpd.GeoSeries(geoms), file="cells")
     # Overlapping cells would count shared ground twice once the places are spread
@@ -233,15 +238,15 @@ def _cell_geometries(cells: gpd.GeoDataFrame, key: str) -> pd.Series:
         geoms, np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
     )
     if len(pairs):
-        a, b = (keys.iloc[int(i)] for i in pairs[0])
-        raise DataError(f"cells: the cells of places {a!r} and {b!r} overlap; cells must tile")
+        a, b = (_shown(keys.iloc[int(i)]) for i in pairs[0])
+        raise DataError(f"cells: the cells of places {a} and {b} overlap; cells must tile")
     return pd.Series(np.asarray(cells.geometry.values, dtype=object), index=keys.to_numpy())
 
 
 def _with_cells(runs: pd.DataFrame, geoms: pd.Series) -> gpd.GeoDataFrame:
     missing = ~runs["place"].isin(geoms.index)
     if missing.any():
-        raise DataError(f"place rows: place {runs['place'][missing].iloc[0]!r} has no cell")
+        raise DataError(f"place rows: place {_shown(runs['place'][missing].iloc[0])} has no cell")
     runs = runs.assign(actor=runs["actor"].astype(str))
     return gpd.GeoDataFrame(runs, geometry=geoms.loc[runs["place"].to_numpy()].to_numpy(), crs=4326)
 
