@@ -202,7 +202,7 @@ def places_to_timeline(
     ...                      "date": pd.to_datetime(["2014-01-01", "2014-01-02", "2014-01-02"])})
     >>> tl = places_to_timeline(rows, cells)
     >>> len(tl), round(float(tl.area(["2014-01-02"]).iloc[0, 0]), 1)
-    (2, 203.1)
+    (2, 204.8)
     """
     geoms = _cell_geometries(cells, cell_place)
     if isinstance(rows, pd.DataFrame):
