@@ -219,7 +219,33 @@ def _part_changes(
     local = _part_timeline(parts, (dates[0], dates[-1]), wanted)
     if local is None:
         return pd.DataFrame(columns=CHANGE_COLUMNS)
-    return _local_changes(local, dates, None)
+    return _held_changes(local, dates)
+
+
+def _held_changes(timeline: Timeline, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    """What ``Timeline.changes`` says for each consecutive pair of dates.
+
+    Each date's ground is dissolved once, not twice as pair by pair would.
+    """
+    every = np.ones(len(timeline), dtype=bool)
+    held = [timeline._held(day, every) for day in dates]
+    rows = []
+    for (a, before), (b, after) in itertools.pairwise(zip(dates, held, strict=True)):
+        for who in timeline.actors:
+            old = before.get(who, shapely.Polygon())
+            new = after.get(who, shapely.Polygon())
+            for change, raw in (
+                ("gained", shapely.difference(new, old)),
+                ("lost", shapely.difference(old, new)),
+            ):
+                geom = _polygonal(raw)
+                if not shapely.is_empty(geom):
+                    rows.append((a, b, who, change, geom))
+    if not rows:
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
+    table = pd.DataFrame(rows, columns=[*CHANGE_COLUMNS[:-1], "geometry"])
+    table["area_km2"] = _area.geodesic_area_km2(table.pop("geometry").to_numpy())
+    return table.loc[table["area_km2"] >= SLIVER_KM2]
 
 
 def _local_changes(
