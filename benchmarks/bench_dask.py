@@ -236,9 +236,8 @@ def main() -> None:
         )
     if rows <= 60_000_000:
         here = str(Path(__file__).parent)
-        print(
-            f"  one machine (pandas rows): {single('places', '', '', '', here, str(args.places), str(args.days))}"
-        )
+        sizes = (str(args.places), str(args.days))
+        print(f"  one machine (pandas rows): {single('places', '', '', '', here, *sizes)}")
     shutil.rmtree(work)
 
 
