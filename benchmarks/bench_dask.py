@@ -41,7 +41,7 @@ from distributed import Client, LocalCluster
 import controlmap
 from controlmap import dask as engine
 from controlmap.partition import write_marker, write_space_group
-from controlmap.places import places_to_timeline
+from controlmap.place_rows import places_to_timeline
 
 ACTORS = np.array(["A", "B", "C"], dtype=object)
 FIRST = np.datetime64("2010-01-01", "D")
@@ -118,7 +118,7 @@ else:
     places, days = int(sys.argv[6]), int(sys.argv[7])
     rows = pd.concat([place_rows(places, d, min(d + 50, days)) for d in range(0, days, 50)])
     loaded = time.perf_counter() - t0
-    from controlmap.places import places_to_timeline
+    from controlmap.place_rows import places_to_timeline
     tl = places_to_timeline(rows, place_cells(places))
 print(json.dumps({"seconds": time.perf_counter() - t0, "loaded": loaded,
                   "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2}))

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import controlmap
-from controlmap.render import area_chart, save_figure
+from controlmap.render import area_chart, save
 
 
 def main(folder: Path) -> list[Path]:
@@ -29,8 +29,8 @@ def main(folder: Path) -> list[Path]:
     monthly.round(1).to_csv(table, date_format="%Y-%m-%d")
     figure = area_chart(timeline)
     written = [
-        save_figure(figure, folder / "area_curve.png"),
-        save_figure(figure, folder / "area_curve.svg"),
+        save(figure, folder / "area_curve.png"),
+        save(figure, folder / "area_curve.svg"),
         table,
     ]
     for path in written:

@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 
 import controlmap
-from controlmap.fighters import fighters_table, fighters_totals
-from controlmap.render.fighters import save_fighters_map
+from controlmap.datasets.fighters import fighters_table, fighters_totals
+from controlmap.render import fighters_figure, fighters_map, save
 
 
 def main(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    fighters = controlmap.load_dataset("foreign-fighters")
+    fighters = controlmap.datasets.load_fighters()
 
     # The table for writers: countries by number returned, then one total row per basis.
     fighters_table(fighters, sort="returned").to_csv(folder / "fighters.csv", index=False)
@@ -30,16 +30,11 @@ def main(folder: Path) -> None:
         )
 
     # The same map three ways: interactive, the world for print, a region with the arcs.
-    save_fighters_map(folder / "fighters.html", fighters)
-    save_fighters_map(folder / "fighters-world.png", fighters)
-    save_fighters_map(folder / "fighters-europe.svg", fighters, region="europe")
-    save_fighters_map(
-        folder / "fighters-arcs.png",
-        fighters,
-        region="europe-middle-east",
-        arcs=True,
-        date="2015-05-25",
-    )
+    save(fighters_map(fighters), folder / "fighters.html")
+    save(fighters_figure(fighters), folder / "fighters-world.png")
+    save(fighters_figure(fighters, region="europe"), folder / "fighters-europe.svg")
+    arcs = fighters_figure(fighters, region="europe-middle-east", arcs=True, date="2015-05-25")
+    save(arcs, folder / "fighters-arcs.png")
     print(f"wrote {folder}/fighters.csv, .html, -world.png, -europe.svg, -arcs.png")
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import controlmap
 from controlmap.io import write_snapshot
-from controlmap.render import changes_figure, changes_map, save_figure, save_map
+from controlmap.render import changes_figure, changes_map, save
 
 START, END = "2015-01-01", "2018-02-01"
 
@@ -29,10 +29,8 @@ def main(folder: Path) -> list[Path]:
     for row in changes.itertuples():
         print(f"{row.actor}: {row.change} {row.area_km2:,.0f} km² between {START} and {END}")
     written = [
-        save_figure(changes_figure(timeline, START, END), folder / "ground_lost.png"),
-        save_map(
-            changes_map(timeline, START, END, self_contained=True), folder / "ground_lost.html"
-        ),
+        save(changes_figure(timeline, START, END), folder / "ground_lost.png"),
+        save(changes_map(timeline, START, END, self_contained=True), folder / "ground_lost.html"),
         write_snapshot(changes, folder / "ground_lost.geojson"),
     ]
     for path in written:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import controlmap
-from controlmap.render import save_figure, save_map, small_multiples, timeline_map
+from controlmap.render import save, small_multiples, timeline_map
 
 
 def main(folder: Path) -> list[Path]:
@@ -25,9 +25,9 @@ def main(folder: Path) -> list[Path]:
     print("turning points:", ", ".join(f"{d:%Y-%m-%d}" for d in timeline.turning_points))
     figure = small_multiples(timeline)  # dates default to timeline.turning_points
     written = [
-        save_figure(figure, folder / "turning_points.png", dpi=200),
-        save_figure(figure, folder / "turning_points.svg"),
-        save_map(timeline_map(timeline, self_contained=True), folder / "timeline_map.html"),
+        save(figure, folder / "turning_points.png", dpi=200),
+        save(figure, folder / "turning_points.svg"),
+        save(timeline_map(timeline, self_contained=True), folder / "timeline_map.html"),
     ]
     for path in written:
         print(f"wrote {path} ({path.stat().st_size / 1e3:,.0f} kB)")

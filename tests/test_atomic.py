@@ -164,7 +164,7 @@ def _writer_dies_midway(
 ) -> Iterator[None]:
     """Make the GeoJSON and GeoPackage writers write part of the file, then fail."""
     real_chunks = cio.geojson_chunks
-    real_layer = cio._write_gpkg_layer
+    real_layer = cio.writing._write_gpkg_layer
 
     def chunks(frame: Any) -> Iterator[str]:
         it = real_chunks(frame)
@@ -176,8 +176,8 @@ def _writer_dies_midway(
         real_layer(frame, path, name)
         raise error("disk on fire")
 
-    monkeypatch.setattr(cio, "geojson_chunks", chunks)
-    monkeypatch.setattr(cio, "_write_gpkg_layer", layer)
+    monkeypatch.setattr(cio.writing, "geojson_chunks", chunks)
+    monkeypatch.setattr(cio.writing, "_write_gpkg_layer", layer)
     monkeypatch.setattr(cli, "geojson_chunks", chunks)
     yield
 
@@ -255,13 +255,19 @@ def test_library_writes_are_atomic_too(tmp_path: Path) -> None:
     assert out.read_bytes() == OLD
     timeline.to_file(out)
     assert len(controlmap.read(out)) == 3
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.geojson", "source.geojson"]
+    # out.qml: QGIS's default style for out.geojson, written with it.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "out.geojson",
+        "out.qml",
+        "source.geojson",
+    ]
 
 
 # ---------------------------------------------------------------------------- no escape
 HOSTILE = ("../../escaped", "/tmp/controlmap-escape/abs")
 
 
+@pytest.mark.render
 def test_no_input_writes_outside_the_given_path(tmp_path: Path) -> None:
     """Actor names, ids and layer-ish names that look like paths are never used as paths."""
     sandbox = tmp_path / "a" / "b"

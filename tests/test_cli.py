@@ -94,6 +94,27 @@ def test_info_and_validate(
     assert code == 0 and "valid" in out
 
 
+def test_info_of_an_open_timeline_says_still_held(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import geopandas as gpd
+    import shapely
+
+    periods = gpd.GeoDataFrame(
+        {"actor": ["A", "A"], "start": ["2014-01-01", "2015-01-01"], "end": ["2015-01-01", None]},
+        geometry=[shapely.box(40, 34, 41, 35), shapely.box(40, 34, 40.5, 35)],
+        crs=4326,
+    )
+    path = controlmap.Timeline(periods).to_file(tmp_path / "open.geojson")
+    code, out, _ = run(["info", str(path)], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert "from:     2014-01-01" in lines and "until:    open (still held)" in lines
+    closed = controlmap.Timeline(periods.assign(end=["2015-01-01", "2016-03-01"]))
+    code, out, _ = run(["info", str(closed.to_file(tmp_path / "closed.geojson"))], capsys)
+    assert "until:    2016-03-01" in out.splitlines()
+
+
 def test_console_script_is_installed(tmp_path: Path) -> None:
     # The script installed beside this interpreter (a venv's bin/), else the one on PATH.
     beside = Path(sys.executable).parent / "controlmap"
@@ -127,7 +148,7 @@ def test_sigterm_mid_write_leaves_the_old_file(
         os.kill(os.getpid(), signal.SIGTERM)
         yield from chunks
 
-    monkeypatch.setattr(cio, "geojson_chunks", killed_midway)
+    monkeypatch.setattr(cio.writing, "geojson_chunks", killed_midway)
     code, _, err = run(
         ["snapshot", "islamic-state", "--date", "2015-01-01", "-o", str(target)], capsys
     )

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import controlmap
 from controlmap import dask as engine
 from controlmap.partition import PartitionedTimeline, read_part
-from controlmap.places import places_to_timeline, run_lengths
+from controlmap.place_rows import places_to_timeline, run_lengths
 
 QUICK = settings(
     max_examples=12,

@@ -18,13 +18,13 @@ from hypothesis import strategies as st
 import controlmap
 from controlmap.cli import main
 from controlmap.datasets import data_dir
-from controlmap.errors import DataError, UnknownDatasetError
-from controlmap.fighters import (
+from controlmap.datasets.fighters import (
     fighters_table,
     fighters_totals,
     load_fighters,
     parse_qualifiers,
 )
+from controlmap.errors import DataError, UnknownDatasetError
 
 CSV = data_dir() / "fighters" / "foreign_fighters.csv"
 WORLD = data_dir() / "fighters" / "world_countries_110m.geojson"
@@ -33,7 +33,7 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "fight
 
 @pytest.fixture(scope="module")
 def fighters() -> gpd.GeoDataFrame:
-    return controlmap.load_dataset("foreign-fighters")
+    return controlmap.datasets.load_fighters()
 
 
 @pytest.fixture(scope="module")
@@ -325,6 +325,7 @@ def test_docs_state_the_computed_totals() -> None:
             assert f"({row.total:,})" in docs and f"({row.countries})" in docs, row
 
 
+@pytest.mark.render
 def test_cli_fighters_map(tmp_path: Path) -> None:
     html = tmp_path / "map.html"
     assert main(["fighters-map", "-o", str(html)]) == 0

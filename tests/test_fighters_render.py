@@ -20,17 +20,14 @@ from pyproj import Geod
 
 import controlmap
 from controlmap.errors import DataError, OutputError
-from controlmap.render import save_figure
+from controlmap.render import fighters_figure, fighters_map, save
 from controlmap.render._assets import LEAFLET_JS_URL, leaflet_js
-from controlmap.render.fighters import (
+from controlmap.render._fighters import (
     REFERENCE_COUNTS,
     SymbolScale,
     conflict_zone,
     describe_figure,
-    fighters_figure,
-    fighters_map,
     great_circle,
-    save_fighters_map,
 )
 
 DATE = "2015-05-25"
@@ -38,7 +35,7 @@ DATE = "2015-05-25"
 
 @pytest.fixture(scope="module")
 def fighters() -> gpd.GeoDataFrame:
-    return controlmap.load_dataset("foreign-fighters")
+    return controlmap.datasets.load_fighters()
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +148,7 @@ def test_hostile_text_is_escaped_in_the_page() -> None:
 
 
 def _hostile_frame() -> gpd.GeoDataFrame:
-    frame = controlmap.load_dataset("foreign-fighters").copy()
+    frame = controlmap.datasets.load_fighters().copy()
     evil = "<script>alert(1)</script><img src=x onerror=alert(2)>`${alert(3)}`\\'\"</script>"
     frame.loc[frame["iso3"] == "FRA", "country"] = "France" + evil
     frame.loc[frame["iso3"] == "FRA", "departed_source"] = "Source" + evil
@@ -267,22 +264,22 @@ def test_folium_arcs_end_in_the_territory(fighters: gpd.GeoDataFrame) -> None:
 
 # ------------------------------------------------------------------ files
 def test_save_files(tmp_path: Path) -> None:
-    svg = save_fighters_map(tmp_path / "f.svg", region="middle-east")
+    svg = save(fighters_figure(region="middle-east"), tmp_path / "f.svg")
     root = ET.parse(svg).getroot()
     assert root.tag.endswith("svg")
-    # Through save_figure: text stays text in the SVG (svg.fonttype none) ...
+    # Through save: text stays text in the SVG (svg.fonttype none) ...
     texts = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
     assert "foreign fighters" in texts
     # ... and a PNG below the print minimum is refused, leaving nothing behind.
     with pytest.raises(OutputError, match="150 dpi"):
-        save_fighters_map(tmp_path / "low.png", dpi=50)
-    png = save_fighters_map(tmp_path / "f.png", dpi=150)
+        save(fighters_figure(), tmp_path / "low.png", dpi=50)
+    png = save(fighters_figure(), tmp_path / "f.png", dpi=150)
     height, width = matplotlib.image.imread(png).shape[:2]
     assert width == 11 * 150 and height > 600
-    html = save_fighters_map(tmp_path / "f.html")
+    html = save(fighters_map(), tmp_path / "f.html")
     assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     with pytest.raises(OutputError):
-        save_fighters_map(tmp_path / "f.txt")
+        save(fighters_map(), tmp_path / "f.txt")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.html", "f.png", "f.svg"]
 
 
@@ -305,7 +302,7 @@ def test_fighters_figure_keeps_dollar_signs_as_text(tmp_path: Path) -> None:
     title = "Costs (US$ 5m) $\\frac{"
     fig = fighters_figure(region="europe", title=title)
     FigureCanvasAgg(fig).draw()
-    svg = save_figure(fig, tmp_path / "f.svg")
+    svg = save(fig, tmp_path / "f.svg")
     root = ET.parse(svg).getroot()
     texts = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
     assert title in texts
@@ -317,7 +314,7 @@ def test_importing_render_leaves_the_pyplot_backend_alone() -> None:
 
     script = (
         "import matplotlib; matplotlib.use('svg');"
-        "import controlmap.render.static, controlmap.render.fighters as f;"
+        "import controlmap.render as f;"
         "fig = f.fighters_figure(region='europe'); fig.canvas.draw();"
         "print(matplotlib.get_backend(), type(fig.canvas).__name__)"
     )

@@ -36,7 +36,6 @@ from controlmap.testing.strategies import (
 EXAMPLES = int(os.environ.get("CONTROLMAP_FUZZ_EXAMPLES", "12"))
 FUZZ = settings(
     max_examples=EXAMPLES,
-    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
@@ -151,12 +150,12 @@ def test_reading_in_chunks_changes_nothing(
     path = folder / "chunked.geojson"
     path.write_bytes(content)
     expected = _summary_of(path)
-    original = cio._CHUNK_CHARS
-    cio._CHUNK_CHARS = chunk
+    original = cio.geojson._CHUNK_CHARS
+    cio.geojson._CHUNK_CHARS = chunk
     try:
         assert _summary_of(path) == expected
     finally:
-        cio._CHUNK_CHARS = original
+        cio.geojson._CHUNK_CHARS = original
 
 
 def test_reading_valid_files_in_chunks(folder: Path) -> None:
@@ -186,13 +185,13 @@ def test_reading_valid_files_in_chunks(folder: Path) -> None:
     )
     expected = _summary_of(path)
     assert expected[0] == "ok"
-    original = cio._CHUNK_CHARS
+    original = cio.geojson._CHUNK_CHARS
     try:
         for chunk in (1, 2, 3, 5, 17, 64, 1000):
-            cio._CHUNK_CHARS = chunk
+            cio.geojson._CHUNK_CHARS = chunk
             assert _summary_of(path) == expected, chunk
     finally:
-        cio._CHUNK_CHARS = original
+        cio.geojson._CHUNK_CHARS = original
     timeline = controlmap.read(path)
     assert sorted(set(timeline.actors)) == sorted(actors)
 
@@ -510,6 +509,7 @@ def _page_payload(page: str) -> dict[str, Any]:
     note=hostile_text,
     title=hostile_text,
 )
+@pytest.mark.render
 def test_hostile_text_reaches_a_page_as_the_same_text(
     names: list[str], note: str, title: str
 ) -> None:
@@ -525,16 +525,17 @@ def test_hostile_text_reaches_a_page_as_the_same_text(
     assert _page_payload(timeline_map(timeline, title=title).get_root().render())["title"] == title
 
 
+@pytest.mark.render
 @FUZZ
 @given(name=hostile_text.filter(lambda n: bool(n.strip())), title=hostile_text)
 def test_hostile_text_makes_well_formed_svg(folder: Path, name: str, title: str) -> None:
     import xml.etree.ElementTree as ET
 
     from controlmap._text import printable
-    from controlmap.render import area_chart, save_figure
+    from controlmap.render import area_chart, save
 
     timeline = _hostile_timeline([name], "note")
-    path = save_figure(area_chart(timeline, title=title), folder / "fuzz.svg")
+    path = save(area_chart(timeline, title=title), folder / "fuzz.svg")
     shown = "".join(ET.parse(path).getroot().itertext())  # well-formed, or this raises
     assert printable(timeline.actors[0], keep="\n").replace("\n", "") in shown.replace("\n", "")
 

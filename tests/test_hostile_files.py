@@ -117,7 +117,9 @@ def test_geopackage_keeps_every_value_of_mixed_and_list_columns(
     mixed_file: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "mixed.gpkg"
-    with pytest.warns(UserWarning, match="'confidence' holds decimal and integer and text"):
+    with pytest.warns(
+        controlmap.OutputWarning, match="'confidence' holds decimal and integer and text"
+    ):
         controlmap.read(mixed_file).to_file(out)
     with sqlite3.connect(out) as db:  # another reader than the one that wrote it
         rows = db.execute(
@@ -128,7 +130,7 @@ def test_geopackage_keeps_every_value_of_mixed_and_list_columns(
 
 def test_geoparquet_keeps_every_value_of_mixed_columns(mixed_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "mixed.parquet"
-    with pytest.warns(UserWarning, match="written as text"):
+    with pytest.warns(controlmap.OutputWarning, match="written as text"):
         controlmap.read(mixed_file).to_file(out)
     table = pq.read_table(out).to_pydict()
     assert {c: table[c] for c in EXPECTED_TEXT} == EXPECTED_TEXT
@@ -369,6 +371,7 @@ def test_library_date_ranges_bounded(good_file: Path) -> None:
         (["--dpi", "10000"], ["10000 dpi is above the 1200 dpi maximum"]),
     ],
 )
+@pytest.mark.render
 def test_figure_options_bounded(
     good_file: Path,
     tmp_path: Path,
@@ -383,13 +386,14 @@ def test_figure_options_bounded(
     assert not out.exists()
 
 
+@pytest.mark.render
 def test_figure_pixels_bounded(good_file: Path, tmp_path: Path) -> None:
-    from controlmap.render import save_figure, small_multiples
+    from controlmap.render import save, small_multiples
 
     timeline = controlmap.read(good_file)
     fig = small_multiples(timeline, ["2014-07-01"] * 60, ncols=50)
     with pytest.raises(controlmap.OutputError, match="more than a PNG's 100,000,000 pixels"):
-        save_figure(fig, tmp_path / "big.png", dpi=1200)
+        save(fig, tmp_path / "big.png", dpi=1200)
     assert list(tmp_path.glob("big*")) == []
 
 
@@ -410,6 +414,7 @@ def test_names_over_the_limit_are_refused(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["good.geojson"]
 
 
+@pytest.mark.render
 def test_report_into_an_unwritable_parent(
     good_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -430,7 +435,7 @@ def test_full_disk_keeps_the_old_file(
 ) -> None:
     out = tmp_path / "out.geojson"
     out.write_text("old")
-    monkeypatch.setattr(cio, "geojson_chunks", _no_space)
+    monkeypatch.setattr(cio.writing, "geojson_chunks", _no_space)
     code, _, err = run(["export", str(good_file), "-o", str(out)], capsys)
     assert code == 2
     one_error_line(err, f"{out}: cannot write: No space left on device (the existing file is kept)")
@@ -565,7 +570,7 @@ def test_stop_signals_unwind(
         os.kill(os.getpid(), signum)
         yield from chunks
 
-    monkeypatch.setattr(cio, "geojson_chunks", stopped_midway)
+    monkeypatch.setattr(cio.writing, "geojson_chunks", stopped_midway)
     argv = ["snapshot", "islamic-state", "--date", "2015-01-01", "-o", str(target)]
     code, _, err = run(argv, capsys)
     assert code == 128 + signum
@@ -611,7 +616,7 @@ def test_layers_named_and_chosen(tmp_path: Path, capsys: pytest.CaptureFixture[s
     first = tmp_path / "first.gpkg"
     pyogrio.write_dataframe(controlmap.read(path, layer="periods").periods, first, layer="a")
     pyogrio.write_dataframe(pyogrio.read_dataframe(path, layer="outlines"), first, layer="b")
-    with pytest.warns(UserWarning, match="read the first layer; its layers are 'a'"):
+    with pytest.warns(controlmap.LayerWarning, match="read the first layer; its layers are 'a'"):
         assert controlmap.read(first).actors == ["A"]
     code, _, err = run(["validate", str(path), "--layer", "periods"], capsys)
     assert code == 0, err

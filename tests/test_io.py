@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import controlmap
 from controlmap import Timeline
+from controlmap.testing import assert_timeline_equal
 from controlmap.testing.strategies import periods_frames
 
 BOX = shapely.box(40.1234567, 34.2, 41.5, 35.75)
@@ -121,22 +122,12 @@ def assert_same_periods(written: Timeline, read: Timeline, decimals: int) -> Non
     see ``io._rfc7946_geometries``), so vertices are compared on a second round trip and
     the shapes by distance and geodesic area.
     """
-    a, b = written.periods, read.periods
-    assert list(b.columns) == list(a.columns)
-    for column in ("actor", "status"):
-        assert list(b[column]) == list(a[column])
-    assert list(b.start) == list(a.start)
-    assert [None if pd.isna(x) else x for x in b.end] == [None if pd.isna(x) else x for x in a.end]
-    for before, after in zip(a.geometry, b.geometry, strict=True):
-        # Points are added on the edges: the shape moves by the rounding only.
-        assert shapely.hausdorff_distance(before, after) < 10**-decimals
-    # Rounding each inserted point to 1e-6° (5 cm) moves ~10 km edges: ~1e-5 of a zone.
-    assert read.period_area_km2 == pytest.approx(written.period_area_km2, rel=5e-5)
+    # Points are added on the edges: the shape moves by the rounding only. Rounding each
+    # inserted point to 1e-6° (5 cm) moves ~10 km edges: ~1e-5 of a zone's area.
+    assert_timeline_equal(written, read, tolerance=10**-decimals, area_rtol=5e-5)
 
 
-@settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(periods_frames(max_size=6), st.sampled_from([".geojson", ".gpkg", ".parquet"]))
 def test_export_read_round_trip(tmp_path: Path, periods: gpd.GeoDataFrame, suffix: str) -> None:
     periods["note"] = [f"période {i} <b>&</b>" for i in range(len(periods))]
@@ -150,8 +141,7 @@ def test_export_read_round_trip(tmp_path: Path, periods: gpd.GeoDataFrame, suffi
     # Written again, the file reads back to the same vertices within 1e-6 degrees.
     first.to_file(tmp_path / f"again{suffix}")
     second = controlmap.read(tmp_path / f"again{suffix}")
-    for before, after in zip(first.periods.geometry, second.periods.geometry, strict=True):
-        assert shapely.equals_exact(before.normalize(), after.normalize(), tolerance=1.01e-6)
+    assert_timeline_equal(first, second, tolerance=1.01e-6)
 
 
 def test_round_trip_of_the_bundled_timeline(tmp_path: Path) -> None:
@@ -191,8 +181,9 @@ def test_gpkg_with_snapshot_layers(tmp_path: Path) -> None:
     path = tmp_path / "is.gpkg"
     controlmap.io.write_periods(tl, path, snapshots=list(tl.turning_points[:3]))
     layers = [name for name, _ in pyogrio.list_layers(path)]
-    assert layers[0] == "periods" and len(layers) == 4
-    assert all(name.startswith("snapshot_") for name in layers[1:])
+    assert layers[0] == "periods" and len(layers) == 5
+    assert all(name.startswith("snapshot_") for name in layers[1:4])
+    assert layers[4] == "layer_styles"  # QGIS's default style of the periods
 
 
 def test_unknown_output_extension(tmp_path: Path) -> None:
@@ -264,14 +255,14 @@ def test_a_syntax_error_early_does_not_read_the_rest(
     path = tmp_path / "broken.geojson"
     path.write_text('{"type": "FeatureCollection", "features": [' + body + "]}")
     reads = []
-    more = cio._JSONScanner._more
+    more = cio.geojson._JSONScanner._more
 
     def counting(self):  # count the chunks the scanner pulls from the file
         reads.append(1)
         return more(self)
 
-    monkeypatch.setattr(cio._JSONScanner, "_more", counting)
-    monkeypatch.setattr(cio, "_CHUNK_CHARS", 4096)
+    monkeypatch.setattr(cio.geojson._JSONScanner, "_more", counting)
+    monkeypatch.setattr(cio.geojson, "_CHUNK_CHARS", 4096)
     with pytest.raises(controlmap.FormatError, match=r"broken\.geojson: feature 0: is not valid"):
         controlmap.read(path)
     assert len(reads) < 5  # the file is ~3 MB: 700+ chunks if it were all read
@@ -287,7 +278,7 @@ def test_float_ids_are_numbers(tmp_path: Path) -> None:
 
 
 def test_fighter_tables_that_say_nothing(tmp_path: Path) -> None:
-    from controlmap.fighters import basis_group, load_fighters
+    from controlmap.datasets.fighters import basis_group, load_fighters
 
     (tmp_path / "empty.csv").write_text("")
     header = controlmap.dataset_path("foreign-fighters").read_text().splitlines()[0]

@@ -32,7 +32,7 @@ def timeline_over(west: float, south: float, east: float, north: float) -> contr
     return controlmap.Timeline(periods)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     st.lists(
         st.tuples(

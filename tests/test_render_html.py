@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -17,9 +18,10 @@ from pyproj import Geod
 
 import controlmap
 from controlmap.errors import OutputError
-from controlmap.render import Basemap, save_map, snapshot_map, timeline_map
+from controlmap.render import Basemap, save, snapshot_map, timeline_map
 from controlmap.render._assets import leaflet_css, leaflet_js, script_safe
-from controlmap.render.interactive import DECIMALS, _text, screen_geometry
+from controlmap.render.maps._leaflet import DECIMALS, screen_geometry
+from controlmap.render.maps._leaflet import text_value as _text
 
 MAX_PAGE_BYTES = 2_000_000
 GEOD = Geod(ellps="WGS84")
@@ -29,7 +31,7 @@ GEOD = Geod(ellps="WGS84")
 def pages(timeline: controlmap.Timeline, tmp_path_factory: pytest.TempPathFactory) -> dict:
     folder = tmp_path_factory.mktemp("html")
     return {
-        sc: save_map(timeline_map(timeline, self_contained=sc), folder / f"t{int(sc)}.html")
+        sc: save(timeline_map(timeline, self_contained=sc), folder / f"t{int(sc)}.html")
         for sc in (True, False)
     }
 
@@ -123,9 +125,10 @@ def test_default_date_is_the_peak(pages: dict, timeline: controlmap.Timeline) ->
     assert payload["date"] == payload["dates"][int(np.argmax(totals))]
 
 
-def test_title_and_places(pages: dict) -> None:
+def test_title_and_places(pages: dict, timeline: controlmap.Timeline) -> None:
     text = pages[True].read_text(encoding="utf-8")
-    assert "<title>Islamic State territory in Iraq and Syria, 2013-2019</title>" in text
+    # The title is the data set's own (attrs), not its key.
+    assert f"<title>{html.escape(timeline.attrs['title'])}</title>" in text
     payload = payload_of(text)
     names = {p["name"] for p in payload["places"] if p["level"] == 0}
     assert {"Baghdad", "Mosul", "Raqqa"} <= names
@@ -134,7 +137,7 @@ def test_title_and_places(pages: dict) -> None:
 
 
 def test_works_without_base_map(timeline: controlmap.Timeline, tmp_path: Path) -> None:
-    page = save_map(
+    page = save(
         snapshot_map(timeline, "2016-01-01", basemap=Basemap.empty()), tmp_path / "bare.html"
     )
     payload = payload_of(page.read_text(encoding="utf-8"))
@@ -142,12 +145,13 @@ def test_works_without_base_map(timeline: controlmap.Timeline, tmp_path: Path) -
     # Without a places layer only the timeline's own event places are labelled.
     assert payload["places"] and all(p["event"] for p in payload["places"])
     assert "Baghdad" not in {p["name"] for p in payload["places"]}
-    assert len(payload["features"]["features"]) == 1
+    # One feature per status held that day (control, contested, support).
+    assert len(payload["features"]["features"]) == len(timeline.at("2016-01-01")) == 3
 
 
 def test_save_map_wants_html(timeline: controlmap.Timeline, tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=r"\.html"):
-        save_map(snapshot_map(timeline, "2016-01-01"), tmp_path / "map.png")
+        save(snapshot_map(timeline, "2016-01-01"), tmp_path / "map.png")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -196,11 +200,20 @@ def test_snapshot_legend_counts_overlapping_statuses_once(tmp_path: Path) -> Non
         crs=4326,
     )
     tl = controlmap.Timeline(periods, name="overlap")
-    page = save_map(snapshot_map(tl, "2020-02-01", basemap=Basemap.empty()), tmp_path / "s.html")
+    page = save(snapshot_map(tl, "2020-02-01", basemap=Basemap.empty()), tmp_path / "s.html")
     legend = payload_of(page.read_text(encoding="utf-8"))["legend"]
-    union = abs(Geod(ellps="WGS84").geometry_area_perimeter(shapely.box(40, 33, 42, 35))[0]) / 1e6
-    assert [row["label"] for row in legend] == ["A"]
-    assert legend[0]["area_km2"] == pytest.approx(union, rel=1e-3)
+    geod = Geod(ellps="WGS84")
+    union = abs(geod.geometry_area_perimeter(shapely.box(40, 33, 42, 35))[0]) / 1e6
+    contested = abs(geod.geometry_area_perimeter(shapely.box(40, 33, 41, 34))[0]) / 1e6
+    actors = [row for row in legend if row["key"].startswith("actor:")]
+    assert [row["label"] for row in actors] == ["A"]
+    assert actors[0]["area_km2"] == pytest.approx(union, rel=1e-3)
+    # Then one row per status with its own km² (Timeline.area(status=...)).
+    statuses = {row["label"]: row["area_km2"] for row in legend if row.get("kind") == "status"}
+    assert statuses == {
+        "control": pytest.approx(union, rel=1e-3),
+        "contested": pytest.approx(contested, rel=1e-3),
+    }
 
 
 def test_missing_text_is_left_out_not_shown_as_na(tmp_path: Path) -> None:
@@ -215,7 +228,7 @@ def test_missing_text_is_left_out_not_shown_as_na(tmp_path: Path) -> None:
         crs=4326,
     )
     tl = controlmap.Timeline(periods, name="missing")
-    page = save_map(timeline_map(tl, basemap=Basemap.empty()), tmp_path / "t.html")
+    page = save(timeline_map(tl, basemap=Basemap.empty()), tmp_path / "t.html")
     features = payload_of(page.read_text(encoding="utf-8"))["features"]["features"]
     assert [f["properties"]["source"] for f in features] == ["Report", None]
     # Whatever missing marker a caller's frame carries, none is shown as text.

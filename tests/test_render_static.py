@@ -20,9 +20,10 @@ from controlmap.render import (
     area_chart,
     changes_figure,
     published_figures,
-    save_figure,
+    save,
     small_multiples,
 )
+from controlmap.render._changes import change_layers
 from controlmap.render._style import ACTOR_COLOURS, BASE, CHANGE_COLOURS, day_text
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -34,8 +35,8 @@ def multiples(timeline: controlmap.Timeline, tmp_path_factory: pytest.TempPathFa
     fig = small_multiples(timeline)
     return {
         "fig": fig,
-        "png": save_figure(fig, folder / "maps.png", dpi=150),
-        "svg": save_figure(fig, folder / "maps.svg"),
+        "png": save(fig, folder / "maps.png", dpi=150),
+        "svg": save(fig, folder / "maps.svg"),
     }
 
 
@@ -92,7 +93,8 @@ def test_small_multiples_svg_has_dates_as_text(
     text = svg_texts(multiples["svg"])
     for day in timeline.turning_points:
         assert day_text(day) in text
-    assert "reconstructions" in text and "Islamic State" in text
+    # The credit and title are the data set's own (attrs).
+    assert timeline.attrs["credit"] in text and timeline.attrs["title"] in text
 
 
 def test_small_multiples_chosen_dates_and_columns(timeline: controlmap.Timeline) -> None:
@@ -107,7 +109,11 @@ def test_small_multiples_chosen_dates_and_columns(timeline: controlmap.Timeline)
 def test_area_chart_draws_the_area(timeline: controlmap.Timeline, tmp_path: Path) -> None:
     fig = area_chart(timeline)
     ax = fig.axes[0]
-    line = next(line for line in ax.get_lines() if line.get_label() == "Islamic State")
+    # One band per status, stacked, and the line of all statuses together on top.
+    line = next(line for line in ax.get_lines() if line.get_label().endswith("Islamic State"))
+    assert {c.get_gid() for c in ax.collections} >= {
+        f"band:Islamic State:{s}" for s in ("control", "contested", "support")
+    }
     x, y = line.get_data()
     expected = timeline.area(timeline.change_dates)["Islamic State"]
     # Every change date, then the last value held on to the right edge.
@@ -123,10 +129,10 @@ def test_area_chart_draws_the_area(timeline: controlmap.Timeline, tmp_path: Path
     assert published is not None and len(published) >= 5
     points = next(line for line in ax.get_lines() if "Published figures" in line.get_label())
     assert np.allclose(np.asarray(points.get_ydata(), dtype=float), published["area_km2"])
-    svg = save_figure(fig, tmp_path / "area.svg")
+    svg = save(fig, tmp_path / "area.svg")
     text = svg_texts(svg)
     assert "Mosul lost" in text and "Published figures" in text and "km² held" in text
-    png = save_figure(fig, tmp_path / "area.png")
+    png = save(fig, tmp_path / "area.png")
     data = pixels(png)
     assert data.std() > 20
     assert share_near(data, rgb(ACTOR_COLOURS[0]), tolerance=40) > 0.001
@@ -151,11 +157,14 @@ def test_area_chart_without_published(timeline: controlmap.Timeline) -> None:
 def test_changes_figure(timeline: controlmap.Timeline, tmp_path: Path) -> None:
     fig = changes_figure(timeline, "2015-01-01", "2018-02-01")
     legend = " ".join(t.get_text() for t in fig.legends[0].get_texts())
-    lost = timeline.changes("2015-01-01", "2018-02-01").set_index("change")["area_km2"]
-    assert f"ground lost: {lost['lost']:,.0f} km²" in legend
-    # No gains in this span: the ground held on both dates is all that was held at the end.
-    kept = float(timeline.area(["2018-02-01"]).sum(axis=1).iloc[0])
-    assert f"held on both dates: {kept:,.0f} km²" in legend
+    # One legend row per change and status, with the km² of that layer.
+    layers = change_layers(timeline, pd.Timestamp("2015-01-01"), pd.Timestamp("2018-02-01"))
+    words = {"kept": "held on both dates", "gained": "ground gained", "lost": "ground lost"}
+    for row in layers.itertuples():
+        assert f"{words[row.change]} ({row.status}): {row.area_km2:,.0f} km²" in legend
+    # Together the layers balance: kept + gained is what was held at the end.
+    end = float(timeline.area(["2018-02-01"]).sum(axis=1).iloc[0])
+    assert layers.loc[layers.change != "lost", "area_km2"].sum() == pytest.approx(end, rel=1e-6)
     with pytest.raises(DataError):
         changes_figure(timeline, "2018-01-01", "2015-01-01")
 
@@ -169,7 +178,7 @@ def test_synthetic_timeline_without_base_map(tmp_path: Path) -> None:
     tl = controlmap.Timeline(periods, name="test")
     fig = small_multiples(tl, basemap=Basemap.empty())
     assert len(fig.axes) == len(tl.turning_points)
-    path = save_figure(fig, tmp_path / "t.png")
+    path = save(fig, tmp_path / "t.png")
     data = pixels(path)
     assert share_near(data, rgb(ACTOR_COLOURS[1]) * 0.75 + rgb(BASE["background"]) * 0.25) > 0
     chart = area_chart(tl)
@@ -179,12 +188,12 @@ def test_synthetic_timeline_without_base_map(tmp_path: Path) -> None:
 def test_save_figure_checks(timeline: controlmap.Timeline, tmp_path: Path) -> None:
     fig = area_chart(timeline, annotate=False)
     with pytest.raises(OutputError, match=r"\.png or \.svg"):
-        save_figure(fig, tmp_path / "a.jpg")
+        save(fig, tmp_path / "a.jpg")
     with pytest.raises(OutputError, match="150 dpi"):
-        save_figure(fig, tmp_path / "a.png", dpi=72)
+        save(fig, tmp_path / "a.png", dpi=72)
     with pytest.raises(OutputError, match="does not exist"):
-        save_figure(fig, tmp_path / "missing" / "a.png")
-    save_figure(fig, tmp_path / "a.png")
+        save(fig, tmp_path / "missing" / "a.png")
+    save(fig, tmp_path / "a.png")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]  # no temporary debris
 
 
@@ -213,7 +222,7 @@ def test_dollar_signs_in_data_stay_text(tmp_path: Path) -> None:
             ["costs in $"],
         ),
     ):
-        text = svg_texts(save_figure(fig, tmp_path / file))
+        text = svg_texts(save(fig, tmp_path / file))
         for expected in shown:
             assert expected in text
 
@@ -248,11 +257,12 @@ def test_changes_figure_gain_is_on_top_and_legend_is_kept_gained_lost(tmp_path: 
     # One row per layer (no duplicate "held" row per status), areas of disjoint layers.
     labels = [t.split(": ")[0] for t in texts]
     areas = [float(t.split(": ")[1].removesuffix(" km²").replace(",", "")) for t in texts]
-    assert labels == ["held on both dates", "ground gained"]
+    # The timeline has two statuses, so each layer names the status it is drawn in.
+    assert labels == ["held on both dates (control)", "ground gained (control)"]
     expected = [geod_km2(box(10, 10, 12, 12)), geod_km2(box(12, 10, 13, 11))]
     assert areas == pytest.approx(expected, rel=1e-3)
     ax = fig.axes[0]
-    path = save_figure(fig, tmp_path / "changes.png", dpi=150)
+    path = save(fig, tmp_path / "changes.png", dpi=150)
     image = pixels(path)
     # The gained square's centre, in PNG pixels (y from the top).
     x, y = ax.transData.transform((12.5, 10.5)) * 150 / fig.dpi

@@ -25,7 +25,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 
 import controlmap
 from controlmap.io import geojson_chunks, write_periods, write_snapshot
@@ -229,7 +229,7 @@ def test_input_in_another_crs_and_winding_comes_out_rfc7946(tmp_path: Path) -> N
     assert len(doc["features"][0]["geometry"]["coordinates"]) == 2  # the hole survived
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25)
 @given(frame=periods_frames(max_size=6))
 def test_any_timeline_exports_as_rfc7946(frame: gpd.GeoDataFrame) -> None:
     # Clockwise input: the exporter must rewind it.

@@ -101,7 +101,7 @@ def test_at_dissolves_per_actor_and_status() -> None:
     assert a.geometry.equals(shapely.box(40, 34, 41.5, 35))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(periods_frames().map(densified), dates())
 def test_at_holds_exactly_the_active_periods(periods: gpd.GeoDataFrame, day: pd.Timestamp) -> None:
     tl = Timeline(periods)
@@ -122,7 +122,7 @@ def test_at_holds_exactly_the_active_periods(periods: gpd.GeoDataFrame, day: pd.
 
 
 # ---------------------------------------------------------------------------- area()
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     periods_frames(max_size=10).map(densified),
     st.lists(dates(), min_size=1, max_size=6, unique=True),
@@ -146,7 +146,7 @@ def test_area_equals_union_of_active_periods(periods: gpd.GeoDataFrame, days: li
             assert series.loc[day, actor] == pytest.approx(expected, rel=1e-6, abs=1e-6)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30)
 @given(timelines(max_size=10))
 def test_daily_and_change_date_series_agree(tl: Timeline) -> None:
     by_change = tl.area()
@@ -262,7 +262,7 @@ def test_status_filter() -> None:
 
 
 # ---------------------------------------------------------------------------- changes()
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(periods_frames(max_size=8).map(densified), dates(), dates())
 def test_changes_balance_the_area_difference(
     periods: gpd.GeoDataFrame, first: pd.Timestamp, second: pd.Timestamp
@@ -319,7 +319,7 @@ def test_from_snapshots_single_frame_with_date_column() -> None:
         ]
     )
     tl = Timeline.from_snapshots(snaps)
-    assert len(tl) == 2 and tl.span[1] is None
+    assert len(tl) == 2 and tl.span[1] is pd.NaT
     with pytest.raises(DataError, match="'when'"):
         Timeline.from_snapshots(snaps, date="when")
 
@@ -506,8 +506,8 @@ def test_turning_points_read_text_flags() -> None:
 
 def test_chained_periods_over_the_same_ground_pair_nothing() -> None:
     """Daily maps of the same ground coexist with no other day: no candidate explosion."""
-    from controlmap.area import _CHUNK, _candidate_pairs
-    from controlmap.model import _seconds
+    from controlmap.intervals import _CHUNK, _candidate_pairs
+    from controlmap.periods import _seconds
 
     days = pd.date_range("2000-01-01", periods=3001, freq="D")
     chain = frame(
@@ -557,3 +557,145 @@ def test_parse_date_forms(value: object, expected: str) -> None:
 def test_parse_date_rejects_impossible_times() -> None:
     with pytest.raises(DateError, match="not a valid date"):
         controlmap.parse_date("2014-06-10T99:99")
+
+
+@settings(max_examples=40)
+@given(timelines(max_size=6), dates(), dates())
+def test_changes_kept_gained_and_lost_partition_the_ground(
+    tl: Timeline, first: pd.Timestamp, last: pd.Timestamp
+) -> None:
+    first, last = min(first, last), max(first, last)
+    rows = tl.changes(first, last, kept=True)
+    plain = tl.changes(first, last)
+    assert "kept" not in set(plain["change"])
+    assert set(rows["change"]) <= {"gained", "lost", "kept"}
+    # Without kept=True the same gains and losses, with the same sliver rule.
+    pd.testing.assert_frame_equal(
+        rows.loc[rows["change"] != "kept"].reset_index(drop=True), plain, check_dtype=False
+    )
+    for actor in tl.actors:
+        mine = rows.loc[rows["actor"] == actor].set_index("change")
+
+        def held(day: pd.Timestamp, who: str = actor) -> float:
+            snap = tl.at(day)
+            union = shapely.union_all(snap.loc[snap["actor"] == who].geometry.values)
+            return float(geodesic_area_km2([union])[0])
+
+        area = mine["area_km2"]
+        # Ground held on each date, measured on its own, is kept + lost and kept + gained.
+        assert area.get("kept", 0.0) + area.get("lost", 0.0) == pytest.approx(
+            held(first), rel=1e-6, abs=1e-5
+        )
+        assert area.get("kept", 0.0) + area.get("gained", 0.0) == pytest.approx(
+            held(last), rel=1e-6, abs=1e-5
+        )
+        if "kept" in mine.index:
+            for other in ("gained", "lost"):
+                if other in mine.index:
+                    overlap = shapely.intersection(mine.geometry["kept"], mine.geometry[other])
+                    assert shapely.area(overlap) < 1e-9
+
+
+@settings(max_examples=10)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(38, 42),
+            st.floats(32, 35),
+            st.floats(0.3, 1.5),
+            st.integers(0, 600),
+            st.integers(30, 900),
+            st.sampled_from(["A", "B"]),
+        ),
+        min_size=6,
+        max_size=14,
+    ),
+    st.lists(st.integers(0, 1500), min_size=1, max_size=3, unique=True),
+)
+def test_area_of_large_overlapping_periods_is_the_union(rows: list, offsets: list) -> None:
+    """Large jagged periods (the fast pair tests and the tiled union) against union_all."""
+    angles = np.linspace(0, 2 * np.pi, 500, endpoint=False)
+    first = pd.Timestamp("2014-01-01")
+    geoms, records = [], []
+    for k, (x, y, radius, start, length, actor) in enumerate(rows):
+        jag = 1 + 0.1 * np.sin(angles * (7 + k))
+        ring = np.column_stack(
+            [x + radius * jag * np.cos(angles), y + radius * jag * np.sin(angles)]
+        )
+        geoms.append(shapely.Polygon(ring))
+        begin = first + pd.Timedelta(days=start)
+        records.append({"actor": actor, "start": begin, "end": begin + pd.Timedelta(days=length)})
+    periods = gpd.GeoDataFrame(records, geometry=geoms, crs=4326)
+    days = [first + pd.Timedelta(days=d) for d in offsets]
+    few = Timeline(periods).area(days)
+    series = Timeline(periods).area()  # every change date: the cached path
+    for day in days:
+        for actor in few.columns:
+            active = periods[
+                (periods.actor == actor) & (periods.start <= day) & (periods.end > day)
+            ]
+            expected = geodesic_area_km2([shapely.union_all(active.geometry.values)])[0]
+            assert few.loc[day, actor] == pytest.approx(expected, rel=1e-7, abs=1e-6)
+            held = series[actor].asof(day) if day >= series.index[0] else 0.0
+            assert held == pytest.approx(expected, rel=1e-7, abs=1e-6)
+
+
+def test_few_dates_over_crowded_periods_are_the_union() -> None:
+    """Periods stacked deep (the union path of a few dates) against union_all and the series."""
+    from controlmap.intervals import crowded as _crowded
+    from controlmap.periods import _seconds
+
+    rng = np.random.default_rng(5)
+    angles = np.linspace(0, 2 * np.pi, 300, endpoint=False)
+    first = pd.Timestamp("2014-01-01")
+    geoms, records = [], []
+    for k in range(40):
+        x, y, radius = rng.uniform(40, 40.6), rng.uniform(34, 34.6), rng.uniform(0.5, 1.0)
+        jag = 1 + 0.1 * np.sin(angles * (5 + k % 7))
+        geoms.append(
+            shapely.Polygon(
+                np.column_stack(
+                    [x + radius * jag * np.cos(angles), y + radius * jag * np.sin(angles)]
+                )
+            )
+        )
+        begin = first + pd.Timedelta(days=int(rng.integers(0, 300)))
+        end = begin + pd.Timedelta(days=int(rng.integers(100, 600)))
+        records.append({"actor": "AB"[k % 2], "start": begin, "end": end})
+    periods = gpd.GeoDataFrame(records, geometry=geoms, crs=4326)
+    days = [first + pd.Timedelta(days=d) for d in (0, 250, 320, 2000)]
+    tl = Timeline(periods)
+    assert _crowded(
+        tl._geoms,
+        _seconds(periods["start"]),
+        _seconds(periods["end"]),
+        _seconds(pd.DatetimeIndex(days)),
+    )
+    few = tl.area(days)
+    series = Timeline(periods).area()
+    for day in days:
+        for actor in "AB":
+            active = periods[
+                (periods.actor == actor) & (periods.start <= day) & (periods.end > day)
+            ]
+            expected = geodesic_area_km2([shapely.union_all(active.geometry.values)])[0]
+            assert few.loc[day, actor] == pytest.approx(expected, rel=1e-7, abs=1e-6)
+            held = series[actor].asof(day) if day >= series.index[0] else 0.0
+            assert held == pytest.approx(expected, rel=1e-7, abs=1e-6)
+    assert few.loc[days[-1]].eq(0).all() and few.loc[days[1]].gt(0).all()
+
+
+@settings(max_examples=40)
+@given(
+    periods_frames(max_size=10).map(densified),
+    st.lists(dates(), min_size=1, max_size=4, unique=True),
+)
+def test_union_path_and_pair_path_agree(periods: gpd.GeoDataFrame, days: list) -> None:
+    """Any timeline measured both ways: unions of the active periods, or pairs tested."""
+    from unittest import mock
+
+    with mock.patch("controlmap.intervals._CROWDED", 0.0):  # every date counts as crowded
+        unions = Timeline(periods).area(days)
+    with mock.patch("controlmap.intervals._CROWDED", float("inf")):  # never crowded
+        pairs = Timeline(periods).area(days)
+    np.testing.assert_allclose(unions.to_numpy(), pairs.to_numpy(), rtol=1e-7, atol=1e-6)

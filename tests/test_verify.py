@@ -80,7 +80,7 @@ def test_distance_is_geodesic_to_the_expected_ground(two_actors: controlmap.Time
     assert not missing.loc[0, "agrees"]
 
 
-@settings(deadline=None, max_examples=50)
+@settings(max_examples=50)
 @given(
     x=st.floats(39.0, 44.0),
     y=st.floats(33.0, 36.0),

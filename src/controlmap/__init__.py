@@ -15,33 +15,50 @@ Examples
 from __future__ import annotations
 
 from ._dates import parse_date
-from .area import geodesic_area_km2
-from .datasets import dataset_path, load_dataset, load_layer
+from .datasets import (
+    dataset_path,
+    fighters_table,
+    fighters_totals,
+    load_dataset,
+    load_fighters,
+    load_layer,
+)
 from .errors import (
+    ControlMapDeprecationWarning,
     ControlMapError,
+    ControlMapWarning,
     DataError,
     DateError,
     FormatError,
     GeometryError,
+    GeometryWarning,
+    LayerWarning,
     OutputError,
+    OutputWarning,
+    StyleWarning,
     UnknownDatasetError,
 )
-from .fighters import fighters_table, fighters_totals, load_fighters
-from .io import validate
+from .geodesic import geodesic_area_km2
+from .io import read, validate
 from .model import Timeline
-from .partition import read  # files via controlmap.io.read; partitioned folders lazily
 from .repair import repair
 from .verify import verify
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ControlMapDeprecationWarning",
     "ControlMapError",
+    "ControlMapWarning",
     "DataError",
     "DateError",
     "FormatError",
     "GeometryError",
+    "GeometryWarning",
+    "LayerWarning",
     "OutputError",
+    "OutputWarning",
+    "StyleWarning",
     "Timeline",
     "UnknownDatasetError",
     "__version__",

@@ -21,11 +21,12 @@ from typing import Any
 import pandas as pd
 
 from . import __version__
+from ._atomic import atomic_output
 from ._dates import format_date, parse_date
 from ._text import CONTROL, printable
 from .datasets import DATASETS, TABLES, dataset_key, dataset_path, load_dataset
 from .errors import ControlMapError, DataError, OutputError, one_line
-from .io import atomic_output, geojson_chunks, read, validate, write_periods, write_snapshot
+from .io import geojson_chunks, read_file, validate, write_periods, write_snapshot
 from .model import Timeline
 from .repair import repair
 
@@ -60,7 +61,7 @@ def open_source(source: str, **options: Any) -> Timeline:
     """A timeline from a file path or a bundled data-set name."""
     path = Path(source)
     if path.exists():
-        return read(path, **options)
+        return read_file(path, **options)
     key = dataset_key(source)
     if key in DATASETS:
         return load_dataset(key)
@@ -169,7 +170,7 @@ def cmd_info(args: argparse.Namespace) -> None:
     say(f"periods:  {len(timeline)}")
     say(f"changes:  {len(timeline.change_dates)} dates")
     say(f"from:     {format_date(first)}")
-    say(f"until:    {format_date(last) if last is not None else 'open (still held)'}")
+    say(f"until:    {'open (still held)' if pd.isna(last) else format_date(last)}")
     say("actors:")
     for actor in timeline.actors:
         column = series[actor]
@@ -179,7 +180,7 @@ def cmd_info(args: argparse.Namespace) -> None:
 
 def cmd_fighters(args: argparse.Namespace) -> None:
     """The foreign-fighter table with totals per basis group, as CSV."""
-    from .fighters import fighters_table
+    from .datasets import fighters_table
 
     table = fighters_table(sort=args.sort)
     # Shares are fractions: keep three decimals; counts are whole numbers already.
@@ -188,17 +189,34 @@ def cmd_fighters(args: argparse.Namespace) -> None:
 
 def cmd_fighters_map(args: argparse.Namespace) -> None:
     """The foreign-fighter flows as an interactive HTML map or a static PNG/SVG figure."""
-    from .render.fighters import save_fighters_map
+    from .render import fighters_figure, fighters_map, save
 
     region = _bbox(args.region) if args.region and "," in args.region else args.region
-    path = save_fighters_map(
-        args.output,
-        region=region,
-        arcs=args.arcs,
-        date=args.date,
-        self_contained=not args.linked,
-    )
+    suffix = Path(args.output).suffix.lower()
+    if suffix in (".html", ".htm"):
+        drawn: Any = fighters_map(
+            region=region,
+            arcs=args.arcs,
+            date=args.date,
+            self_contained=_self_contained(args),
+        )
+    elif suffix in (".png", ".svg", ".pdf"):
+        drawn = fighters_figure(region=region or "world", arcs=args.arcs, date=args.date)
+    else:
+        raise OutputError(f"{args.output}: write the map as .html, .png, .svg or .pdf")
+    path = save(drawn, args.output)
     say(f"wrote {path}", file=sys.stderr)
+
+
+def _self_contained(args: argparse.Namespace) -> bool:
+    """The page's --self-contained choice; --linked is its deprecated opposite."""
+    if getattr(args, "linked", False):
+        say(
+            "warning: --linked is deprecated and goes in the next release; use --no-self-contained",
+            file=sys.stderr,
+        )
+        return False
+    return bool(args.self_contained)
 
 
 def _bbox(text: str) -> tuple[float, float, float, float]:
@@ -219,7 +237,7 @@ def cmd_repair(args: argparse.Namespace) -> None:
 
 def cmd_map(args: argparse.Namespace) -> None:
     """An interactive HTML map: time slider, one date, or the changes between two."""
-    from .render import changes_map, save_map, snapshot_map, timeline_map
+    from .render import changes_map, save, snapshot_map, timeline_map
 
     if args.date and (args.date_from or args.date_to):
         raise DataError("map: give --date, or --from and --to, not both")
@@ -228,20 +246,20 @@ def cmd_map(args: argparse.Namespace) -> None:
     if Path(args.output).suffix.lower() not in (".html", ".htm"):
         raise OutputError(f"{args.output}: a map is a web page; name the file .html")
     timeline = open_source(args.source, **_read_options(args))
-    options = {"self_contained": args.self_contained, "title": args.title}
+    options = {"self_contained": _self_contained(args), "title": args.title}
     if args.date:
         fmap = snapshot_map(timeline, args.date, **options)
     elif args.date_from:
         fmap = changes_map(timeline, args.date_from, args.date_to, **options)
     else:
         fmap = timeline_map(timeline, **options)
-    path = save_map(fmap, args.output)
+    path = save(fmap, args.output)
     say(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)", file=sys.stderr)
 
 
 def cmd_figure(args: argparse.Namespace) -> None:
     """A static figure: small multiples of maps, or the area chart."""
-    from .render import area_chart, save_figure, small_multiples
+    from .render import area_chart, save, small_multiples
 
     if Path(args.output).suffix.lower() not in (".png", ".svg"):
         raise OutputError(f"{args.output}: figures are written as .png or .svg")
@@ -253,7 +271,7 @@ def cmd_figure(args: argparse.Namespace) -> None:
     else:
         dates = _date_list(args.dates, "--dates") if args.dates is not None else None
         fig = small_multiples(timeline, dates, ncols=args.ncols, title=args.title, progress=None)
-    path = save_figure(fig, args.output, dpi=args.dpi)
+    path = save(fig, args.output, dpi=args.dpi)
     say(f"wrote {path}", file=sys.stderr)
 
 
@@ -262,7 +280,7 @@ def cmd_report(args: argparse.Namespace) -> None:
     from .render import write_report
 
     timeline = open_source(args.source, **_read_options(args))
-    written = write_report(timeline, args.output, self_contained=args.self_contained)
+    written = write_report(timeline, args.output, self_contained=_self_contained(args))
     say(f"wrote {len(written)} files to {args.output}", file=sys.stderr)
 
 
@@ -282,6 +300,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         shown = ["place", "date", "actor", "status", "held_by", "distance_km", "days_to_change"]
         table = pd.DataFrame(wrong[[c for c in shown if c in wrong.columns]])
         table["date"] = table["date"].dt.strftime("%Y-%m-%d")
+        if "distance_km" in table:
+            table["distance_km"] = table["distance_km"].round(1)
+        table = table.astype(object).where(table.notna(), "")  # no "None" for a blank
         with pd.option_context("display.width", 200, "display.max_colwidth", 40):
             text = table.to_string(index=False, na_rep="", float_format=lambda v: f"{v:,.1f}")
             for line in text.splitlines():
@@ -376,9 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--arcs", action="store_true", help="add lines to the Islamic State territory")
     p.add_argument("--date", help="date of the territory drawn with --arcs (YYYY-MM-DD)")
-    p.add_argument(
-        "--linked", action="store_true", help="HTML: link Leaflet from a CDN instead of inlining"
-    )
+    _self_contained_flag(p)
     p.set_defaults(func=cmd_fighters_map)
 
     p = _source_command(
@@ -389,9 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="date_from", help="with --to: ground gained and lost")
     p.add_argument("--to", dest="date_to", help="second date of --from")
     p.add_argument("--title", help="title shown in the legend and the browser tab")
-    p.add_argument(
-        "--self-contained", action="store_true", help="inline Leaflet: the page works offline"
-    )
+    _self_contained_flag(p)
 
     p = _source_command(sub, "figure", cmd_figure, "static PNG/SVG: maps at dates, or area chart")
     p.add_argument("-o", "--output", required=True, help=".png or .svg")
@@ -415,13 +432,22 @@ def build_parser() -> argparse.ArgumentParser:
         sub, "report", cmd_report, "timeline map, snapshots, area CSV and figures into a folder"
     )
     p.add_argument("-o", "--output", required=True, help="the output folder")
+    _self_contained_flag(p)
+    return parser
+
+
+def _self_contained_flag(p: argparse.ArgumentParser) -> None:
+    """The one flag of every command that writes a page (and its deprecated alias)."""
     p.add_argument(
         "--self-contained",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="inline Leaflet in the pages (default: yes)",
+        help="inline Leaflet so the page works offline (default); --no-self-contained "
+        "links it from a CDN (a smaller file that needs the network)",
     )
-    return parser
+    p.add_argument(
+        "--linked", action="store_true", help="deprecated: the same as --no-self-contained"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

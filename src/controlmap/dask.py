@@ -45,11 +45,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import area as _area
 from ._dates import DATE_DTYPE, DateLike, iso_day, parse_date, parse_dates
 from .errors import DataError, DateError, some
-from .model import Timeline, _date_range, _polygonal, normalize_periods
+from .geodesic import geodesic_area_km2
+from .model import Timeline, _date_range
 from .partition import Part, PartitionedTimeline, read_part
+from .periods import _polygonal, normalize_periods
 
 __all__ = ["area", "at", "change_series", "require"]
 
@@ -244,7 +245,7 @@ def _held_changes(timeline: Timeline, dates: pd.DatetimeIndex) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame(columns=CHANGE_COLUMNS)
     table = pd.DataFrame(rows, columns=[*CHANGE_COLUMNS[:-1], "geometry"])
-    table["area_km2"] = _area.geodesic_area_km2(table.pop("geometry").to_numpy())
+    table["area_km2"] = geodesic_area_km2(table.pop("geometry").to_numpy())
     return table.loc[table["area_km2"] >= SLIVER_KM2]
 
 
@@ -358,7 +359,7 @@ def _dissolve(given: Sequence[gpd.GeoDataFrame | None], day: pd.Timestamp) -> gp
         row["geometry"] = geoms[0] if len(geoms) == 1 else _polygonal(shapely.union_all(geoms))
         rows.append(row)
     result = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
-    result.insert(len(columns) - 2, "area_km2", _area.geodesic_area_km2(result.geometry.values))
+    result.insert(len(columns) - 2, "area_km2", geodesic_area_km2(result.geometry.values))
     result["date"] = result["date"].astype(DATE_DTYPE)
     result["periods"] = result["periods"].astype(np.int64)
     return result[columns]

@@ -1,6 +1,7 @@
-"""Exceptions raised by controlmap.
+"""Exceptions and warnings raised by controlmap.
 
-Every error derives from :class:`ControlMapError`, so callers can catch one class.
+Every error derives from :class:`ControlMapError`, every warning from
+:class:`ControlMapWarning`, so callers can catch (or filter) one class.
 Messages name the file, the feature (index or id) and the problem on one line, e.g.
 ``periods.geojson: feature 3 (id 'raqqa-1'): end 2014-01-01 is before start 2015-01-01``.
 """
@@ -12,12 +13,18 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 __all__ = [
+    "ControlMapDeprecationWarning",
     "ControlMapError",
+    "ControlMapWarning",
     "DataError",
     "DateError",
     "FormatError",
     "GeometryError",
+    "GeometryWarning",
+    "LayerWarning",
     "OutputError",
+    "OutputWarning",
+    "StyleWarning",
     "UnknownDatasetError",
 ]
 
@@ -110,6 +117,43 @@ class UnknownDatasetError(ControlMapError, KeyError):
 
 class OutputError(ControlMapError, OSError):
     """An output file cannot be written (unknown extension, unwritable folder...)."""
+
+
+class ControlMapWarning(UserWarning):
+    """Base class of every warning controlmap emits.
+
+    Filter it to silence controlmap without hiding other libraries' warnings.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", ControlMapWarning)
+    ...     warnings.warn("hidden", GeometryWarning)
+    """
+
+
+class GeometryWarning(ControlMapWarning):
+    """Polygons are invalid; computations use repaired copies (``controlmap repair``)."""
+
+
+class LayerWarning(ControlMapWarning):
+    """A file holds several layers and the first was read (pass ``layer=``)."""
+
+
+class OutputWarning(ControlMapWarning):
+    """A writer changed something on the way out (a column written as text, a GDAL notice)."""
+
+
+class StyleWarning(ControlMapWarning):
+    """A map or figure cannot show everything distinctly (colours repeat)."""
+
+
+class ControlMapDeprecationWarning(ControlMapWarning, DeprecationWarning):
+    """A name that still works for one release; the message says what replaces it.
+
+    Shown by default (it is a :class:`UserWarning`) and caught as a DeprecationWarning.
+    """
 
 
 def one_line(exc: BaseException, limit: int = 300) -> str:

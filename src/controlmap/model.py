@@ -8,9 +8,10 @@ periods, stored as a GeoDataFrame in EPSG:4326 with plain columns ``actor``,
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,205 +21,25 @@ import pandas as pd
 import shapely
 from pandas.errors import OutOfBoundsDatetime
 
-from . import area as _area
-from ._crs import to_wgs84
-from ._dates import DATE_DTYPE, RANGE_TEXT, DateLike, check_range, iso_day, parse_date, parse_dates
-from .errors import DataError, DateError, GeometryError, one_line, some, where
+from . import geodesic, intervals
+from ._dates import DATE_DTYPE, DateLike, iso_day, parse_date, parse_dates
+from .errors import DataError, DateError, GeometryWarning, one_line, some, where
+from .events import check_events, turning_point_flags
+from .periods import (
+    _polygonal,
+    _seconds,
+    normalize_periods,
+    repaired,
+)
+from .places import _shared_place_pairs, places_in_periods
+from .regions import split_by_regions
+from .snapshots import periods_from_snapshots
+from .union import union
 
 if TYPE_CHECKING:
     import os
 
 __all__ = ["Timeline"]
-
-CORE_COLUMNS = ("actor", "start", "end", "status")
-DEFAULT_STATUS = "control"
-_OPEN = np.iinfo(np.int64).max
-_POLYGONAL = {"Polygon", "MultiPolygon"}
-
-
-def _seconds(values: pd.DatetimeIndex | pd.Series) -> np.ndarray:
-    """Seconds since the epoch as int64, NaT as the open-ended sentinel."""
-    index = pd.DatetimeIndex(values).as_unit("s")
-    out = index.asi8.copy()
-    out[index.isna()] = _OPEN
-    return out
-
-
-def check_geometries(
-    geometries: gpd.GeoSeries, *, file: object | None = None, ids: Sequence[Any] | None = None
-) -> None:
-    """Raise :class:`GeometryError` for the first geometry a timeline cannot hold.
-
-    A geometry must be a non-empty Polygon or MultiPolygon with finite coordinates
-    in longitude/latitude range. Invalid (self-intersecting) polygons pass here:
-    they are reported by :func:`controlmap.validate` and fixed by ``repair``.
-
-    Examples
-    --------
-    >>> from shapely import box, Point
-    >>> check_geometries(gpd.GeoSeries([box(0, 0, 1, 1), Point(0, 0)]), file="a.geojson")
-    Traceback (most recent call last):
-    ...
-    controlmap.errors.GeometryError: a.geojson: feature 1: geometry is a Point; ...
-    """
-    geoms = np.asarray(geometries.values, dtype=object)
-
-    def fail(i: int, problem: str) -> GeometryError:
-        fid = ids[i] if ids is not None else None
-        return GeometryError(f"{where(file, i, fid)}: {problem}")
-
-    missing = shapely.is_missing(geoms)
-    if missing.any():
-        raise fail(int(np.flatnonzero(missing)[0]), "has no geometry")
-    types = shapely.get_type_id(geoms)
-    bad = ~np.isin(types, [3, 6])  # Polygon, MultiPolygon
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise fail(
-            i,
-            f"geometry is a {geoms[i].geom_type}; a control period needs a Polygon or MultiPolygon",
-        )
-    empty = shapely.is_empty(geoms)
-    if empty.any():
-        raise fail(int(np.flatnonzero(empty)[0]), "geometry is empty")
-    # In slices: all coordinates of a large timeline at once would cost about as much
-    # memory as the timeline itself.
-    for first in range(0, len(geoms), 256):
-        coords, owner = shapely.get_coordinates(geoms[first : first + 256], return_index=True)
-        owner += first
-        finite = np.isfinite(coords).all(axis=1)
-        if not finite.all():
-            k = int(np.flatnonzero(~finite)[0])
-            x, y = coords[k, 0], coords[k, 1]
-            raise fail(int(owner[k]), f"coordinate ({x:g}, {y:g}) is not a finite number")
-        outside = (np.abs(coords[:, 0]) > 180.0) | (np.abs(coords[:, 1]) > 90.0)
-        if outside.any():
-            k = int(np.flatnonzero(outside)[0])
-            raise fail(
-                int(owner[k]),
-                f"coordinate ({coords[k, 0]:g}, {coords[k, 1]:g}) is outside"
-                " longitude/latitude range",
-            )
-
-
-def normalize_periods(
-    frame: gpd.GeoDataFrame | pd.DataFrame,
-    *,
-    actor: str = "actor",
-    start: str = "start",
-    end: str = "end",
-    status: str = "status",
-    file: object | None = None,
-    ids: Sequence[Any] | None = None,
-) -> gpd.GeoDataFrame:
-    """Return ``frame`` as a periods GeoDataFrame with the canonical columns.
-
-    Renames the actor/start/end/status fields, parses dates, fills a missing status
-    with ``"control"``, checks every feature and returns a new frame in EPSG:4326
-    with a fresh RangeIndex. Errors name ``file``, the feature and the problem.
-
-    Examples
-    --------
-    >>> from shapely import box
-    >>> g = gpd.GeoDataFrame({"who": ["A"], "from": ["2014-06"]}, geometry=[box(40, 34, 41, 35)],
-    ...                      crs=4326)
-    >>> row = normalize_periods(g, actor="who", start="from").loc[0]
-    >>> row[["actor", "start", "status"]].tolist()
-    ['A', Timestamp('2014-06-01 00:00:00'), 'control']
-    """
-    if not isinstance(frame, gpd.GeoDataFrame):
-        if "geometry" not in frame.columns:
-            raise DataError(f"{where(file)}: no geometry column")
-        frame = gpd.GeoDataFrame(frame, geometry="geometry")
-    if frame.empty:
-        raise DataError(f"{where(file)}: has no features")
-    fields = [c for c in frame.columns if c != frame.geometry.name]
-    for role, name in (("actor", actor), ("start", start)):
-        if name not in frame.columns:
-            raise DataError(
-                f"{where(file)}: no {name!r} field for the {role}; fields are [{some(fields)}]"
-                f" (pass {role}='<field>' to use another)"
-            )
-    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
-        frame = to_wgs84(frame, file)
-    geometry = frame.geometry
-    ids = list(ids) if ids is not None else (list(frame["id"]) if "id" in frame.columns else None)
-    check_geometries(geometry, file=file, ids=ids)
-
-    def fail(i: int, problem: str, kind: type[DataError] = DataError) -> DataError:
-        return kind(f"{where(file, i, ids[i] if ids is not None else None)}: {problem}")
-
-    actors = frame[actor]
-    for i, value in enumerate(actors):
-        if not isinstance(value, str) or not value.strip():
-            shown = "missing" if value is None or value is pd.NA or value != value else repr(value)
-            raise fail(i, f"actor ({actor!r}) is {shown}; every period needs a named actor")
-
-    starts = _column_dates(frame[start], start, allow_missing=False, fail=fail)
-    if end in frame.columns:
-        ends = _column_dates(frame[end], end, allow_missing=True, fail=fail)
-    else:
-        ends = pd.DatetimeIndex([pd.NaT] * len(frame), dtype=DATE_DTYPE)
-    reversed_ = np.asarray(ends.notna() & (ends <= starts))
-    if reversed_.any():
-        i = int(np.flatnonzero(reversed_)[0])
-        raise fail(
-            i,
-            f"end {iso_day(ends[i])} is not after start {iso_day(starts[i])} "
-            "(end is exclusive: a one-day period ends the next day)",
-            DateError,
-        )
-    if status in frame.columns:
-        # Missing or blank means the default; other values (status codes from a
-        # shapefile, say) are kept as text.
-        statuses = (
-            frame[status]
-            .astype(object)
-            .map(lambda v: DEFAULT_STATUS if _is_blank(v) else str(v).strip())
-        )
-    else:
-        statuses = pd.Series([DEFAULT_STATUS] * len(frame), index=frame.index, dtype=object)
-
-    extra = [c for c in fields if c not in {actor, start, end, status, *CORE_COLUMNS}]
-    data: dict[str, Any] = {
-        "actor": actors.astype(str).str.strip().to_numpy(dtype=object),
-        "start": starts,
-        "end": ends,
-        "status": statuses.astype(str).to_numpy(dtype=object),
-    }
-    for column in extra:
-        data[column] = frame[column].to_numpy()
-    return gpd.GeoDataFrame(
-        data, geometry=gpd.GeoSeries(geometry.to_numpy(), crs=4326).values, crs=4326
-    )
-
-
-def _column_dates(
-    values: pd.Series, name: str, *, allow_missing: bool, fail: Any
-) -> pd.DatetimeIndex:
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        index = pd.DatetimeIndex(values)
-        if index.tz is not None:
-            index = index.tz_convert("UTC").tz_localize(None)
-        index = index.normalize().as_unit("s")
-        if not allow_missing and index.isna().any():
-            raise fail(int(np.flatnonzero(index.isna())[0]), f"{name} is missing", DateError)
-        outside = check_range(index)
-        if outside is not None:
-            day = iso_day(index[outside])
-            raise fail(outside, f"{name} {day}: {RANGE_TEXT}", DateError)
-        return index
-    try:
-        return parse_dates(values, allow_missing=allow_missing, what=name)
-    except DateError:
-        pass
-    # Find the first bad value again to name its feature.
-    for i, value in enumerate(values):
-        try:
-            parse_date(value, allow_missing=allow_missing, what=name)
-        except DateError as exc:
-            raise fail(i, str(exc), DateError) from None
-    raise AssertionError("unreachable: a date failed as a column but not alone")
 
 
 class Timeline:
@@ -240,6 +61,17 @@ class Timeline:
         Dated events to annotate maps and charts with: columns ``date`` and
         ``label``, optionally ``place``, ``lon``, ``lat``, ``change`` and a boolean
         ``turning_point`` marking the dates an article would show.
+    attrs : dict, optional
+        Metadata that travels with the timeline (see :attr:`attrs`).
+
+    Attributes
+    ----------
+    attrs : dict
+        Metadata about the timeline, like :attr:`pandas.DataFrame.attrs`: ``{}`` unless
+        set; :func:`controlmap.load_dataset` fills it from the data set's registry entry
+        (``title``, ``credit``, ``focus``, ``basemap``, ``dates``, ``changes``,
+        ``published``, ``published_statuses``; every key optional). Maps and figures
+        read it; timelines derived from this one get a deep copy.
 
     Examples
     --------
@@ -267,8 +99,10 @@ class Timeline:
         name: str | None = None,
         source: str | os.PathLike[str] | None = None,
         events: pd.DataFrame | None = None,
+        attrs: Mapping[str, Any] | None = None,
     ) -> None:
-        self.events = _check_events(events)
+        self.events = events
+        self.attrs = copy.deepcopy(dict(attrs)) if attrs else {}
         self._adopt(
             normalize_periods(
                 periods, actor=actor, start=start, end=end, status=status, file=source
@@ -284,8 +118,48 @@ class Timeline:
         """Wrap periods already passed through :func:`normalize_periods` (used by readers)."""
         timeline = cls.__new__(cls)
         timeline.events = None
+        timeline.attrs = {}
         timeline._adopt(periods, name=name, source=source)
         return timeline
+
+    @property
+    def events(self) -> pd.DataFrame | None:
+        """Dated events (``date``, ``label``, ...) maps and charts are annotated with.
+
+        Setting it checks the table (``date`` and ``label`` columns, dates parsed) and
+        sorts it by date; ``None`` removes the events.
+
+        Examples
+        --------
+        >>> import controlmap, pandas as pd
+        >>> tl = controlmap.load_dataset("islamic-state")
+        >>> tl.events = pd.DataFrame({"date": ["2016-01-01"], "label": ["a day"]})
+        >>> tl.events["date"].iloc[0]
+        Timestamp('2016-01-01 00:00:00')
+        """
+        return self._events
+
+    @events.setter
+    def events(self, events: pd.DataFrame | None) -> None:
+        self._events = check_events(events)
+
+    def copy(self) -> Timeline:
+        """A copy of the timeline with a deep copy of :attr:`attrs`.
+
+        Periods and events are shared: a timeline never changes them in place.
+
+        Examples
+        --------
+        >>> import controlmap
+        >>> tl = controlmap.load_dataset("islamic-state")
+        >>> other = tl.copy()
+        >>> other.attrs["focus"].append("TUR")
+        >>> tl.attrs["focus"]
+        ['IRQ', 'SYR']
+        """
+        clone = copy.copy(self)
+        clone.attrs = copy.deepcopy(self.attrs)
+        return clone
 
     @property
     def turning_points(self) -> pd.DatetimeIndex:
@@ -301,7 +175,7 @@ class Timeline:
         True
         """
         if self.events is not None and "turning_point" in self.events.columns:
-            marked = self.events.loc[_flags(self.events["turning_point"]), "date"]
+            marked = self.events.loc[turning_point_flags(self.events["turning_point"]), "date"]
             if len(marked):
                 return pd.DatetimeIndex(sorted(set(marked)), name="date")
         changes = self.change_dates
@@ -321,6 +195,7 @@ class Timeline:
                 f"{where(self.source)}: {int(invalid.sum())} invalid polygon(s), first at feature "
                 f"{int(np.flatnonzero(invalid)[0])}; areas use repaired copies "
                 "(run `controlmap validate` / `controlmap repair`)",
+                GeometryWarning,
                 stacklevel=2,
             )
             geoms = repaired(geoms)
@@ -375,79 +250,10 @@ class Timeline:
         >>> [None if pd.isna(day) else f"{day:%Y-%m-%d}" for day in periods.end]
         ['2015-01-01', None]
         """
-        if isinstance(snapshots, gpd.GeoDataFrame):
-            if date not in snapshots.columns:
-                raise DataError(f"snapshots: no {date!r} column saying when each map was true")
-            stamps = parse_dates(snapshots[date], what=date)
-            frames = {
-                stamp: snapshots.loc[stamps == stamp].drop(columns=date)
-                for stamp in stamps.unique()
-            }
-        else:
-            frames = {parse_date(k, what="snapshot date"): v for k, v in snapshots.items()}
-        if not frames:
-            raise DataError("snapshots: no snapshots given")
-        order = sorted(frames)
-        final = parse_date(end, what="end") if end is not None else pd.NaT
-        if not pd.isna(final) and final <= order[-1]:
-            raise DateError(f"snapshots: end {iso_day(final)} is not after the last snapshot")
-        valid_until = [*order[1:], final]
-        rows: list[dict[str, Any]] = []
-        open_runs: dict[tuple[str, str], dict[str, Any]] = {}
-        for stamp, until in zip(order, valid_until, strict=True):
-            frame = frames[stamp]
-            if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
-                frame = frame.to_crs(4326)
-            if actor not in frame.columns:
-                raise DataError(f"snapshot {iso_day(stamp)}: no {actor!r} column")
-            seen: set[tuple[str, str]] = set()
-            blank = frame[actor].map(_is_blank).to_numpy()
-            if blank.any():
-                i = int(np.flatnonzero(blank)[0])
-                raise DataError(f"snapshot {iso_day(stamp)}: row {i} has no actor")
-            geoms = np.asarray(frame.geometry.values, dtype=object)
-            check_geometries(gpd.GeoSeries(geoms), file=f"snapshot {iso_day(stamp)}")
-            geoms = repaired(geoms)  # a union needs valid polygons; as for periods
-            keys = frame[actor].astype(str).str.strip()
-            stats = (
-                frame[status]
-                .astype(object)
-                .map(lambda v: DEFAULT_STATUS if _is_blank(v) else str(v).strip())
-                if status in frame.columns
-                else None
-            )
-            for key_actor in keys.unique():
-                mask = (keys == key_actor).to_numpy()
-                for key_status in stats[mask].unique() if stats is not None else [DEFAULT_STATUS]:
-                    sub = mask if stats is None else mask & (stats == key_status).to_numpy()
-                    geom = _polygonal(shapely.union_all(geoms[sub]))
-                    key = (key_actor, key_status)
-                    seen.add(key)
-                    run = open_runs.get(key)
-                    if (
-                        run is not None
-                        and run["end"] == stamp
-                        and shapely.equals(run["geometry"], geom)
-                    ):
-                        run["end"] = until  # unchanged: extend the period
-                        continue
-                    run = {
-                        "actor": key_actor,
-                        "status": key_status,
-                        "start": stamp,
-                        "end": until,
-                        "geometry": geom,
-                    }
-                    rows.append(run)
-                    open_runs[key] = run
-            for key in list(open_runs):
-                if key not in seen:
-                    del open_runs[key]
-        rows = [r for r in rows if not r["geometry"].is_empty]
-        if not rows:
-            raise DataError("snapshots: no ground is held in any snapshot")
-        periods = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
-        return cls(periods, name=name)
+        return cls(
+            periods_from_snapshots(snapshots, date=date, actor=actor, status=status, end=end),
+            name=name,
+        )
 
     # ------------------------------------------------------------------ inspection
     @property
@@ -470,18 +276,26 @@ class Timeline:
         return pd.DatetimeIndex(np.unique(stamps), dtype=DATE_DTYPE, name="date")
 
     @property
-    def span(self) -> tuple[pd.Timestamp, pd.Timestamp | None]:
-        """First start and last end (None when a period is still open)."""
+    def span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """First start and last end (``NaT`` when a period is still open, as in ``end``).
+
+        Examples
+        --------
+        >>> import controlmap
+        >>> controlmap.load_dataset("islamic-state").span[1]
+        Timestamp('2019-03-23 00:00:00')
+        """
         ends = self._periods["end"]
-        last = None if ends.isna().any() else ends.max()
-        return self._periods["start"].min(), last
+        # NaT is a Timestamp to pandas; to the stubs it is a class of its own.
+        last = pd.NaT if ends.isna().any() else ends.max()
+        return self._periods["start"].min(), last  # type: ignore[return-value]
 
     def __len__(self) -> int:
         return len(self._periods)
 
     def __repr__(self) -> str:
         first, last = self.span
-        until = f"{iso_day(last)}" if last is not None else "open"
+        until = "open" if pd.isna(last) else f"{iso_day(last)}"
         label = f" {self.name!r}" if self.name else ""
         return (
             f"<Timeline{label}: {len(self)} periods, {len(self.actors)} actor(s), "
@@ -492,7 +306,7 @@ class Timeline:
     def period_area_km2(self) -> np.ndarray:
         """Geodesic area of each period's geometry alone (computed once, cached)."""
         if self._area is None:
-            self._area = _area.geodesic_area_km2(self._geoms)
+            self._area = geodesic.geodesic_area_km2(self._geoms)
             self._area.setflags(write=False)  # shared by every later area() call
         return self._area
 
@@ -543,7 +357,7 @@ class Timeline:
         frame = self._periods.loc[mask]
         geoms = self._geoms[mask]
         for (who, status), index in frame.groupby(["actor", "status"], sort=False).indices.items():
-            geom = _polygonal(shapely.union_all(geoms[index]))
+            geom = _polygonal(union(geoms[index]))
             row: dict[str, Any] = {
                 "actor": who,
                 "status": status,
@@ -561,7 +375,7 @@ class Timeline:
         result = gpd.GeoDataFrame(
             rows, columns=[*columns, "geometry"], geometry="geometry", crs=4326
         )
-        result.insert(len(columns), "area_km2", _area.geodesic_area_km2(result.geometry.values))
+        result.insert(len(columns), "area_km2", geodesic.geodesic_area_km2(result.geometry.values))
         # Typed even when nothing is held, so writers still declare a Date field.
         result["date"] = result["date"].astype(DATE_DTYPE)
         result["periods"] = result["periods"].astype(np.int64)
@@ -618,31 +432,40 @@ class Timeline:
         geoms = self._geoms[keep]
         frame = self._periods.loc[keep]
         if by is None:
-            codes, labels = _area.factorize(frame["actor"])
+            codes, labels = intervals.factorize(frame["actor"])
             columns: pd.Index = pd.Index(labels, name="actor")
-            values = self.period_area_km2[keep]
             starts, ends = _seconds(frame["start"]), _seconds(frame["end"])
+            if len(asked) < 16 and intervals.crowded(geoms, starts, ends, _seconds(asked)):
+                # A few dates over heavily overlapping periods: the union of everything
+                # an actor holds on each date is cheaper than testing the many pairs.
+                table = intervals.union_table(
+                    geoms, codes, starts, ends, _seconds(asked), len(columns)
+                )
+                return pd.DataFrame(table, index=asked, columns=columns)
+            if self._area is None and len(asked) < 16:
+                # A few dates: measure only the periods active on one of them (the
+                # others never reach the result), leaving the cache for longer series.
+                values = np.zeros(len(geoms))
+                needed = intervals.active_at(starts, ends, _seconds(asked))
+                values[needed] = geodesic.geodesic_area_km2(geoms[needed])
+            else:
+                values = self.period_area_km2[keep]
         else:
-            region_names = _region_names(by, by_column)
-            regions = _region_geometries(by)
-            left, right = shapely.STRtree(regions).query(geoms, predicate="intersects")
-            pieces = shapely.intersection(geoms[left], regions[right])
-            pieces = np.array([_polygonal(p) for p in pieces], dtype=object)
-            labels_pairs = list(
-                zip(frame["actor"].to_numpy()[left], region_names[right], strict=True)
+            pieces, labels_pairs, left = split_by_regions(
+                geoms, frame["actor"].to_numpy(), by, by_column
             )
-            codes, labels = _area.factorize(pd.Index(labels_pairs, tupleize_cols=False))
+            codes, labels = intervals.factorize(pd.Index(labels_pairs, tupleize_cols=False))
             columns = pd.MultiIndex.from_tuples(list(labels), names=["actor", "region"])
             geoms = pieces
-            values = _area.geodesic_area_km2(pieces)
+            values = geodesic.geodesic_area_km2(pieces)
             starts = _seconds(frame["start"])[left]
             ends = _seconds(frame["end"])[left]
-        pairs = _area.overlapping_pairs(geoms, codes, starts, ends)
+        pairs = intervals.overlapping_pairs(geoms, codes, starts, ends, at=_seconds(asked))
 
         def union_area(index: np.ndarray) -> float:
-            return float(_area.geodesic_area_km2([shapely.union_all(geoms[index])])[0])
+            return float(geodesic.geodesic_area_km2([union(geoms[index])])[0])
 
-        table = _area.interval_series(
+        table = intervals.interval_series(
             asked, codes, starts, ends, values, pairs, union_area, len(columns)
         )
         result = pd.DataFrame(table, index=asked, columns=columns)
@@ -676,9 +499,14 @@ class Timeline:
         return pd.DatetimeIndex(index, name="date")
 
     def changes(
-        self, start: DateLike, end: DateLike, *, status: str | Iterable[str] | None = None
+        self,
+        start: DateLike,
+        end: DateLike,
+        *,
+        status: str | Iterable[str] | None = None,
+        kept: bool = False,
     ) -> gpd.GeoDataFrame:
-        """Ground each actor gained and lost between two dates.
+        """Ground each actor gained and lost (and, on request, kept) between two dates.
 
         Parameters
         ----------
@@ -686,13 +514,17 @@ class Timeline:
             Compare what was held on ``start`` with what was held on ``end``.
         status : str or list of str, optional
             Count only periods of these statuses (default: all).
+        kept : bool, default False
+            Also give the ground held on both dates (``change == "kept"``). An actor's
+            kept, gained and lost ground never overlap, so their areas add up.
 
         Returns
         -------
         GeoDataFrame
-            Rows ``(actor, change)`` with ``change`` in ``{"gained", "lost"}``, the
-            two dates as ``start``/``end``, ``area_km2`` and the geometry (empty
-            geometries and slivers under 1 m² are dropped).
+            Rows ``(actor, change)`` with ``change`` in ``{"gained", "lost"}`` (and
+            ``"kept"``), the two dates as ``start``/``end``, ``area_km2`` and the
+            geometry; empty geometries and slivers under
+            :data:`~controlmap.geodesic.SLIVER_KM2` are dropped.
 
         Examples
         --------
@@ -703,6 +535,8 @@ class Timeline:
         ['gained', 'lost']
         >>> bool(changes.area_km2.sum() > 80_000)
         True
+        >>> sorted(set(tl.changes("2015-01-01", "2018-02-01", kept=True).change))
+        ['gained', 'kept', 'lost']
         """
         first, last = parse_date(start, what="start"), parse_date(end, what="end")
         if last < first:
@@ -714,10 +548,13 @@ class Timeline:
         for who in self.actors:
             before = held_first.get(who, shapely.Polygon())
             after = held_last.get(who, shapely.Polygon())
-            for change, raw in (
+            parts = [
                 ("gained", shapely.difference(after, before)),
                 ("lost", shapely.difference(before, after)),
-            ):
+            ]
+            if kept:
+                parts.append(("kept", shapely.intersection(before, after)))
+            for change, raw in parts:
                 geom = _polygonal(raw)
                 if not shapely.is_empty(geom):
                     rows.append(
@@ -735,10 +572,8 @@ class Timeline:
             geometry="geometry",
             crs=4326,
         )
-        result.insert(4, "area_km2", _area.geodesic_area_km2(result.geometry.values))
-        # Differences of nearly equal shapes leave slivers of floating-point noise;
-        # under a square metre is no change of control.
-        result = result.loc[result["area_km2"] >= 1e-6].reset_index(drop=True)
+        result.insert(4, "area_km2", geodesic.geodesic_area_km2(result.geometry.values))
+        result = result.loc[result["area_km2"] >= geodesic.SLIVER_KM2].reset_index(drop=True)
         return result
 
     def _held(self, day: pd.Timestamp, keep: np.ndarray) -> dict[str, shapely.Geometry]:
@@ -746,7 +581,7 @@ class Timeline:
         frame = self._periods.loc[mask]
         geoms = self._geoms[mask]
         return {
-            who: _polygonal(shapely.union_all(geoms[index]))
+            who: _polygonal(union(geoms[index]))
             for who, index in frame.groupby("actor", sort=False).indices.items()
         }
 
@@ -797,14 +632,9 @@ class Timeline:
         if column not in places.columns:
             raise DataError(f"population: places have no {column!r} column")
         people = pd.to_numeric(places[column], errors="coerce").fillna(0).to_numpy(dtype=float)
-        # Which places lie in which period: one spatial join, reused for every date.
-        period_ix, place_ix = shapely.STRtree(points).query(geoms, predicate="intersects")
-        order = np.argsort(period_ix, kind="stable")
-        period_ix, place_ix = period_ix[order], place_ix[order]
-        cuts = np.searchsorted(period_ix, np.arange(1, len(geoms)))
-        contains: list[np.ndarray] = np.split(place_ix, cuts)
+        period_ix, place_ix, contains = places_in_periods(geoms, points)
         values = np.bincount(period_ix, weights=people[place_ix], minlength=len(geoms))
-        codes, labels = _area.factorize(frame["actor"])
+        codes, labels = intervals.factorize(frame["actor"])
         starts, ends = _seconds(frame["start"]), _seconds(frame["end"])
         # Periods "overlap" here when they share a place, even one on their common
         # border: that place must be counted once.
@@ -814,7 +644,7 @@ class Timeline:
             inside = np.unique(np.concatenate([contains[i] for i in index]))
             return float(people[inside].sum())
 
-        table = _area.interval_series(
+        table = intervals.interval_series(
             asked, codes, starts, ends, values, pairs, union_people, len(labels)
         )
         return pd.DataFrame(table, index=asked, columns=pd.Index(labels, name="actor"))
@@ -919,128 +749,3 @@ def _date_range(first: pd.Timestamp, last: pd.Timestamp, freq: str) -> pd.Dateti
             f"area: freq {freq!r} gives no date from {iso_day(first)} to {iso_day(last)}"
         )
     return index
-
-
-def _shared_place_pairs(
-    period_ix: np.ndarray,
-    place_ix: np.ndarray,
-    groups: np.ndarray,
-    starts: np.ndarray,
-    ends: np.ndarray,
-) -> np.ndarray:
-    """Pairs ``i < j`` of one group's periods, coexisting in time, holding a common place."""
-    by_place = np.argsort(place_ix, kind="stable")
-    place_sorted, period_sorted = place_ix[by_place], period_ix[by_place]
-    bounds = np.flatnonzero(np.diff(place_sorted)) + 1
-    pairs: list[tuple[int, int]] = []
-    for holders in np.split(period_sorted, bounds):
-        if len(holders) < 2:
-            continue
-        # In start order, the periods coexisting with holder a are those starting before
-        # a ends: a chain of consecutive periods yields no pair at all.
-        holders = holders[np.argsort(starts[holders], kind="stable")]
-        reach = np.searchsorted(starts[holders], ends[holders], side="left")
-        for a in np.flatnonzero(reach > np.arange(len(holders)) + 1):
-            for b in range(a + 1, int(reach[a])):
-                i, j = sorted((int(holders[a]), int(holders[b])))
-                if groups[i] == groups[j]:
-                    pairs.append((i, j))
-    if not pairs:
-        return np.empty((0, 2), dtype=np.int64)
-    return np.unique(np.array(pairs, dtype=np.int64), axis=0)
-
-
-def _is_blank(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float) and np.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
-def _flags(values: pd.Series) -> np.ndarray:
-    """Booleans from a column that may hold text ("true"/"false"), numbers or blanks."""
-    truthy = {"true", "yes", "1", "1.0"}
-    falsy = {"false", "no", "0", "0.0", ""}
-    out = []
-    for value in values:
-        if _is_blank(value):
-            out.append(False)
-            continue
-        text = str(value).strip().lower()
-        if text not in truthy | falsy:
-            raise DataError(f"events: turning_point {value!r} is not true or false")
-        out.append(text in truthy)
-    return np.array(out, dtype=bool)
-
-
-def _check_events(events: pd.DataFrame | None) -> pd.DataFrame | None:
-    if events is None:
-        return None
-    missing = {"date", "label"} - set(events.columns)
-    if missing:
-        raise DataError(f"events: missing column(s) {sorted(missing)}")
-    events = events.copy()
-    events["date"] = parse_dates(events["date"], what="event date")
-    return events.sort_values("date", kind="stable").reset_index(drop=True)
-
-
-def _region_geometries(by: gpd.GeoDataFrame) -> np.ndarray:
-    """Regions in EPSG:4326, valid; without a CRS they must be longitude/latitude."""
-    if by.crs is not None:
-        by = by.to_crs(4326)
-    geoms = np.asarray(by.geometry.values, dtype=object)
-    # Always: a region with a NaN coordinate would silently intersect nothing.
-    check_geometries(gpd.GeoSeries(geoms), file="regions (by=)")
-    return repaired(geoms)
-
-
-def _region_names(by: gpd.GeoDataFrame, by_column: str | None) -> np.ndarray:
-    if by_column is None:
-        if "name" in by.columns:
-            by_column = "name"
-        else:
-            text = [
-                c
-                for c in by.columns
-                if c != by.geometry.name
-                and pd.api.types.infer_dtype(by[c], skipna=True) == "string"
-            ]
-            if not text:
-                return by.index.astype(str).to_numpy(dtype=object)
-            by_column = text[0]
-    if by_column not in by.columns:
-        raise DataError(f"area: by_column {by_column!r} is not a column of the regions")
-    return by[by_column].astype(str).to_numpy(dtype=object)
-
-
-def repaired(geoms: np.ndarray) -> np.ndarray:
-    """The geometries, with invalid ones made valid (polygonal parts only), as a copy.
-
-    Valid geometries are returned as they are; the input array is never modified.
-
-    Examples
-    --------
-    >>> bowtie = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
-    >>> repaired(np.array([bowtie]))[0].geom_type
-    'MultiPolygon'
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    invalid = ~shapely.is_valid(geoms)
-    if not invalid.any():
-        return geoms
-    geoms = geoms.copy()
-    geoms[invalid] = [_polygonal(shapely.make_valid(g)) for g in geoms[invalid]]
-    return geoms
-
-
-def _polygonal(geom: shapely.Geometry | None) -> shapely.Geometry:
-    """Keep only the polygonal parts of a geometry (set operations may add slivers)."""
-    if geom is None or shapely.is_empty(geom):
-        return shapely.Polygon()
-    if shapely.get_type_id(geom) in (3, 6):
-        return geom
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type in _POLYGONAL]
-    if not parts:
-        return shapely.Polygon()
-    return shapely.union_all(parts) if len(parts) > 1 else parts[0]

@@ -51,7 +51,7 @@ import pyarrow.parquet as pq
 import shapely
 from pyproj import CRS
 
-from . import area as _area
+from .intervals import factorize, overlapping_pairs
 from ._dates import DATE_DTYPE, DateLike
 from .errors import DataError, FormatError, OutputError, one_line, some
 
@@ -62,7 +62,6 @@ __all__ = [
     "MARKER",
     "PartitionedTimeline",
     "is_partitioned",
-    "read",
     "read_partitioned",
     "write_partitioned",
 ]
@@ -125,7 +124,7 @@ def write_partitioned(
         raise OutputError(f"{folder}: tile_degrees {tile_degrees!r} must be in (0, 360]")
     periods = timeline.periods
     geoms = np.asarray(timeline._geoms, dtype=object)  # repaired copies: what areas use
-    codes, _ = _area.factorize(periods["actor"])
+    codes, _ = factorize(periods["actor"])
     tiles = _group_tiles(geoms, codes, tile_degrees)
     periods["period"] = np.arange(len(periods), dtype=np.int64)
     starts = _days(periods["start"])
@@ -153,7 +152,7 @@ def write_space_group(
 
     Each period is cut at the first of January of each year it spans; open periods
     run to ``last_year`` (required when there are any). Used by the writers and by
-    code that builds a large archive piece by piece (the benchmark, ``places``).
+    code that builds a large archive piece by piece (the benchmark, :mod:`controlmap.place_rows`).
     """
     starts, ends = _days(frame["start"]), _days(frame["end"])
     if last_year is None:
@@ -223,7 +222,7 @@ def _group_tiles(geoms: np.ndarray, codes: np.ndarray, degrees: float) -> np.nda
     """Tile name of each period: that of the centre of its actor's overlap group."""
     n = len(geoms)
     # Overlap in space at any time: every period is taken as active at once.
-    pairs = _area.overlapping_pairs(
+    pairs = overlapping_pairs(
         geoms, codes, np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
     )
     group = pd.factorize(_components(n, pairs))[0]
@@ -398,29 +397,6 @@ def is_partitioned(path: str | os.PathLike[str]) -> bool:
     False
     """
     return (Path(path) / MARKER).is_file()
-
-
-def read(source: str | os.PathLike[str], **options: Any) -> Timeline | PartitionedTimeline:
-    """Read a timeline from a vector file, or open a partitioned folder lazily.
-
-    This is ``controlmap.read``: a folder written by ``Timeline.to_file(folder,
-    partition_by=...)`` becomes a :class:`PartitionedTimeline` (nothing but its
-    description and file names is read); anything else goes to
-    :func:`controlmap.io.read`, with ``options``.
-
-    Examples
-    --------
-    >>> import controlmap
-    >>> read(controlmap.dataset_path("islamic-state")).actors
-    ['Islamic State']
-    """
-    if is_partitioned(source):
-        if options:
-            raise DataError(f"{source}: a partitioned folder takes no options ({some(options)})")
-        return PartitionedTimeline(source)
-    from .io import read as read_file
-
-    return read_file(source, **options)
 
 
 def read_partitioned(folder: str | os.PathLike[str]) -> PartitionedTimeline:

@@ -20,10 +20,10 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from .area import geodesic_area_km2
 from .errors import GeometryError, where
+from .geodesic import geodesic_area_km2
 from .io import GEOJSON_SUFFIXES, read_frame, write_snapshot
-from .model import _polygonal, check_geometries
+from .periods import _polygonal, check_geometries
 
 __all__ = ["Repair", "repair", "repair_geometries"]
 

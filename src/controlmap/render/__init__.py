@@ -1,31 +1,69 @@
-"""Maps and figures for articles: interactive pages (folium) and static PNG/SVG.
+"""Maps and figures for articles: web pages (folium/Leaflet) and figures (matplotlib).
 
 Needs the ``render`` extra (``pip install controlmap[render]``): folium,
-matplotlib, xstatic-leaflet and tqdm.
+matplotlib, xstatic-leaflet and tqdm. The package is laid out by medium:
+
+- :mod:`controlmap.render.maps`: web pages (``timeline``, ``snapshot``, ``changes``,
+  ``fighters``); they never import matplotlib;
+- :mod:`controlmap.render.figures`: matplotlib figures (``small_multiples``,
+  ``area_chart``, ``changes``, ``fighters``);
+- :mod:`controlmap.render.saving`: one :func:`save` for HTML, PNG, SVG and PDF;
+- :mod:`controlmap.render.report`: everything an article needs, in one folder;
+- ``assets/``: the script and style sheet of the pages.
+
+Names are imported on first use, so ``from controlmap.render import timeline_map``
+loads folium and not matplotlib.
 
 Examples
 --------
 >>> import controlmap, tempfile, pathlib
->>> from controlmap.render import snapshot_map, save_map
+>>> from controlmap.render import snapshot_map, save
 >>> tl = controlmap.load_dataset("islamic-state")
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "mosul.html"
->>> save_map(snapshot_map(tl, "2017-07-10", self_contained=True), out).name
+>>> save(snapshot_map(tl, "2017-07-10"), out).name
 'mosul.html'
 """
 
 from __future__ import annotations
 
-from ._basemap import Basemap
-from .fighters import SymbolScale, fighters_figure, fighters_map, save_fighters_map
-from .interactive import ControlMap, changes_map, save_map, snapshot_map, timeline_map
-from .report import write_report
-from .static import (
-    area_chart,
-    changes_figure,
-    published_figures,
-    save_figure,
-    small_multiples,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._basemap import Basemap
+    from ._fighters import SymbolScale
+    from .figures.area_chart import area_chart, published_figures
+    from .figures.changes import changes_figure
+    from .figures.fighters import fighters_figure
+    from .figures.small_multiples import small_multiples
+    from .maps._leaflet import ControlMap
+    from .maps.changes import changes_map
+    from .maps.fighters import fighters_map
+    from .maps.snapshot import snapshot_map
+    from .maps.timeline import timeline_map
+    from .report import write_report
+    from .saving import save, save_fighters_map, save_figure, save_map
+
+#: Where each public name lives (module relative to this package).
+_HOMES: dict[str, str] = {
+    "Basemap": "._basemap",
+    "ControlMap": ".maps._leaflet",
+    "SymbolScale": "._fighters",
+    "area_chart": ".figures.area_chart",
+    "changes_figure": ".figures.changes",
+    "changes_map": ".maps.changes",
+    "fighters_figure": ".figures.fighters",
+    "fighters_map": ".maps.fighters",
+    "published_figures": ".figures.area_chart",
+    "save": ".saving",
+    "save_fighters_map": ".saving",
+    "save_figure": ".saving",
+    "save_map": ".saving",
+    "small_multiples": ".figures.small_multiples",
+    "snapshot_map": ".maps.snapshot",
+    "timeline_map": ".maps.timeline",
+    "write_report": ".report",
+}
 
 __all__ = [
     "Basemap",
@@ -37,6 +75,7 @@ __all__ = [
     "fighters_figure",
     "fighters_map",
     "published_figures",
+    "save",
     "save_fighters_map",
     "save_figure",
     "save_map",
@@ -45,3 +84,16 @@ __all__ = [
     "timeline_map",
     "write_report",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])

@@ -83,7 +83,7 @@ def leaflet_css() -> str:
 
 
 def _own(name: str) -> str:
-    return resources.files("controlmap.render").joinpath("static", name).read_text("utf-8")
+    return resources.files("controlmap.render").joinpath("assets", name).read_text("utf-8")
 
 
 @cache

@@ -1,13 +1,16 @@
 """What every map draws under the control polygons: outlines, extent and key places.
 
 Shared by the interactive and the static maps so both show the same cities and
-the same frame.
+the same frame. Which base map a timeline gets is read from its ``attrs``
+(``basemap``, ``focus``): a bundled data set names its own; any other timeline gets
+a neutral one, the world's land fitted to its extent with no place labels.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -15,7 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._style import FOCUS_COUNTRIES
+from ._style import attrs_of
 
 if TYPE_CHECKING:
     from ..model import Timeline
@@ -24,7 +27,10 @@ __all__ = ["Basemap", "Place", "key_places", "map_extent"]
 
 _POPULATION_FIELDS = ("population", "pop_max", "pop", "pop_est")
 _NAME_FIELDS = ("name", "name_en", "place", "label")
-_CODE_FIELDS = ("iso_a3", "adm0_a3", "id")
+# "iso3" first: Natural Earth's iso_a3 is -99 for a few countries (France, Norway).
+_CODE_FIELDS = ("iso3", "iso_a3", "adm0_a3", "id")
+#: The world's outlines (Natural Earth 1:110m) under a neutral base map.
+WORLD_OUTLINES = "fighters/world_countries_110m.geojson"
 
 
 @dataclass(frozen=True)
@@ -41,12 +47,44 @@ class Basemap:
     provinces: gpd.GeoDataFrame | None = None
     places: gpd.GeoDataFrame | None = None
 
+    #: Widen the map's frame to the whole of each focus country the data touches (a
+    #: bundled base map); a neutral base map frames the data alone.
+    fit_focus: bool = True
+
     @classmethod
     def bundled(cls) -> Basemap:
-        """The outlines and places shipped with controlmap."""
+        """The outlines and places shipped with controlmap (Iraq, Syria and neighbours)."""
+        return cls.named("iraq-syria")
+
+    @classmethod
+    def named(cls, name: str) -> Basemap:
+        """A bundled base map by name: the layers :func:`controlmap.load_layer` returns.
+
+        Examples
+        --------
+        >>> len(Basemap.named("iraq-syria").places) > 0
+        True
+        """
         from ..datasets import load_layer
 
-        return cls(load_layer("countries"), load_layer("provinces"), load_layer("places"))
+        return cls(
+            *(load_layer(layer, basemap=name) for layer in ("countries", "provinces", "places"))
+        )
+
+    @classmethod
+    def neutral(cls) -> Basemap:
+        """The world's land and borders, no provinces and no place labels.
+
+        The base map of every timeline that names no bundled one: it fits a front in
+        Ukraine as well as one in the Andes and labels no foreign city.
+
+        Examples
+        --------
+        >>> base = Basemap.neutral()
+        >>> base.places is None and len(base.countries) > 150
+        True
+        """
+        return cls(_world(), None, None, fit_focus=False)
 
     @classmethod
     def empty(cls) -> Basemap:
@@ -55,7 +93,7 @@ class Basemap:
 
     @classmethod
     def or_bundled(cls, basemap: Basemap | None) -> Basemap:
-        """``basemap``, or the bundled outlines when it is None (every map's default).
+        """``basemap``, or the bundled outlines when it is None.
 
         Examples
         --------
@@ -63,6 +101,65 @@ class Basemap:
         True
         """
         return cls.bundled() if basemap is None else basemap
+
+    @classmethod
+    def for_timeline(cls, timeline: Timeline, basemap: Basemap | None = None) -> Basemap:
+        """The base map of a timeline: ``basemap`` if given, else what its ``attrs`` name.
+
+        ``attrs["basemap"]`` names a bundled base map, ``attrs["focus"]`` (ISO alpha-3
+        codes) the countries drawn as land in focus. With no ``basemap`` key the
+        timeline gets :meth:`neutral`, with the countries its ground touches in focus.
+
+        Examples
+        --------
+        >>> import controlmap, geopandas, shapely
+        >>> periods = geopandas.GeoDataFrame(
+        ...     {"actor": ["A"], "start": ["2022-03-01"]}, geometry=[shapely.box(36, 47, 38, 48.5)]
+        ... )
+        >>> base = Basemap.for_timeline(controlmap.Timeline(periods))
+        >>> base.places is None
+        True
+        >>> sorted(base.countries.loc[focus_mask(base.countries), "iso3"])
+        ['UKR']
+        """
+        attrs = attrs_of(timeline)
+        focus = attrs.get("focus")
+        if basemap is None:
+            name = attrs.get("basemap")
+            basemap = cls.named(str(name)) if name else cls.neutral()
+            if not name and focus is None and basemap.countries is not None:
+                ground = shapely.union_all(
+                    shapely.envelope(np.asarray(timeline.periods.geometry.values, dtype=object))
+                )
+                touched = shapely.intersects(
+                    np.asarray(basemap.countries.geometry.values, dtype=object), ground
+                )
+                return replace(basemap, countries=_with_roles(basemap.countries, touched))
+        if focus is not None and basemap.countries is not None:
+            code = _field(basemap.countries, _CODE_FIELDS)
+            if code is not None:
+                wanted = {str(f).upper() for f in focus}
+                chosen = basemap.countries[code].astype(str).str.upper().isin(wanted).to_numpy()
+                return replace(basemap, countries=_with_roles(basemap.countries, chosen))
+        return basemap
+
+
+def _with_roles(countries: gpd.GeoDataFrame, focus: np.ndarray) -> gpd.GeoDataFrame:
+    return countries.assign(role=np.where(focus, "focus", "neighbour"))
+
+
+@functools.cache
+def _world_cached() -> gpd.GeoDataFrame:
+    from ..datasets import data_dir
+
+    world = gpd.read_file(data_dir() / WORLD_OUTLINES, engine="pyogrio")
+    # Outlines only: names and figures of the file are not drawn.
+    keep = [c for c in ("name", "iso3", "iso_a3") if c in world.columns]
+    return world[[*keep, "geometry"]]
+
+
+def _world() -> gpd.GeoDataFrame:
+    return _world_cached().copy()
 
 
 def _field(frame: gpd.GeoDataFrame, candidates: tuple[str, ...]) -> str | None:
@@ -74,21 +171,26 @@ def _field(frame: gpd.GeoDataFrame, candidates: tuple[str, ...]) -> str | None:
 
 
 def focus_mask(countries: gpd.GeoDataFrame) -> np.ndarray:
-    """Which countries are drawn as "focus" land (Iraq and Syria, or ``role == 'focus'``)."""
+    """Which countries are drawn as "focus" land: ``role == "focus"``, else all of them.
+
+    Examples
+    --------
+    >>> focus_mask(Basemap.bundled().countries).sum()  # Iraq and Syria
+    np.int64(2)
+    """
     if "role" in countries.columns:
         return (countries["role"].astype(str) == "focus").to_numpy()
-    code = _field(countries, _CODE_FIELDS)
-    if code is None:
-        return np.ones(len(countries), dtype=bool)
-    return countries[code].astype(str).str.upper().isin(FOCUS_COUNTRIES).to_numpy()
+    return np.ones(len(countries), dtype=bool)
 
 
 def map_extent(
     timeline: Timeline, basemap: Basemap, *, pad: float = 0.04
 ) -> tuple[float, float, float, float]:
-    """The frame of a map: the timeline's ground plus the focus countries it touches.
+    """The frame of a map: the timeline's ground (and the focus countries it touches).
 
-    Returns ``(west, south, east, north)`` in degrees, padded by ``pad`` of its size.
+    The focus countries count only for a base map that asks for it
+    (``basemap.fit_focus``): a neutral base map frames the data alone. Returns
+    ``(west, south, east, north)`` in degrees, padded by ``pad`` of its size.
 
     Examples
     --------
@@ -100,7 +202,7 @@ def map_extent(
     """
     geoms = np.asarray(timeline.periods.geometry.values, dtype=object)
     west, south, east, north = shapely.total_bounds(geoms)
-    if basemap.countries is not None and len(basemap.countries):
+    if basemap.fit_focus and basemap.countries is not None and len(basemap.countries):
         focus = basemap.countries.loc[focus_mask(basemap.countries)]
         ground = shapely.union_all(shapely.envelope(geoms))
         for geom in focus.geometry.values:

@@ -6,32 +6,57 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from ..area import geodesic_area_km2
+from ..geodesic import SLIVER_KM2, geodesic_area_km2
 from ..model import Timeline
+from ._style import status_order
 
-__all__ = ["MIN_CHANGE_KM2", "change_layers"]
+__all__ = ["change_layers"]
 
-#: Gains and losses smaller than this (km²) are slivers of geometry, left out.
-MIN_CHANGE_KM2 = 1.0
 #: Drawing order: kept ground at the bottom, gains on top so none is hidden.
 ORDER = ("kept", "lost", "gained")
 
 
-def _held(timeline: Timeline, day: pd.Timestamp) -> dict[str, shapely.Geometry]:
-    snap = timeline.at(day)
-    return {
-        str(actor): shapely.union_all(group.geometry.values)
-        for actor, group in snap.groupby("actor", sort=False)
-    }
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
+    # Set operations on touching polygons leave lines and points where they meet.
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else None
+
+
+def _by_status(
+    geom: shapely.Geometry, actor: str, snap: gpd.GeoDataFrame, order: list[str]
+) -> list[tuple[str, shapely.Geometry]]:
+    """``geom`` cut by the status of the actor's ground in ``snap``, without overlaps.
+
+    Where two statuses overlap the first in ``order`` (control before contested)
+    takes the ground, so the pieces add up to the whole.
+    """
+    rows = snap.loc[snap["actor"].astype(str) == actor]
+    pieces: list[tuple[str, shapely.Geometry]] = []
+    rest = geom
+    for status in order:
+        if shapely.is_empty(rest):
+            break
+        held = rows.loc[rows["status"].astype(str) == status]
+        if not len(held):
+            continue
+        area = shapely.union_all(held.geometry.values)
+        piece = _polygonal(shapely.intersection(rest, area))
+        if piece is not None:
+            pieces.append((status, piece))
+            rest = shapely.difference(rest, area)
+    if not pieces:
+        pieces.append((order[0] if order else "control", geom))
+    return pieces
 
 
 def change_layers(timeline: Timeline, first: pd.Timestamp, last: pd.Timestamp) -> gpd.GeoDataFrame:
-    """One row per (actor, change) with change in kept / gained / lost, in drawing order.
+    """One row per (actor, change, status), change in kept / gained / lost, in drawing order.
 
-    "kept" is ground an actor held on both dates (held on ``last`` and on
-    ``first``); with the gains (held on ``last`` only) and losses (held on
-    ``first`` only) from :meth:`Timeline.changes` the three layers of an actor
-    never overlap, so none hides another and their areas add up.
+    The rows of :meth:`Timeline.changes` with ``kept=True`` (ground held on both
+    dates, gained, lost): the three layers of an actor never overlap, so none hides
+    another and their areas add up. Each is cut by
+    status: lost ground by its status on ``first``, kept and gained ground by its
+    status on ``last``.
 
     Examples
     --------
@@ -41,22 +66,22 @@ def change_layers(timeline: Timeline, first: pd.Timestamp, last: pd.Timestamp) -
     >>> sorted(set(layers.change))
     ['gained', 'kept', 'lost']
     """
-    before, after = _held(timeline, first), _held(timeline, last)
+    snap_first, snap_last = timeline.at(first), timeline.at(last)
+    order = status_order(timeline.periods["status"])
+    changes = timeline.changes(first, last, kept=True)
     rows = []
-    for actor in timeline.actors:
-        kept = shapely.intersection(
-            after.get(str(actor), shapely.Polygon()), before.get(str(actor), shapely.Polygon())
-        )
-        parts = [p for p in shapely.get_parts(kept) if p.geom_type in ("Polygon", "MultiPolygon")]
-        if parts:
-            rows.append({"actor": actor, "change": "kept", "geometry": shapely.union_all(parts)})
-    changes = timeline.changes(first, last)
-    for row in changes.itertuples(index=False):
-        rows.append({"actor": row.actor, "change": row.change, "geometry": row.geometry})
-    frame = gpd.GeoDataFrame(rows, columns=["actor", "change", "geometry"], crs=4326)
+    for actor, change, geom in zip(
+        changes["actor"], changes["change"], changes.geometry, strict=True
+    ):
+        # Ground lost is told by what it was on the first date; kept and gained ground
+        # by what it is on the last.
+        snap = snap_first if change == "lost" else snap_last
+        for status, piece in _by_status(geom, str(actor), snap, order):
+            rows.append({"actor": actor, "change": change, "status": status, "geometry": piece})
+    frame = gpd.GeoDataFrame(rows, columns=["actor", "change", "status", "geometry"], crs=4326)
     frame["area_km2"] = geodesic_area_km2(frame.geometry.values)
-    # Slivers left by set operations on neighbouring polygons are not news.
-    frame = frame.loc[frame["area_km2"] >= MIN_CHANGE_KM2]
+    # The library's one sliver rule, for the pieces cut by status too.
+    frame = frame.loc[frame["area_km2"] >= SLIVER_KM2]
     frame = frame.assign(_order=frame["change"].map(ORDER.index))
     frame = frame.sort_values("_order", kind="stable").drop(columns="_order")
     return frame.reset_index(drop=True)

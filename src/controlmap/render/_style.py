@@ -6,9 +6,12 @@ One place for the look, so a snapshot in the browser and the PNG in print agree.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from ..errors import StyleWarning
 
 if TYPE_CHECKING:
     from ..model import Timeline
@@ -18,12 +21,16 @@ __all__ = [
     "BASE",
     "CHANGE_COLOURS",
     "FONT_FAMILY",
+    "STATUS_STYLES",
+    "StatusStyle",
     "actor_colours",
+    "attrs_of",
     "change_label",
     "changes_title",
     "credit_line",
     "day_text",
     "display_name",
+    "status_styles",
 ]
 
 #: Colours given to actors in order of appearance. The first (the timeline's main
@@ -74,8 +81,97 @@ BASE: dict[str, str] = {
 
 FONT_FAMILY = "DejaVu Sans, Helvetica, Arial, sans-serif"
 
-#: Countries drawn in the lighter "focus" tone (ISO 3166 alpha-3).
-FOCUS_COUNTRIES = frozenset({"IRQ", "SYR"})
+
+@dataclass(frozen=True)
+class StatusStyle:
+    """How ground of one status is drawn, the same on a web map and in a figure.
+
+    ``fill`` is the kind of fill: ``"solid"`` (the actor's colour), ``"light"`` (the
+    colour, faint), or a pattern over a faint fill: ``"hatch"`` (diagonal lines),
+    ``"backhatch"``, ``"cross"`` or ``"dots"``. ``opacity`` is the fill's opacity
+    relative to solid ground and ``dash`` the outline's dash pattern (None: solid).
+    """
+
+    fill: str
+    opacity: float
+    dash: str | None = None
+
+    @property
+    def mpl_hatch(self) -> str | None:
+        """The matplotlib hatch string of the pattern (None for plain fills)."""
+        return {"hatch": "////", "backhatch": "\\\\\\\\", "cross": "xxx", "dots": "..."}.get(
+            self.fill
+        )
+
+
+#: Styles of the statuses controlmap knows: governed ground solid, ground fought
+#: over hatched (it is neither held nor lost), ground where an actor moves freely
+#: without governing a light fill with a dotted edge.
+STATUS_STYLES: dict[str, StatusStyle] = {
+    "control": StatusStyle("solid", 1.0),
+    "contested": StatusStyle("hatch", 0.3, "4 3"),
+    "support": StatusStyle("light", 0.3, "1 3"),
+}
+
+#: Styles for statuses of a user's own wording, in order of appearance: patterns
+#: none of the known statuses use, so an unknown status never reads as one of them.
+OTHER_STATUS_STYLES: tuple[StatusStyle, ...] = (
+    StatusStyle("cross", 0.3, "6 2"),
+    StatusStyle("dots", 0.3, "6 2"),
+    StatusStyle("backhatch", 0.3, "6 2"),
+)
+
+
+def status_styles(statuses: Iterable[str]) -> dict[str, StatusStyle]:
+    """A style for each status: the known ones as :data:`STATUS_STYLES`, others in turn.
+
+    Examples
+    --------
+    >>> styles = status_styles(["control", "besieged"])
+    >>> styles["control"].fill, styles["besieged"].fill
+    ('solid', 'cross')
+    """
+    styles: dict[str, StatusStyle] = {}
+    others = 0
+    for status in statuses:
+        key = str(status)
+        if key in styles:
+            continue
+        if key in STATUS_STYLES:
+            styles[key] = STATUS_STYLES[key]
+        else:
+            styles[key] = OTHER_STATUS_STYLES[others % len(OTHER_STATUS_STYLES)]
+            others += 1
+    return styles
+
+
+def status_order(statuses: Iterable[str]) -> list[str]:
+    """Statuses in drawing and legend order: the known ones first, then as they come.
+
+    Examples
+    --------
+    >>> status_order(["support", "besieged", "control"])
+    ['control', 'support', 'besieged']
+    """
+    seen = list(dict.fromkeys(str(s) for s in statuses))
+    known = [s for s in STATUS_STYLES if s in seen]
+    return known + [s for s in seen if s not in STATUS_STYLES]
+
+
+def attrs_of(timeline: Any) -> dict[str, Any]:
+    """The metadata a timeline carries (``Timeline.attrs``); empty when it has none.
+
+    Render code reads what it knows of a data set (title, credit, base map, dates)
+    from here and never from the data set's name, so a user's own timeline gets
+    no fact of a bundled one.
+
+    Examples
+    --------
+    >>> attrs_of(object())
+    {}
+    """
+    attrs = getattr(timeline, "attrs", None)
+    return attrs if isinstance(attrs, dict) else {}
 
 
 def actor_colours(actors: Sequence[str]) -> dict[str, str]:
@@ -92,7 +188,7 @@ def actor_colours(actors: Sequence[str]) -> dict[str, str]:
         warnings.warn(
             f"{len(actors)} actors but {len(ACTOR_COLOURS)} distinct colours: "
             f"actors after the {len(ACTOR_COLOURS)}th repeat colours",
-            UserWarning,
+            StyleWarning,
             stacklevel=2,
         )
     return {a: ACTOR_COLOURS[i % len(ACTOR_COLOURS)] for i, a in enumerate(actors)}
@@ -136,37 +232,40 @@ def changes_title(first: Any, last: Any) -> str:
     return f"ground gained and lost, {day_text(first)} to {day_text(last)}"
 
 
-def credit_line(source: str | None) -> str:
-    """The credit printed under every map: data source and the reconstruction caveat.
+def credit_line(timeline: Any, credit: str | None = None) -> str | None:
+    """The credit printed under a map or figure: ``credit``, else the timeline's own.
+
+    A timeline's credit is ``timeline.attrs["credit"]`` (a bundled data set has one);
+    a user's timeline has none unless the user gives it, and then nothing is printed.
 
     Examples
     --------
-    >>> credit_line("islamic-state").startswith("Data: controlmap")
+    >>> credit_line(object()) is None
     True
+    >>> credit_line(object(), "Data: my notes")
+    'Data: my notes'
     """
-    if source in (None, "", "islamic-state"):
-        data = "controlmap 'islamic-state' data set (built from public reporting)"
-    else:
-        data = str(source)
-    return (
-        f"Data: {data}. Areas of control are reconstructions, approximate at the edges. "
-        "Base map: Natural Earth."
-    )
+    if credit is not None:
+        return str(credit) if str(credit).strip() else None
+    given = attrs_of(timeline).get("credit")
+    return str(given) if given else None
 
 
 def display_name(timeline: Timeline) -> str:
-    """A reader's name for a timeline: a bundled data set's description, else its name.
+    """A reader's name for a timeline: its ``attrs["title"]``, else its name or file.
 
     Examples
     --------
-    >>> import controlmap
-    >>> display_name(controlmap.load_dataset("islamic-state"))
-    'Islamic State territory in Iraq and Syria, 2013-2019'
+    >>> import controlmap, geopandas, shapely
+    >>> periods = geopandas.GeoDataFrame(
+    ...     {"actor": ["A"], "start": ["2020-01-01"]}, geometry=[shapely.box(30, 50, 31, 51)]
+    ... )
+    >>> display_name(controlmap.Timeline(periods, name="my front"))
+    'my front'
     """
-    from ..datasets import DATASETS
-
-    if timeline.name in DATASETS:
-        return DATASETS[timeline.name][1].split(" (")[0]
+    title = attrs_of(timeline).get("title")
+    if title:
+        return str(title)
     if timeline.name:
         return timeline.name
     return Path(timeline.source).stem if timeline.source else "Territorial control"

@@ -9,20 +9,21 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._atomic import atomic_output
 from .._dates import DateLike, parse_date
 from ..errors import DataError, OutputError
-from ..io import atomic_output, write_snapshot
+from ..io import write_snapshot
 from ..model import Timeline
 from ._basemap import Basemap
 from ._progress import progress_bar
-from .interactive import changes_map, save_map, timeline_map
-from .static import area_chart, save_figure, small_multiples
+from ._style import attrs_of
+from .figures.area_chart import area_chart
+from .figures.small_multiples import _default_dates, small_multiples
+from .maps.changes import changes_map
+from .maps.timeline import timeline_map
+from .saving import save
 
-__all__ = ["DEFAULT_CHANGES", "write_report"]
-
-#: The comparison of the article: what the Islamic State held in January 2015 and
-#: had lost by February 2018.
-DEFAULT_CHANGES = ("2015-01-01", "2018-02-01")
+__all__ = ["write_report"]
 
 
 def _changes_span(
@@ -30,9 +31,12 @@ def _changes_span(
 ) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """The two dates of the changes map, or None when the timeline has only one date.
 
-    Dates asked for must be in order; the article's dates apply only to the bundled
-    Islamic State timeline, any other compares its first and last change.
+    Dates asked for must be in order; else the timeline's own (``attrs["changes"]``,
+    a bundled data set's article), else its first and last change.
     """
+    if changes is None and attrs_of(timeline).get("changes"):
+        first_day, last_day = attrs_of(timeline)["changes"]
+        changes = (first_day, last_day)
     if changes is not None:
         first = parse_date(changes[0], what="start")
         last = parse_date(changes[1], what="end")
@@ -40,9 +44,6 @@ def _changes_span(
             raise DataError(
                 f"report: changes end {last:%Y-%m-%d} is not after start {first:%Y-%m-%d}"
             )
-        return first, last
-    if timeline.name == "islamic-state":
-        first, last = (parse_date(d) for d in DEFAULT_CHANGES)
         return first, last
     dates = timeline.change_dates
     if len(dates) < 2 or dates[-1] <= dates[0]:
@@ -69,6 +70,7 @@ def write_report(
     dates: list[DateLike] | None = None,
     freq: str = "MS",
     basemap: Basemap | None = None,
+    credit: str | None = None,
     progress: bool | None = None,
 ) -> list[Path]:
     """Write the maps, snapshots, area table and figures of a timeline into ``folder``.
@@ -77,12 +79,13 @@ def write_report(
     atomically, so a failed run leaves earlier files whole. Written:
 
     - ``timeline_map.html``: the time-slider map (self-contained by default);
-    - ``changes_map.html``: ground gained and lost between two dates (for the
-      bundled ``islamic-state`` data: 1 January 2015 to 1 February 2018; for any
-      other, its first and last change; left out when it has only one);
-    - ``snapshot_YYYY-MM-DD.geojson``: what each actor held at each turning point;
+    - ``changes_map.html``: ground gained and lost between two dates (``changes``,
+      else ``timeline.attrs["changes"]``, else its first and last change; left out
+      when it has only one);
+    - ``snapshot_YYYY-MM-DD.geojson``: what each actor held on each date (``dates``,
+      else ``timeline.attrs["dates"]``, else the turning points);
     - ``area_monthly.csv``: km² held on the first of every month;
-    - ``small_multiples.png`` / ``.svg``: the maps at the turning points;
+    - ``small_multiples.png`` / ``.svg``: the maps on those dates;
     - ``area_chart.png`` / ``.svg``: the area over time with the turning points.
 
     Parameters
@@ -95,11 +98,16 @@ def write_report(
     changes : (date, date), optional
         The two dates of the changes map.
     dates : list of dates, optional
-        Dates of the snapshots and small multiples (default: the turning points).
+        Dates of the snapshots and small multiples (default: ``attrs["dates"]``,
+        else the turning points).
     freq : str
         pandas frequency of the area table (default month starts).
     basemap : Basemap, optional
-        Outlines and places (default: the bundled ones).
+        Outlines and places (default: the base map ``timeline.attrs`` names, else a
+        neutral one fitted to the data).
+    credit : str, optional
+        The credit line of every map and figure (default: ``attrs["credit"]``, else
+        none).
     progress : bool or None
         A progress bar on stderr (None: only when stderr is a terminal).
 
@@ -123,9 +131,9 @@ def write_report(
         raise OutputError(f"{target}: exists and is not a folder")
     if not target.parent.is_dir():
         raise OutputError(f"{target}: parent folder {target.parent} does not exist")
-    basemap = Basemap.or_bundled(basemap)
+    basemap = Basemap.for_timeline(timeline, basemap)
     # Everything that can be refused is checked before the first file is written.
-    days = [parse_date(d) for d in (timeline.turning_points if dates is None else dates)]
+    days = [parse_date(d) for d in (_default_dates(timeline) if dates is None else dates)]
     if not days:
         raise DataError("report: no dates for the snapshots and small multiples")
     span = _changes_span(timeline, changes)
@@ -145,7 +153,7 @@ def write_report(
 
     def page(name: str, make: Callable[[], object]) -> Callable[[], None]:
         def write() -> None:
-            written.append(save_map(make(), target / name))  # type: ignore[arg-type]
+            written.append(save(make(), target / name))
 
         return write
 
@@ -161,7 +169,7 @@ def write_report(
         def write() -> None:
             fig = make()
             for suffix in (".png", ".svg"):
-                written.append(save_figure(fig, target / f"{name}{suffix}"))  # type: ignore[arg-type]
+                written.append(save(fig, target / f"{name}{suffix}"))
 
         return write
 
@@ -170,7 +178,9 @@ def write_report(
             "timeline map",
             page(
                 "timeline_map.html",
-                lambda: timeline_map(timeline, self_contained=self_contained, basemap=basemap),
+                lambda: timeline_map(
+                    timeline, self_contained=self_contained, basemap=basemap, credit=credit
+                ),
             ),
         ),
         *(
@@ -180,7 +190,11 @@ def write_report(
                     page(
                         "changes_map.html",
                         lambda: changes_map(
-                            timeline, *span, self_contained=self_contained, basemap=basemap
+                            timeline,
+                            *span,
+                            self_contained=self_contained,
+                            basemap=basemap,
+                            credit=credit,
                         ),
                     ),
                 )
@@ -192,9 +206,12 @@ def write_report(
         ("area table", text_file("area_monthly.csv", lambda: _area_csv(timeline, freq))),
         (
             "small multiples",
-            figures("small_multiples", lambda: small_multiples(timeline, days, basemap=basemap)),
+            figures(
+                "small_multiples",
+                lambda: small_multiples(timeline, days, basemap=basemap, credit=credit),
+            ),
         ),
-        ("area chart", figures("area_chart", lambda: area_chart(timeline))),
+        ("area chart", figures("area_chart", lambda: area_chart(timeline, credit=credit))),
     ]
     for _, step in progress_bar(steps, enabled=progress, description="report"):
         step()

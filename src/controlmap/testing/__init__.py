@@ -1,5 +1,11 @@
-"""Helpers for testing code that uses controlmap (hypothesis strategies).
+"""Helpers for testing code that uses controlmap.
 
-Importing :mod:`controlmap.testing.strategies` needs ``hypothesis`` (in the
-``test`` extra); controlmap itself does not.
+- :func:`assert_timeline_equal`: two timelines hold the same periods (after a round trip
+  through a file, a conversion, a rebuild);
+- :mod:`controlmap.testing.strategies`: hypothesis strategies of periods, timelines and
+  broken files (needs ``hypothesis``, in the ``test`` extras; controlmap itself does not).
 """
+
+from .asserts import assert_timeline_equal
+
+__all__ = ["assert_timeline_equal"]

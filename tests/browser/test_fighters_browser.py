@@ -9,12 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import OfflinePage
 from playwright.sync_api import Browser
 
 import controlmap
-from controlmap.fighters import load_fighters
-from controlmap.render.fighters import REFERENCE_COUNTS, save_fighters_map
+from browser.offline import OfflinePage
+from controlmap.datasets import load_fighters
+from controlmap.render import fighters_map, save
+from controlmap.render._fighters import REFERENCE_COUNTS
 
 # Screenshots for a person to look at; kept in the test's tmp folder unless asked for.
 SHOTS = os.environ.get("CONTROLMAP_SHOTS")
@@ -60,11 +61,11 @@ def _shot(opened: OfflinePage, tmp_path: Path, name: str) -> None:
 
 @pytest.fixture(scope="module")
 def fighters() -> Any:
-    return controlmap.load_dataset("foreign-fighters")
+    return controlmap.datasets.load_fighters()
 
 
 def test_map_draws_every_circle_offline(browser: Browser, tmp_path: Path, fighters: Any) -> None:
-    html = save_fighters_map(tmp_path / "fighters.html")
+    html = save(fighters_map(), tmp_path / "fighters.html")
     opened = _open(browser, html)
     markers = opened.page.evaluate(MARKERS_JS)
     expected = {
@@ -114,8 +115,9 @@ def test_map_draws_every_circle_offline(browser: Browser, tmp_path: Path, fighte
 
 
 def test_map_with_arcs_and_territory(browser: Browser, tmp_path: Path, fighters: Any) -> None:
-    html = save_fighters_map(
-        tmp_path / "arcs.html", arcs=True, date="2015-05-25", region="europe-middle-east"
+    html = save(
+        fighters_map(arcs=True, date="2015-05-25", region="europe-middle-east"),
+        tmp_path / "arcs.html",
     )
     opened = _open(browser, html)
     territory = opened.page.eval_on_selector_all(
@@ -155,7 +157,7 @@ def test_hostile_text_runs_nothing(browser: Browser, tmp_path: Path, fighters: A
     frame.loc[turkey, "returned_source"] = "Source" + HOSTILE
     frame.loc[turkey, "departed_url"] = "javascript:window.__pwned = 6"
     frame.loc[turkey, "note"] = HOSTILE
-    html = save_fighters_map(tmp_path / "hostile.html", frame)
+    html = save(fighters_map(frame), tmp_path / "hostile.html")
     opened = _open(browser, html)
     page = opened.page
     scripts_before = page.evaluate("document.scripts.length")

@@ -62,6 +62,7 @@
     box.appendChild(el("div", "cm-title", heading(p)));
     addRow(box, p.change ? "between" : "held", periodText(p));
     addRow(box, "area", formatArea(p.area_km2));
+    if (p.status && p.status !== "control") { addRow(box, "status", p.status); }
     addRow(box, "source", sourceLimit ? shorten(p.source, sourceLimit) : p.source);
     return box;
   }
@@ -88,9 +89,91 @@
     return p.start <= iso && (p.end === null || p.end === undefined || iso < p.end);
   }
 
-  function swatch(colour, kind) {
+  // Statuses: control solid, support a light fill, contested and a user's own
+  // statuses as SVG patterns over a faint fill (Leaflet has no pattern fills: the
+  // patterns live in one <svg><defs> of the page and paths fill with url(#id)).
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  var GENERIC = {fill: "cross", opacity: 0.3, dash: "6 2"};
+  var patternDefs = null, patternIds = {};
+
+  function svgEl(tag, attrs) {
+    var node = document.createElementNS(SVG_NS, tag);
+    Object.keys(attrs).forEach(function (k) { node.setAttribute(k, String(attrs[k])); });
+    return node;
+  }
+
+  function patternFill(kind, colour, opacity) {
+    var key = kind + "|" + colour;
+    if (patternIds[key]) { return "url(#" + patternIds[key] + ")"; }
+    if (!patternDefs) {
+      var holder = svgEl("svg", {width: 0, height: 0, "aria-hidden": "true", "class": "cm-patterns"});
+      holder.style.position = "absolute";
+      patternDefs = svgEl("defs", {});
+      holder.appendChild(patternDefs);
+      document.body.appendChild(holder);
+    }
+    var id = "cm-pattern-" + Object.keys(patternIds).length;
+    var pattern = svgEl("pattern", {id: id, patternUnits: "userSpaceOnUse", width: 8, height: 8,
+                                    "data-cm-kind": kind});
+    // An opaque tint under the lines: over governed ground of the same colour the
+    // hatching must still show.
+    pattern.appendChild(svgEl("rect", {width: 8, height: 8, fill: "#ffffff"}));
+    pattern.appendChild(svgEl("rect", {width: 8, height: 8, fill: colour, "fill-opacity": opacity}));
+    var ink = {stroke: colour, "stroke-width": 1.6};
+    if (kind === "hatch" || kind === "cross") {
+      pattern.appendChild(svgEl("path", Object.assign({d: "M-2,2 l4,-4 M0,8 l8,-8 M6,10 l4,-4"}, ink)));
+    }
+    if (kind === "backhatch" || kind === "cross") {
+      pattern.appendChild(svgEl("path", Object.assign({d: "M-2,6 l4,4 M0,0 l8,8 M6,-2 l4,4"}, ink)));
+    }
+    if (kind === "dots") {
+      pattern.appendChild(svgEl("circle", {cx: 4, cy: 4, r: 1.6, fill: colour}));
+    }
+    patternDefs.appendChild(pattern);
+    patternIds[key] = id;
+    return "url(#" + id + ")";
+  }
+
+  function statusStyle(data, status) {
+    var styles = data.status_styles || {};
+    return styles[status] || (status && status !== "control" ? GENERIC : {fill: "solid", opacity: 1, dash: null});
+  }
+
+  // Leaflet path options of a feature of this colour and status.
+  function featureStyle(data, colour, status) {
+    var s = statusStyle(data, status);
+    var fill = colour, fillOpacity = 1;
+    if (s.fill === "light") { fillOpacity = s.opacity; }
+    else if (s.fill !== "solid") { fill = patternFill(s.fill, colour, s.opacity); }
+    return {color: colour, weight: s.fill === "solid" ? 0.8 : 1.2, opacity: 1,
+            fillColor: fill, fillOpacity: fillOpacity, dashArray: s.dash || null};
+  }
+
+  // A legend swatch drawn as the map draws that status, with CSS only: the legend
+  // holds no SVG or other markup (a test of hostile data counts any as injected).
+  function swatch(colour, kind, status, data) {
     var s = el("span", "cm-swatch" + (kind ? " cm-swatch-" + kind : ""));
-    s.style.background = colour;
+    if (status === undefined || status === null) {
+      s.style.background = colour;
+      return s;
+    }
+    var style = statusStyle(data, status);
+    var tint = "color-mix(in srgb, " + colour + " " + Math.round(style.opacity * 100) + "%, #ffffff)";
+    var line = colour + " 0 1.5px, transparent 1.5px 4px";
+    var layers = {
+      solid: [colour],
+      light: [tint],
+      hatch: ["repeating-linear-gradient(-45deg, " + line + ")", tint],
+      backhatch: ["repeating-linear-gradient(45deg, " + line + ")", tint],
+      cross: ["repeating-linear-gradient(-45deg, " + line + ")",
+              "repeating-linear-gradient(45deg, " + line + ")", tint],
+      dots: ["radial-gradient(" + colour + " 1.2px, transparent 1.4px) 0 0 / 4px 4px", tint]
+    }[style.fill] || [colour];
+    s.style.background = layers.join(", ");
+    s.style.borderColor = colour;
+    s.style.borderStyle = style.dash ? "dashed" : "solid";
+    s.classList.add("cm-swatch-status");
+    s.setAttribute("data-cm-fill", style.fill);
     return s;
   }
 
@@ -141,10 +224,7 @@
     // The control polygons: each period's geometry once, shown or hidden by date.
     var shown = L.featureGroup().addTo(map);
     L.geoJSON(data.features, {
-      style: function (f) {
-        return {color: f.properties.color, weight: 0.8, opacity: 1,
-                fillColor: f.properties.color, fillOpacity: 1};
-      },
+      style: function (f) { return featureStyle(data, f.properties.color, f.properties.status); },
       onEachFeature: function (f, layer) {
         layer.cmProps = f.properties;
         layer.bindTooltip(function () { return tooltipFor(f.properties); },
@@ -154,11 +234,14 @@
           var path = layer.getElement();
           if (path) {
             path.setAttribute("data-cm-id", String(f.properties.id));
+            path.setAttribute("data-cm-status", String(f.properties.status || ""));
             path.classList.add("cm-feature");
           }
         });
         layer.on("mouseover", function () { layer.setStyle({color: "#000000", weight: 2}); layer.bringToFront(); });
-        layer.on("mouseout", function () { layer.setStyle({color: f.properties.color, weight: 0.8}); });
+        layer.on("mouseout", function () {
+          layer.setStyle(featureStyle(data, f.properties.color, f.properties.status));
+        });
         api.layers.push(layer);
       }
     });
@@ -188,14 +271,16 @@
     }
     map.on("zoomend", updatePlaces);
 
-    // Legend: one swatch per actor (or per change), with the area on the date shown.
+    // Legend: one swatch per actor (or per change), then one per status, each with
+    // the area on the date shown. A status row's swatch is drawn in a neutral ink.
     var areaCells = {};
     var legend = makeControl("topright", function () {
       var box = el("div", "cm-legend leaflet-bar");
       if (data.title) { box.appendChild(el("div", "cm-legend-title", data.title)); }
       data.legend.forEach(function (item) {
-        var row = el("div", "cm-legend-row");
-        row.appendChild(swatch(item.color, item.kind));
+        var row = el("div", "cm-legend-row" + (item.kind === "status" ? " cm-legend-status" : ""));
+        if (item.status !== undefined) { row.setAttribute("data-cm-status", item.status); }
+        row.appendChild(swatch(item.color || "#555555", item.kind, item.status, data));
         row.appendChild(el("span", "cm-legend-name", item.label));
         var cell = el("span", "cm-legend-area", item.area_km2 !== undefined ? formatArea(item.area_km2) : "");
         row.appendChild(cell);
@@ -253,6 +338,13 @@
         if (on && !has) { shown.addLayer(layer); }
         if (!on && has) { shown.removeLayer(layer); }
       });
+      // Layers shown later are drawn on top: lift patterned and light ground (a
+      // contested town inside governed ground) over solid ground, or it is hidden.
+      api.layers.forEach(function (layer) {
+        if (shown.hasLayer(layer) && statusStyle(data, layer.cmProps.status).fill !== "solid") {
+          layer.bringToFront();
+        }
+      });
       if (data.mode === "changes") {
         dateLabel.textContent = formatDate(data.start) + " \u2192 " + formatDate(data.end);
       } else {
@@ -263,6 +355,10 @@
         data.areas.actors.forEach(function (actor, k) {
           var cell = areaCells["actor:" + k];
           if (cell) { cell.textContent = formatArea(data.areas.km2[index][k]); }
+        });
+        (data.areas.statuses || []).forEach(function (status, k) {
+          var cell = areaCells["status:" + k];
+          if (cell) { cell.textContent = formatArea(data.areas.status_km2[index][k]); }
         });
       }
       eventLabel.textContent = data.mode === "changes" ? "" : eventsOn(iso);

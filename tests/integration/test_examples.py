@@ -20,7 +20,9 @@ from PIL import Image
 import controlmap
 from controlmap.render._style import day_text
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+pytestmark = [pytest.mark.integration, pytest.mark.examples, pytest.mark.render]
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SCRIPTS = sorted(EXAMPLES.glob("*.py"))
 
 

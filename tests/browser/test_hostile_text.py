@@ -26,27 +26,27 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import OfflinePage
 from matplotlib.text import Text
 from PIL import Image
 from playwright.sync_api import Browser, Page
-from test_render_browser import pointer_on
 
 import controlmap
+from browser.offline import OfflinePage
+from browser.test_render_browser import pointer_on
 from controlmap._text import CONTROL, printable
 from controlmap.cli import main
-from controlmap.fighters import load_fighters
+from controlmap.datasets.fighters import load_fighters
 from controlmap.render import (
     area_chart,
+    changes_figure,
     changes_map,
-    save_figure,
-    save_map,
+    fighters_figure,
+    fighters_map,
+    save,
     small_multiples,
     snapshot_map,
     timeline_map,
 )
-from controlmap.render.fighters import fighters_figure, fighters_map, save_fighters_map
-from controlmap.render.static import changes_figure
 
 #: Markup, script and terminal payloads, in every run.
 MARKUP = (
@@ -130,6 +130,7 @@ def case(
     with source.open("w", encoding="utf-8") as out:
         json.dump({"type": "FeatureCollection", "features": features}, out)
     title = f"Title {payload}"
+    credit = f"Data: {stem}."
     events = pd.DataFrame(
         {
             "date": pd.to_datetime(["2011-01-01", "2012-01-01"]),
@@ -150,6 +151,7 @@ def case(
             "stem": stem,
             "fields": fields,
             "title": title,
+            "credit": credit,
             "payload": payload,
             "events": events,
             "markers": [marker, folder / "marker-from-name"],
@@ -196,24 +198,27 @@ def made(case: dict[str, Any]) -> dict[str, Path]:
     # Events come only through the library: a slider page, a snapshot and figures with them.
     timeline = controlmap.read(case["source"])
     timeline.events = case["events"]
-    pages["events timeline"] = save_map(
-        timeline_map(timeline, self_contained=True, title=title), out / "events.html"
+    credit = case["credit"]  # a user's credit holds text from the file name
+    pages["events timeline"] = save(
+        timeline_map(timeline, title=title, credit=credit), out / "events.html"
     )
-    pages["events snapshot"] = save_map(
-        snapshot_map(timeline, "2012-01-01", self_contained=True), out / "events-snapshot.html"
+    pages["events snapshot"] = save(
+        snapshot_map(timeline, "2012-01-01", credit=credit), out / "events-snapshot.html"
     )
-    pages["changes api"] = save_map(
-        changes_map(timeline, "2010-06-01", "2012-06-01", self_contained=True),
+    pages["changes api"] = save(
+        changes_map(timeline, "2010-06-01", "2012-06-01", credit=credit),
         out / "changes-api.html",
     )
     figures = {
-        "small multiples": small_multiples(timeline, ["2011-01-01", "2012-01-01", "2012-06-01"]),
-        "area chart": area_chart(timeline, title=title),
-        "changes figure": changes_figure(timeline, "2010-06-01", "2012-06-01"),
+        "small multiples": small_multiples(
+            timeline, ["2011-01-01", "2012-01-01", "2012-06-01"], credit=credit
+        ),
+        "area chart": area_chart(timeline, title=title, credit=credit),
+        "changes figure": changes_figure(timeline, "2010-06-01", "2012-06-01", credit=credit),
     }
     for name, fig in figures.items():
         for suffix in (".png", ".svg", ".pdf"):
-            pages[f"{name}{suffix}"] = save_figure(fig, out / f"{name}{suffix}")
+            pages[f"{name}{suffix}"] = save(fig, out / f"{name}{suffix}")
     pages["figure objects"] = figures  # type: ignore[assignment]
     return pages
 
@@ -230,11 +235,11 @@ def fighters_made(case: dict[str, Any]) -> dict[str, Any]:
         frame.loc[rows, "note"] = f"Note {payload}"
     out = case["folder"] / "fighters"
     out.mkdir()
-    made = {"frame": frame, "html": save_fighters_map(out / "fighters.html", frame)}
+    made = {"frame": frame, "html": save(fighters_map(frame), out / "fighters.html")}
     fig = fighters_figure(frame, title=case["title"])
     made["figure"] = fig
     for suffix in (".png", ".svg", ".pdf"):
-        made[suffix] = save_figure(fig, out / f"fighters{suffix}")
+        made[suffix] = save(fig, out / f"fighters{suffix}")
     return made
 
 
@@ -284,8 +289,10 @@ def _expected_on_page(case: dict[str, Any], kind: str) -> list[str]:
         texts.append(case["fields"][0]["status"])
     if kind in ("timeline", "snapshot", "changes"):
         texts.append(case["title"])  # --title
-    if not kind.startswith(("events", "changes api")):
-        texts.append(f"Data: {case['stem']}.")  # the file name, in the credit
+    if kind.startswith("report"):
+        texts.append(case["stem"])  # the file name, as the title (no --title given)
+    if kind.startswith(("events", "changes api")):
+        texts.append(case["credit"])  # a credit given through the library
     if kind == "events timeline":
         texts.append(f"Event {case['payload']}")
     if kind.startswith("events"):  # a snapshot shows the events of its own day only
@@ -425,7 +432,8 @@ def test_svg_figures_are_xml_and_show_text(
         assert actor in text
     if kind.startswith("figure"):
         assert printable(case["title"]) in text
-        assert printable(f"Data: {case['stem']}.") in text
+    else:
+        assert printable(case["credit"]) in text
     if kind == "small multiples.svg":
         assert printable(f"Event {case['payload']}") in text
 

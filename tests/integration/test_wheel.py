@@ -1,4 +1,4 @@
-"""The built wheel carries the data: bundled data sets and layers load from it alone."""
+"""The built wheel carries the data and py.typed: bundled data sets load from it alone."""
 
 from __future__ import annotations
 
@@ -7,18 +7,23 @@ import sys
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.wheel]
+
+ROOT = Path(__file__).resolve().parents[2]
 
 CHECK = """
+import pathlib
 import controlmap, controlmap.datasets as d
-from controlmap.render import published_figures
 assert str(d.data_dir()).startswith(r"{site}"), d.data_dir()
 tl = controlmap.load_dataset("islamic-state")
 assert tl.events is not None and len(tl.turning_points) > 5
-assert len(controlmap.load_dataset("foreign-fighters")) == 48
+assert len(tl.attrs["published"]) >= 3 and tl.attrs["dates"]
+assert len(d.load_fighters()) == 48
 for layer in ("countries", "provinces", "places", "rivers"):
     assert len(controlmap.load_layer(layer)) > 0
-assert published_figures(tl) is not None
+assert (pathlib.Path(controlmap.__file__).parent / "py.typed").is_file()
 print(controlmap.__file__)
 """
 
@@ -48,9 +53,11 @@ def test_wheel_holds_the_data(tmp_path: Path) -> None:
         "controlmap/_data/basemap/countries.geojson",
         "controlmap/_data/fighters/foreign_fighters.csv",
         "controlmap/_data/sources/area_figures.csv",
-        "controlmap/render/static/controlmap.js",
+        "controlmap/py.typed",  # PEP 561: type checkers use controlmap's own hints
     ):
         assert expected in names, expected
+    # The page script of the maps, wherever render keeps its assets.
+    assert any(n.startswith("controlmap/render/") and n.endswith("/controlmap.js") for n in names)
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     # The unpacked wheel comes first on sys.path, ahead of the checkout's editable install.

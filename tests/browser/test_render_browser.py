@@ -15,12 +15,13 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import pytest
-from conftest import OfflinePage
 from playwright.sync_api import Browser, Page
 from shapely import box
 
 import controlmap
-from controlmap.render import Basemap, changes_map, save_map, snapshot_map, timeline_map
+from browser.offline import OfflinePage
+from controlmap.render import Basemap, changes_map, save, snapshot_map, timeline_map
+from controlmap.render._changes import change_layers
 from controlmap.render._style import CHANGE_COLOURS
 
 HOSTILE = [
@@ -102,11 +103,11 @@ def label_date(text: str) -> str:
 def pages(timeline: controlmap.Timeline, tmp_path_factory: pytest.TempPathFactory) -> dict:
     folder = tmp_path_factory.mktemp("pages")
     return {
-        "timeline": save_map(timeline_map(timeline, self_contained=True), folder / "timeline.html"),
-        "snapshot": save_map(
+        "timeline": save(timeline_map(timeline, self_contained=True), folder / "timeline.html"),
+        "snapshot": save(
             snapshot_map(timeline, "2017-07-10", self_contained=True), folder / "snapshot.html"
         ),
-        "changes": save_map(
+        "changes": save(
             changes_map(timeline, "2015-01-01", "2018-02-01", self_contained=True),
             folder / "changes.html",
         ),
@@ -176,7 +177,7 @@ def test_timeline_peak_shows_event_and_legend(
     page.locator("input.cm-range").fill(str(dates.index("2017-07-10")))
     assert page.locator(".cm-event").text_content() == "Mosul lost"
     legend = page.locator(".cm-legend").text_content()
-    assert "Islamic State" in legend and "reconstructions" in legend
+    assert timeline.attrs["title"] in legend and timeline.attrs["credit"] in legend
     # Key cities are labelled; the base map is drawn in its own pane.
     labels = page.locator(".cm-label").all_text_contents()
     assert {"Mosul", "Raqqa", "Baghdad"} <= set(labels)
@@ -197,9 +198,12 @@ def test_snapshot_and_changes_pages_draw(
         assert page.locator(".cm-date").text_content() == "10 Jul 2017"
         assert page.locator("input.cm-range").count() == 0
     else:
-        lost = timeline.changes("2015-01-01", "2018-02-01")
-        drawn = (lost["area_km2"] >= 1).sum() + len(timeline.at("2018-02-01"))
-        assert count == drawn
+        # One drawn layer per actor, change and status: kept, gained and lost ground
+        # split by status (the bundled data has control, contested and support).
+        layers = change_layers(timeline, pd.Timestamp("2015-01-01"), pd.Timestamp("2018-02-01"))
+        assert count == len(layers)
+        assert {"kept", "gained", "lost"} <= set(layers["change"])
+        assert set(layers["status"]) == {"control", "contested", "support"}
         assert page.locator(".cm-date").text_content() == "1 Jan 2015 → 1 Feb 2018"
         assert "ground lost" in page.locator(".cm-legend").text_content()
     # Hovering a polygon shows its tooltip with the area; clicking opens the popup.
@@ -244,13 +248,13 @@ def hostile_pages(tmp_path_factory: pytest.TempPathFactory) -> dict:
         }
     ).assign(date=lambda e: pd.to_datetime(e["date"]))
     return {
-        "timeline": save_map(
+        "timeline": save(
             timeline_map(timeline, self_contained=True, date="2012-06-01"), folder / "t.html"
         ),
-        "snapshot": save_map(
+        "snapshot": save(
             snapshot_map(timeline, "2012-06-01", self_contained=True), folder / "s.html"
         ),
-        "changes": save_map(
+        "changes": save(
             changes_map(timeline, "2010-06-01", "2019-01-01", self_contained=True),
             folder / "c.html",
         ),
@@ -316,14 +320,15 @@ def test_changes_map_gain_is_on_top(browser: Browser, tmp_path: Path) -> None:
         crs=4326,
     )
     tl = controlmap.Timeline(periods, name="growing")
-    page_path = save_map(
+    page_path = save(
         changes_map(tl, "2020-03-01", "2020-09-01", self_contained=True, basemap=Basemap.empty()),
         tmp_path / "growing.html",
     )
     session = OfflinePage(browser)
     page = session.open(page_path)
     legend = page.locator(".cm-legend-name").all_text_contents()
-    assert legend == ["held on both dates", "ground gained"]
+    # The timeline has two statuses: each layer names the status it is drawn in.
+    assert legend == ["held on both dates (control)", "ground gained (control)"]
     colour = CHANGE_COLOURS["gained"]
     gained = page.locator(f'.leaflet-overlay-pane path[fill="{colour}"]')
     assert gained.count() == 1
@@ -354,7 +359,7 @@ def test_events_between_change_dates_show_on_the_slider(browser: Browser, tmp_pa
             "label": ["too early", "spring offensive", pd.NA],
         }
     )
-    page_path = save_map(
+    page_path = save(
         timeline_map(tl, self_contained=True, basemap=Basemap.empty(), date="2020-06-01"),
         tmp_path / "events.html",
     )

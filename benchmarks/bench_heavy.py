@@ -1,0 +1,215 @@
+"""Time and peak memory of the CLI on heavy inputs (issue 14, item 11).
+
+Generates four synthetic GeoJSON timelines into a temporary folder (nothing is
+downloaded):
+
+- ``overlap``: about 200 MB of 2,000-vertex periods of three actors, large and
+  heavily overlapping in space and time (4,500 periods at full scale);
+- ``small``: about 118,000 small 12-vertex periods;
+- ``huge``: one polygon of 5 million vertices;
+- ``many``: 100,000 small periods, for the slider ``map``.
+
+Each command runs in a fresh ``controlmap`` process; its wall time and peak
+resident set size (``ru_maxrss`` of that child, from ``os.wait4``) are printed
+with the peak as a multiple of the file size. A plain geopandas baseline (read
+with pyogrio, filter the periods active on the date, dissolve by actor, project
+to an equal-area CRS, sum the areas) runs in this process on the same file, and
+each command's time is also given as a ratio to it.
+
+Goals: on ``overlap``, ``info``, one ``snapshot`` and one ``area`` date each under
+30 s and under 3x the file size; ``map`` of ``many`` under 5x the file size.
+
+    python benchmarks/bench_heavy.py                 # full size (takes a while)
+    python benchmarks/bench_heavy.py --scale 0.1     # a tenth of every input
+    python benchmarks/bench_heavy.py --cases overlap --commands info,area
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+DATE = "2016-01-01"
+ACTORS = ["Islamic State", "Iraqi government", "SDF"]
+
+
+def _feature(index: int, ring: np.ndarray, properties: dict[str, str]) -> str:
+    coords = ",".join(f"[{x:.6f},{y:.6f}]" for x, y in ring)
+    props = ", ".join(f'"{k}": "{v}"' for k, v in properties.items())
+    return (
+        f'{{"type": "Feature", "id": {index}, "properties": {{{props}}}, '
+        f'"geometry": {{"type": "Polygon", "coordinates": [[{coords}]]}}}}'
+    )
+
+
+def _write(path: Path, features: Iterator[str]) -> None:
+    with open(path, "w", encoding="utf-8") as stream:
+        stream.write('{"type": "FeatureCollection", "features": [\n')
+        for i, text in enumerate(features):
+            stream.write((",\n" if i else "") + text)
+        stream.write("\n]}\n")
+
+
+def _star(
+    rng: np.random.Generator, cx: float, cy: float, radius: float, vertices: int
+) -> np.ndarray:
+    """A jagged, valid star-shaped ring, counter-clockwise and closed."""
+    angles = np.linspace(0.0, 2 * np.pi, vertices, endpoint=False)
+    r = radius * (1 + 0.1 * rng.standard_normal(vertices)).clip(0.6, 1.4)
+    ring = np.column_stack([cx + r * np.cos(angles), cy + r * np.sin(angles)])
+    return np.vstack([ring, ring[:1]])
+
+
+def _dates(rng: np.random.Generator, days_min: int, days_max: int) -> dict[str, str]:
+    start = pd.Timestamp("2013-01-01") + pd.Timedelta(days=int(rng.integers(0, 6 * 365)))
+    end = start + pd.Timedelta(days=int(rng.integers(days_min, days_max)))
+    return {"start": f"{start:%Y-%m-%d}", "end": f"{end:%Y-%m-%d}"}
+
+
+def overlapping(path: Path, periods: int, vertices: int = 2000, seed: int = 0) -> None:
+    """Large jagged periods over Iraq/Syria: hundreds cover any place at any time."""
+    rng = np.random.default_rng(seed)
+
+    def features() -> Iterator[str]:
+        for i in range(periods):
+            x, y, radius = rng.uniform(38, 44), rng.uniform(31, 36), rng.uniform(0.5, 2.0)
+            ring = _star(rng, x, y, radius, vertices)
+            props = {"actor": ACTORS[i % 3], **_dates(rng, 60, 1500), "source": f"synthetic {i}"}
+            yield _feature(i, ring, props)
+
+    _write(path, features())
+
+
+def small(path: Path, periods: int, seed: int = 1) -> None:
+    """Many small 12-vertex periods scattered over the region, a few overlapping."""
+    rng = np.random.default_rng(seed)
+
+    def features() -> Iterator[str]:
+        for i in range(periods):
+            x, y, radius = rng.uniform(36, 46), rng.uniform(30, 37), rng.uniform(0.005, 0.03)
+            ring = _star(rng, x, y, radius, 12)
+            props = {"actor": ACTORS[i % 3], **_dates(rng, 30, 400), "source": f"s{i}"}
+            yield _feature(i, ring, props)
+
+    _write(path, features())
+
+
+def huge(path: Path, vertices: int, seed: int = 2) -> None:
+    """One period whose polygon has ``vertices`` vertices."""
+    rng = np.random.default_rng(seed)
+    ring = _star(rng, 41.0, 34.0, 3.0, vertices)
+    _write(path, iter([_feature(0, ring, {"actor": ACTORS[0], "start": "2014-01-01"})]))
+
+
+CASES = {
+    # name: (writer, full-size argument, commands)
+    "overlap": (overlapping, 4523, ["info", "snapshot", "area", "baseline"]),
+    "small": (small, 118_405, ["info", "snapshot", "area", "baseline"]),
+    "huge": (huge, 5_000_000, ["info", "snapshot", "area", "baseline"]),
+    "many": (small, 100_000, ["map"]),
+}
+
+
+def command_line(command: str, path: Path, out: Path) -> list[str]:
+    exe = [sys.executable, "-m", "controlmap.cli"]
+    if command == "info":
+        return [*exe, "info", str(path)]
+    if command == "snapshot":
+        return [*exe, "snapshot", str(path), "--date", DATE, "-o", str(out / "snap.geojson")]
+    if command == "area":
+        return [*exe, "area", str(path), "--dates", DATE, "-o", str(out / "area.csv")]
+    if command == "map":
+        return [*exe, "map", str(path), "-o", str(out / "map.html")]
+    raise ValueError(command)
+
+
+def run_child(argv: list[str], timeout: float) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS in bytes and exit code of one child process."""
+    started = time.perf_counter()
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = started + timeout
+    while True:
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            child.kill()
+            pid, status, usage = os.wait4(child.pid, 0)
+            break
+        time.sleep(0.05)
+    seconds = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        message = child.stderr.read().decode(errors="replace").strip() if child.stderr else ""
+        print(f"    exit {child.returncode}: {message[-300:]}")
+    if child.stderr:
+        child.stderr.close()
+    return seconds, usage.ru_maxrss * 1024.0, child.returncode
+
+
+def baseline(path: Path) -> float:
+    """Seconds for the plain geopandas version of one date's area per actor."""
+    started = time.perf_counter()
+    frame = gpd.read_file(path, engine="pyogrio")
+    day = pd.Timestamp(DATE)
+    start = pd.to_datetime(frame["start"])
+    end = pd.to_datetime(frame["end"]) if "end" in frame.columns else pd.Series(pd.NaT, frame.index)
+    active = frame[(start <= day) & (end.isna() | (end > day))]
+    dissolved = active.dissolve(by="actor")
+    _ = dissolved.to_crs("EPSG:6933").area / 1e6
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of every input size")
+    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated cases")
+    parser.add_argument("--commands", help="comma-separated commands (default: all of each case)")
+    parser.add_argument("--timeout", type=float, default=1200.0, help="seconds per command")
+    parser.add_argument("--keep", help="write the inputs into this folder and keep them")
+    args = parser.parse_args()
+    folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_heavy_"))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        for name in args.cases.split(","):
+            writer, size, commands = CASES[name]
+            if args.commands:
+                commands = [c for c in commands if c in args.commands.split(",")]
+            path = folder / f"{name}-{args.scale:g}.geojson"
+            if not path.exists():
+                started = time.perf_counter()
+                writer(path, max(1, round(size * args.scale)))
+                print(f"{name}: wrote {path.name} in {time.perf_counter() - started:.0f} s")
+            megabytes = path.stat().st_size / 1e6
+            print(f"{name}: {megabytes:.1f} MB")
+            base = baseline(path) if "baseline" in commands else None
+            if base is not None:
+                print(f"  geopandas baseline (one date, in process): {base:8.1f} s")
+            for command in commands:
+                if command == "baseline":
+                    continue
+                seconds, peak, _ = run_child(command_line(command, path, folder), args.timeout)
+                ratio = f"  {seconds / base:5.1f}x baseline time" if base else ""
+                print(
+                    f"  {command:9s} {seconds:8.1f} s  peak {peak / 1e6:8.0f} MB"
+                    f"  {peak / 1e6 / megabytes:5.2f}x file{ratio}",
+                    flush=True,
+                )
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

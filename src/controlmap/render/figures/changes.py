@@ -1,0 +1,114 @@
+"""The changes figure: one map of the ground gained, lost and kept between two dates."""
+
+from __future__ import annotations
+
+import shapely
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ..._dates import DateLike, parse_date
+from ...errors import DataError
+from ...model import Timeline
+from .._basemap import Basemap
+from .._changes import change_layers
+from .._mpl import plain_text
+from .._style import (
+    CHANGE_COLOURS,
+    actor_colours,
+    change_label,
+    changes_title,
+    credit_line,
+    display_name,
+    status_order,
+    status_styles,
+)
+from ._draw import STATIC_TOLERANCE, Frame, add_polygons, gid, ground_style, paths, status_handle
+
+__all__ = ["changes_figure"]
+
+#: Opacity of solid ground.
+ALPHA = 0.8
+
+
+@plain_text
+def changes_figure(
+    timeline: Timeline,
+    start: DateLike,
+    end: DateLike,
+    *,
+    width: float = 7.5,
+    title: str | None = None,
+    credit: str | None = None,
+    basemap: Basemap | None = None,
+) -> Figure:
+    """One map of the ground gained and lost between two dates, and what was still held.
+
+    Each layer is drawn in the style of its status (lost ground: its status on
+    ``start``; kept and gained ground: on ``end``), with its km² in the legend.
+    ``title``, ``credit`` and ``basemap`` are as in
+    :func:`controlmap.render.small_multiples`; the layers' collections carry gids
+    ``change:<actor>:<change>:<status>``.
+
+    Examples
+    --------
+    >>> import controlmap
+    >>> from controlmap.render import changes_figure
+    >>> fig = changes_figure(controlmap.load_dataset("islamic-state"), "2015-01-01", "2018-02-01")
+    >>> len(fig.axes)
+    1
+    """
+    first, last = parse_date(start, what="start"), parse_date(end, what="end")
+    if last <= first:
+        raise DataError(f"changes figure: end {last:%Y-%m-%d} is not after start {first:%Y-%m-%d}")
+    basemap = Basemap.for_timeline(timeline, basemap)
+    frame = Frame(timeline, basemap)
+    layers = change_layers(timeline, first, last)
+    colours = actor_colours(timeline.actors)
+    multi = len(timeline.actors) > 1
+    styles = status_styles(status_order(timeline.periods["status"]))
+    plain = set(styles) == {"control"}
+    map_h = width * frame.aspect
+    header, footer = 0.7, 0.35
+    fig = Figure(figsize=(width, map_h + header + footer))
+    FigureCanvasAgg(fig)
+    height = map_h + header + footer
+    ax = fig.add_axes((0, footer / height, 1, map_h / height))
+    frame.draw(ax)
+    handles = []
+    for row in layers.itertuples(index=False):
+        label = change_label(str(row.actor), row.change, multi)
+        if not plain:
+            label = f"{label} ({row.status})"
+        colour = CHANGE_COLOURS.get(row.change) or colours[row.actor]
+        geom, area = row.geometry, float(row.area_km2)
+        style = styles[str(row.status)]
+        add_polygons(
+            ax,
+            paths([shapely.simplify(geom, STATIC_TOLERANCE / 2)]),
+            **ground_style(colour, style, alpha=ALPHA),
+            zorder=3,
+            gid=gid("change", row.actor, row.change, row.status),
+        )
+        handles.append(status_handle(f"{label}: {area:,.0f} km²", colour, style, alpha=ALPHA))
+    frame.draw_places(ax, font_size=8)
+    fig.suptitle(
+        title if title is not None else f"{display_name(timeline)}\n{changes_title(first, last)}",
+        x=0.02,
+        y=1 - 0.08 / height,
+        ha="left",
+        va="top",
+        fontsize=11,
+        fontweight="bold",
+    )
+    fig.legend(
+        handles=handles,
+        loc="upper right",
+        bbox_to_anchor=(0.98, 1 - (header + 0.1) / height),
+        frameon=True,
+        framealpha=0.92,
+        fontsize=8,
+    )
+    credit_text = credit_line(timeline, credit)
+    if credit_text:
+        fig.text(0.02, 0.1 / height, credit_text, fontsize=6, color="#555555")
+    return fig

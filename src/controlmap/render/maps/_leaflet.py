@@ -1,0 +1,285 @@
+"""What every controlmap web page shares: the Leaflet-only map, its data and base map.
+
+Each map's geometry is written once into the page as GeoJSON; a small script
+(``assets/controlmap.js``) draws it, with the slider, legend and tooltips. Only
+Leaflet and that script are loaded: no jQuery, Bootstrap or icon fonts, so a
+self-contained page (the default) inlines everything and works offline.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import folium
+import numpy as np
+import pandas as pd
+import shapely
+
+from ...model import Timeline
+from .. import _assets
+from .._basemap import Basemap, clip_to_extent, focus_mask, key_places, map_extent
+from .._page import PagePart, Verbatim
+from .._style import BASE, StatusStyle, credit_line, display_name, status_order, status_styles
+
+__all__ = ["ControlMap", "screen_geometry"]
+
+#: Decimal places of coordinates in a page: 1e-4 degrees is about 10 m, finer than
+#: a screen pixel at any zoom a whole-country map is read at.
+DECIMALS = 4
+#: Base-map outlines are simplified to this tolerance (degrees, ~300 m): they frame
+#: the map and need not follow every bend of a border.
+BASE_TOLERANCE = 0.003
+#: Text properties of a period shown in tooltips and popups, when present.
+TEXT_FIELDS = ("status", "source", "confidence", "note")
+
+
+class ControlMap(folium.Map):
+    """A folium Map that loads only Leaflet (linked, or inlined when self-contained).
+
+    folium's default page also loads jQuery, Bootstrap and icon fonts from CDNs;
+    controlmap's maps need none of them.
+    """
+
+    def __init__(self, *, self_contained: bool = True, **options: Any) -> None:
+        super().__init__(**options)
+        self.self_contained = self_contained
+        # Inlined by render() when self-contained; otherwise Leaflet's CDN, nothing else.
+        self.default_js = [] if self_contained else [("leaflet", _assets.LEAFLET_JS_URL)]
+        self.default_css = [] if self_contained else [("leaflet_css", _assets.LEAFLET_CSS_URL)]
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """Add Leaflet and controlmap's script and style to the page, then render."""
+        figure: Any = self.get_root()
+        if self.self_contained:
+            figure.header.add_child(
+                Verbatim(
+                    f"<style>{_assets.leaflet_css()}</style>\n"
+                    f"<script>{_assets.leaflet_js()}</script>"
+                ),
+                name="leaflet_inline",
+            )
+        figure.header.add_child(
+            Verbatim(
+                f"<style>{_assets.controlmap_css()}</style>\n"
+                f"<script>{_assets.controlmap_js()}</script>"
+            ),
+            name="controlmap_assets",
+        )
+        super().render(**kwargs)
+
+
+class _ControlLayer(PagePart):
+    """The map's data (JSON, escaped for a script element) and the call that draws it.
+
+    The JSON holds text from the data file; it is placed verbatim (see
+    :mod:`._page`), never compiled as a template.
+    """
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "ControlLayer"
+        self.payload = _assets.script_safe(
+            json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        )
+
+    def script(self) -> str:
+        """The call that draws the map, with the data as a JavaScript literal."""
+        if self._parent is None:
+            raise TypeError("the map layer must be added to a map before it is rendered")
+        return f"controlmap.init({self._parent.get_name()}, {self.payload});\n"
+
+
+# ---------------------------------------------------------------------------- geometry
+def _ring(coords: np.ndarray) -> list[list[float]] | None:
+    rounded = np.round(coords[:, :2], DECIMALS)
+    keep = np.ones(len(rounded), dtype=bool)
+    keep[1:] = np.any(rounded[1:] != rounded[:-1], axis=1)
+    rounded = rounded[keep]
+    if len(rounded) < 4:  # collapsed below screen resolution
+        return None
+    return rounded.tolist()
+
+
+def screen_geometry(geom: shapely.Geometry, tolerance: float = 0.0) -> dict[str, Any] | None:
+    """A polygonal geometry as a GeoJSON dict rounded to :data:`DECIMALS` places.
+
+    Rings that collapse at that precision are dropped; returns None when nothing is left.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> screen_geometry(box(40.123456, 34, 41, 35))["coordinates"][0][0]
+    [[41.0, 34.0], [41.0, 35.0], [40.1235, 35.0], [40.1235, 34.0], [41.0, 34.0]]
+    """
+    if geom is None or shapely.is_empty(geom):
+        return None
+    if tolerance > 0:
+        geom = shapely.simplify(geom, tolerance, preserve_topology=True)
+    polygons = []
+    for part in shapely.get_parts(geom):
+        if part.geom_type != "Polygon":
+            continue
+        shell = _ring(shapely.get_coordinates(part.exterior))
+        if shell is None:
+            continue
+        holes = [_ring(shapely.get_coordinates(r)) for r in part.interiors]
+        polygons.append([shell, *[h for h in holes if h is not None]])
+    if not polygons:
+        return None
+    return {"type": "MultiPolygon", "coordinates": polygons}
+
+
+def _collection(features: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": features}
+
+
+def text_value(value: Any) -> str | None:
+    """A data value as text for the page, None when it is missing or blank."""
+    # pd.isna covers None, NaN, NaT and pd.NA (whose str() would be "<NA>").
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d}"
+    text = str(value)
+    return text if text.strip() else None
+
+
+def iso_date(value: Any) -> str | None:
+    """A date as ``YYYY-MM-DD``, None when it is missing (an open end)."""
+    if value is None or pd.isna(value):
+        return None
+    return f"{pd.Timestamp(value):%Y-%m-%d}"
+
+
+def base_payload(
+    timeline: Timeline, basemap: Basemap, *, tiles: Any, credit: str | None
+) -> tuple[dict[str, Any], tuple[float, float, float, float]]:
+    """The base map, places, frame and credit of a page, and the frame's extent."""
+    extent = map_extent(timeline, basemap)
+    margin = max(extent[2] - extent[0], extent[3] - extent[1]) * 0.5
+    base: dict[str, Any] = {}
+    countries = clip_to_extent(basemap.countries, extent, margin=margin)
+    if countries is not None and len(countries):
+        focus = focus_mask(countries)
+        base["countries"] = _collection(
+            [
+                {"type": "Feature", "properties": {"focus": bool(f)}, "geometry": g}
+                for f, geom in zip(focus, countries.geometry.values, strict=True)
+                if (g := screen_geometry(geom, BASE_TOLERANCE)) is not None
+            ]
+        )
+    provinces = clip_to_extent(basemap.provinces, extent, margin=margin)
+    if provinces is not None and len(provinces):
+        base["provinces"] = _collection(
+            [
+                {"type": "Feature", "properties": {}, "geometry": g}
+                for geom in provinces.geometry.values
+                if (g := screen_geometry(geom, BASE_TOLERANCE)) is not None
+            ]
+        )
+    places = [
+        {
+            "name": p.name,
+            "lat": round(p.lat, DECIMALS),
+            "lon": round(p.lon, DECIMALS),
+            "event": p.event,
+            "level": p.level,
+        }
+        for p in key_places(timeline, basemap, extent, largest=12)
+    ]
+    west, south, east, north = extent
+    payload = {
+        "base": base,
+        "places": places,
+        "bounds": [[south, west], [north, east]],
+        "colours": BASE,
+        "tiles": tiles is not None,
+        "credit": credit_line(timeline, credit),
+    }
+    return payload, extent
+
+
+def status_payload(statuses: Iterable[str]) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """The statuses of a map in legend order and how the page draws each.
+
+    Examples
+    --------
+    >>> order, styles = status_payload(["contested", "control"])
+    >>> order, styles["contested"]["fill"]
+    (['control', 'contested'], 'hatch')
+    """
+    order = status_order(statuses)
+    styles = status_styles(order)
+    return order, {s: _style_json(styles[s]) for s in order}
+
+
+def _style_json(style: StatusStyle) -> dict[str, Any]:
+    return {"fill": style.fill, "opacity": style.opacity, "dash": style.dash}
+
+
+def events_payload(
+    timeline: Timeline, dates: pd.DatetimeIndex | None = None, *, exact: bool = False
+) -> list[dict[str, str]]:
+    """Events keyed by the slider date they show on.
+
+    The slider stops only at ``dates`` (default: the change dates), so an event falls
+    on the last of them on or before its day (the map in force then); events before
+    the first are left out. ``exact``: only events on one of ``dates`` (a snapshot).
+    """
+    if timeline.events is None:
+        return []
+    stops = timeline.change_dates if dates is None else pd.DatetimeIndex(dates)
+    if not len(stops):
+        return []
+    events = []
+    days = pd.DatetimeIndex(timeline.events["date"])
+    for when, raw in zip(days, timeline.events["label"], strict=True):
+        label = text_value(raw)
+        if label is None or pd.isna(when):
+            continue
+        day = pd.Timestamp(when)
+        k = int(stops.searchsorted(day, side="right")) - 1
+        if k >= 0 and (not exact or stops[k] == day):
+            events.append({"date": f"{stops[k]:%Y-%m-%d}", "label": label})
+    return events
+
+
+def make_map(
+    payload: dict[str, Any],
+    extent: tuple[float, float, float, float],
+    *,
+    title: str,
+    tiles: Any,
+    self_contained: bool,
+    width: str | int,
+    height: str | int,
+) -> ControlMap:
+    """The page: a :class:`ControlMap` framed on ``extent`` carrying ``payload``."""
+    west, south, east, north = extent
+    fmap = ControlMap(
+        self_contained=self_contained,
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=6,
+        tiles=tiles,
+        width=width,
+        height=height,
+        control_scale=True,
+        # Quarter zoom steps let the opening view fit Iraq and Syria snugly.
+        zoom_snap=0.25,
+        zoom_delta=0.5,
+    )
+    payload["title"] = title
+    fmap.get_root().title = html.escape(title)  # type: ignore[attr-defined]
+    fmap.add_child(_ControlLayer(payload))
+    return fmap
+
+
+def map_title(timeline: Timeline, title: str | None, suffix: str) -> str:
+    """``title``, else the timeline's name followed by ``suffix``."""
+    if title is not None:
+        return title
+    name = display_name(timeline)
+    return f"{name}: {suffix}" if suffix else name

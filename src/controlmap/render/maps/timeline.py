@@ -1,0 +1,168 @@
+"""The time-slider map: every change date of a timeline on one web page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..._dates import DateLike, parse_date
+from ...model import Timeline
+from .._basemap import Basemap
+from .._style import actor_colours
+from ._leaflet import (
+    TEXT_FIELDS,
+    ControlMap,
+    base_payload,
+    events_payload,
+    iso_date,
+    make_map,
+    map_title,
+    screen_geometry,
+    status_payload,
+    text_value,
+)
+
+__all__ = ["timeline_map"]
+
+
+def status_rows(
+    timeline: Timeline, dates: pd.DatetimeIndex, statuses: list[str]
+) -> tuple[list[dict[str, Any]], list[list[int]]]:
+    """Legend rows of the statuses and their km² (all actors) on each of ``dates``.
+
+    None when the timeline has only the default status: its legend is the actors'.
+    """
+    if statuses == ["control"]:
+        return [], []
+    columns = [timeline.area(dates, status=s).sum(axis=1).to_numpy(dtype=float) for s in statuses]
+    km2 = np.round(np.column_stack(columns)).astype(int).tolist() if columns else []
+    rows = [
+        {"key": f"status:{k}", "label": s, "status": s, "kind": "status"}
+        for k, s in enumerate(statuses)
+    ]
+    return rows, km2
+
+
+def timeline_map(
+    timeline: Timeline,
+    *,
+    date: DateLike | None = None,
+    title: str | None = None,
+    credit: str | None = None,
+    self_contained: bool = True,
+    tiles: Any = None,
+    basemap: Basemap | None = None,
+    interval_ms: int = 600,
+    width: str | int = "100%",
+    height: str | int = "100%",
+) -> ControlMap:
+    """A map with a time slider over every change date of a timeline.
+
+    Each status is drawn its own way (control solid, contested hatched, support a
+    light fill; other statuses in further patterns) and has a legend row with its
+    km² on the date shown.
+
+    Parameters
+    ----------
+    timeline : Timeline
+    date : date, optional
+        The date shown when the page opens (default: the date of the largest
+        total area).
+    title : str, optional
+        Shown in the legend and as the page title (default: ``timeline.attrs["title"]``,
+        else the timeline's name).
+    credit : str, optional
+        The credit line (default: ``timeline.attrs["credit"]``, else none).
+    self_contained : bool, default True
+        Inline Leaflet and its images so the page needs no network; False links
+        Leaflet from a CDN (a smaller file that needs the network).
+    tiles : str or folium.TileLayer, optional
+        A tile layer under the outlines (default none: the map is drawn from the
+        bundled outlines and needs no tile server).
+    basemap : Basemap, optional
+        Outlines and places to draw (default: the base map ``timeline.attrs`` names,
+        else a neutral one fitted to the data; see :meth:`Basemap.for_timeline`).
+    interval_ms : int
+        Milliseconds per step when playing.
+    width, height : str or int
+        Size of the map element.
+
+    Returns
+    -------
+    ControlMap
+        A ``folium.Map``; :func:`controlmap.render.save` writes the page.
+
+    Examples
+    --------
+    >>> import controlmap
+    >>> from controlmap.render import timeline_map
+    >>> tl = controlmap.load_dataset("islamic-state")
+    >>> page = timeline_map(tl).get_root().render()
+    >>> "cdn.jsdelivr" in page
+    False
+    """
+    basemap = Basemap.for_timeline(timeline, basemap)
+    dates = timeline.change_dates
+    areas = timeline.area(dates)
+    total = areas.sum(axis=1)
+    shown = parse_date(date) if date is not None else dates[int(np.argmax(total.to_numpy()))]
+    if shown not in dates:
+        # Snap to the change date in force on the day asked for.
+        earlier = dates[dates <= shown]
+        shown = earlier[-1] if len(earlier) else dates[0]
+    colours = actor_colours(timeline.actors)
+    periods = timeline.periods
+    area = timeline.period_area_km2
+    features = []
+    for i, row in enumerate(periods.itertuples(index=False)):
+        geometry = screen_geometry(row.geometry)
+        if geometry is None:
+            continue
+        properties: dict[str, Any] = {
+            "id": i,
+            "actor": str(row.actor),
+            "start": iso_date(row.start),
+            "end": iso_date(row.end),
+            "area_km2": round(float(area[i]), 1),
+            "color": colours[row.actor],
+        }
+        for field in TEXT_FIELDS:
+            if field in periods.columns:
+                properties[field] = text_value(getattr(row, field))
+        features.append({"type": "Feature", "properties": properties, "geometry": geometry})
+    payload, extent = base_payload(timeline, basemap, tiles=tiles, credit=credit)
+    actors = [str(a) for a in areas.columns]
+    statuses, styles = status_payload(periods["status"])
+    status_legend, status_km2 = status_rows(timeline, dates, statuses)
+    payload.update(
+        {
+            "mode": "timeline",
+            "features": {"type": "FeatureCollection", "features": features},
+            "dates": [f"{d:%Y-%m-%d}" for d in dates],
+            "date": f"{shown:%Y-%m-%d}",
+            "areas": {
+                "actors": actors,
+                "km2": np.round(areas.to_numpy(dtype=float)).astype(int).tolist(),
+                "statuses": statuses if status_legend else [],
+                "status_km2": status_km2,
+            },
+            "status_styles": styles,
+            "legend": [
+                {"key": f"actor:{k}", "label": a, "color": colours[a]} for k, a in enumerate(actors)
+            ]
+            + status_legend,
+            "events": events_payload(timeline),
+            "interval": int(interval_ms),
+        }
+    )
+    return make_map(
+        payload,
+        extent,
+        title=map_title(timeline, title, ""),
+        tiles=tiles,
+        self_contained=self_contained,
+        width=width,
+        height=height,
+    )
