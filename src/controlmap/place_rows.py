@@ -24,10 +24,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from . import area as _area
 from .errors import DataError, DateError, one_line
-from .intervals import overlapping_pairs
-from .model import Timeline
-from .periods import check_geometries
+from .model import Timeline, check_geometries
 from .partition import (
     DEFAULT_TILE_DEGREES,
     PartitionedTimeline,
@@ -235,7 +234,7 @@ def _cell_geometries(cells: gpd.GeoDataFrame, key: str) -> pd.Series:
     # Overlapping cells would count shared ground twice once the places are spread
     # over files (and are not a tessellation): refused, naming the first pair.
     n = len(geoms)
-    pairs = overlapping_pairs(
+    pairs = _area.overlapping_pairs(
         geoms, np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
     )
     if len(pairs):
