@@ -51,9 +51,9 @@ import pyarrow.parquet as pq
 import shapely
 from pyproj import CRS
 
-from .intervals import factorize, overlapping_pairs
 from ._dates import DATE_DTYPE, DateLike
 from .errors import DataError, FormatError, OutputError, one_line, some
+from .intervals import factorize, overlapping_pairs
 
 if TYPE_CHECKING:
     from .model import Timeline
@@ -222,9 +222,7 @@ def _group_tiles(geoms: np.ndarray, codes: np.ndarray, degrees: float) -> np.nda
     """Tile name of each period: that of the centre of its actor's overlap group."""
     n = len(geoms)
     # Overlap in space at any time: every period is taken as active at once.
-    pairs = overlapping_pairs(
-        geoms, codes, np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
-    )
+    pairs = overlapping_pairs(geoms, codes, np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64))
     group = pd.factorize(_components(n, pairs))[0]
     bounds = shapely.bounds(geoms)
     frame = pd.DataFrame(bounds, columns=["x0", "y0", "x1", "y1"])

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import area as _area
 from .errors import DataError, DateError, one_line
-from .model import Timeline, check_geometries
+from .intervals import overlapping_pairs
+from .model import Timeline
 from .partition import (
     DEFAULT_TILE_DEGREES,
     PartitionedTimeline,
@@ -35,6 +35,7 @@ from .partition import (
     write_marker,
     write_space_group,
 )
+from .periods import check_geometries
 
 __all__ = ["merge_runs", "places_to_timeline", "run_lengths"]
 
@@ -234,7 +235,7 @@ def _cell_geometries(cells: gpd.GeoDataFrame, key: str) -> pd.Series:
     # Overlapping cells would count shared ground twice once the places are spread
     # over files (and are not a tessellation): refused, naming the first pair.
     n = len(geoms)
-    pairs = _area.overlapping_pairs(
+    pairs = overlapping_pairs(
         geoms, np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
     )
     if len(pairs):
