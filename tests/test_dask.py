@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
 import dask.dataframe as dd
+import distributed
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 
 import controlmap
 from controlmap import dask as engine
+from controlmap.geodesic import SLIVER_KM2
 from controlmap.partition import PartitionedTimeline, read_part
 from controlmap.place_rows import places_to_timeline, run_lengths
 
@@ -172,7 +175,6 @@ def test_geopandas_reads_a_partition_file_as_geoparquet(
 
 
 def test_real_local_cluster_of_two_workers(tmp_path: Path, timeline: controlmap.Timeline) -> None:
-    distributed = pytest.importorskip("distributed")  # the dask extra: installed by dev
     folder = timeline.to_file(tmp_path / "is", partition_by=["year", "tile"], tile_degrees=3)
     with (
         distributed.LocalCluster(
@@ -187,8 +189,38 @@ def test_real_local_cluster_of_two_workers(tmp_path: Path, timeline: controlmap.
         # The work ran on both workers, not in this process.
         assert len(client.scheduler_info()["workers"]) == 2
     assert_same_area(got, timeline.area(start="2014-01-01", end="2019-01-01", freq="W"))
-    want = engine.change_series(timeline, start="2014-01-01", end="2019-01-01", freq="QS")
-    assert_same_changes(changes, want, 1e-6)
+    one_machine = engine.change_series(timeline, start="2014-01-01", end="2019-01-01", freq="QS")
+    keys = ["start", "end", "actor", "change"]
+    assert changes[keys].equals(one_machine[keys])
+    quarters = pd.date_range("2014-01-01", "2019-01-01", freq="QS")
+    assert_same_changes(changes, plain_changes(timeline, quarters), 1e-6)
+
+
+def plain_changes(timeline: controlmap.Timeline, days: pd.DatetimeIndex) -> pd.DataFrame:
+    """The change series between consecutive ``days``, each date's ground dissolved by
+    ``shapely.union_all`` and measured by ``geodesic_area_km2``: the exact reference.
+
+    Not ``Timeline.changes``: it tiles large unions (controlmap.union) on the extent of
+    the whole archive, and the vertices it adds on tile lines move a change by up to
+    ~1e-6 of the ground held (0.08 km² of a 2,900 km² loss here); a file covers another
+    extent, so that noise cannot be reproduced file by file.
+    """
+    periods = timeline.periods
+    held = []
+    for day in days:
+        active = periods[(periods["start"] <= day) & ~(periods["end"] <= day)]
+        held.append({a: shapely.union_all(g.geometry.values) for a, g in active.groupby("actor")})
+    rows = []
+    for (a, before), (b, after) in itertools.pairwise(zip(days, held, strict=True)):
+        for who in sorted(set(before) | set(after)):
+            old, new = before.get(who, shapely.Polygon()), after.get(who, shapely.Polygon())
+            for change, geom in (("gained", new - old), ("lost", old - new)):
+                area = float(controlmap.geodesic_area_km2([geom])[0]) if not geom.is_empty else 0
+                if area >= SLIVER_KM2:
+                    rows.append((a, b, who, change, area))
+    table = pd.DataFrame(rows, columns=["start", "end", "actor", "change", "area_km2"])
+    table = table.astype({"start": "datetime64[s]", "end": "datetime64[s]"})
+    return table.sort_values(["start", "actor", "change"], ignore_index=True)
 
 
 def test_writer_leaves_a_foreign_folder_alone(
