@@ -26,7 +26,7 @@ from ._dates import format_date, parse_date
 from ._text import CONTROL, printable
 from .datasets import DATASETS, TABLES, dataset_key, dataset_path, load_dataset
 from .errors import ControlMapError, DataError, OutputError, one_line
-from .io import geojson_chunks, read, validate, write_periods, write_snapshot
+from .io import geojson_chunks, read_file, validate, write_periods, write_snapshot
 from .model import Timeline
 from .repair import repair
 
@@ -61,7 +61,7 @@ def open_source(source: str, **options: Any) -> Timeline:
     """A timeline from a file path or a bundled data-set name."""
     path = Path(source)
     if path.exists():
-        return read(path, **options)
+        return read_file(path, **options)
     key = dataset_key(source)
     if key in DATASETS:
         return load_dataset(key)

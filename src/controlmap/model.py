@@ -734,7 +734,10 @@ class Timeline:
         """Write the timeline, or one date's snapshot, to a file chosen by extension.
 
         ``.geojson``/``.json`` (RFC 7946), ``.gpkg`` (GeoPackage) or ``.parquet``
-        (GeoParquet). The file is replaced in one step only when complete.
+        (GeoParquet). The file is replaced in one step only when complete. With
+        ``partition_by=("year", "tile")`` (and ``tile_degrees=``), ``path`` is a folder
+        of GeoParquet files partitioned by time and space
+        (:func:`controlmap.partition.write_partitioned`).
 
         Parameters
         ----------
@@ -743,7 +746,8 @@ class Timeline:
         date : date, optional
             Write ``self.at(date)`` instead of all periods.
         **options
-            Passed to :func:`controlmap.io.write`.
+            Passed to :func:`controlmap.io.write_periods`, or with ``partition_by`` to
+            :func:`controlmap.partition.write_partitioned`.
 
         Returns
         -------
@@ -760,6 +764,12 @@ class Timeline:
         """
         from .io import write_periods, write_snapshot
 
+        if "partition_by" in options:
+            if date is not None:
+                raise DataError(f"{path}: partition_by writes periods, not one date's snapshot")
+            from .partition import write_partitioned
+
+            return write_partitioned(self, path, **options)
         if date is None:
             return write_periods(self, path, **options)
         return write_snapshot(self.at(date), path, **options)

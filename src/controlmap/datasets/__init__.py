@@ -27,7 +27,7 @@ import pandas as pd
 
 from .._dates import parse_dates
 from ..errors import ControlMapDeprecationWarning, UnknownDatasetError
-from ..io import read
+from ..io import read_file
 from ..model import Timeline
 from ._files import data_dir, dataset_key
 from .fighters import fighters_table, fighters_totals, load_fighters
@@ -187,7 +187,7 @@ def load_dataset(name: str) -> Timeline | gpd.GeoDataFrame:
             stacklevel=2,
         )
         return load_fighters()
-    timeline = read(data_dir() / entry.file, name=entry.name)
+    timeline = read_file(data_dir() / entry.file, name=entry.name)
     if entry.events is not None:
         timeline.events = pd.read_csv(data_dir() / entry.events)
     timeline.attrs = dataset_attrs(entry.name, timeline)

@@ -1,6 +1,7 @@
 """Reading, writing and checking timeline files, one module per job.
 
-- :mod:`controlmap.io.reading`: any vector file to a Timeline (the file's kind, CRS, fields);
+- :mod:`controlmap.io.reading`: any vector file to a Timeline (the file's kind, CRS, fields),
+  a partitioned folder to a lazy :class:`~controlmap.partition.PartitionedTimeline`;
 - :mod:`controlmap.io.geojson`: the streaming GeoJSON reader (defects named by feature);
 - :mod:`controlmap.io.writing`: GeoJSON (RFC 7946), GeoPackage and GeoParquet writers;
 - :mod:`controlmap.io.validation`: :func:`validate`, the checks of ``controlmap validate``.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from .._atomic import atomic_output
 from .geojson import GEOJSON_SUFFIXES, read_geojson
-from .reading import read, read_frame
+from .reading import read, read_file, read_frame
 from .validation import validate
 from .writing import COORDINATE_DECIMALS, WRITERS, geojson_chunks, write_periods, write_snapshot
 
@@ -31,6 +32,7 @@ __all__ = [
     "atomic_output",
     "geojson_chunks",
     "read",
+    "read_file",
     "read_frame",
     "read_geojson",
     "validate",

@@ -11,7 +11,7 @@ import os
 import stat
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -35,10 +35,54 @@ from ..model import Timeline
 from ..periods import normalize_periods
 from .geojson import GEOJSON_SUFFIXES, read_geojson
 
-__all__ = ["read", "read_frame"]
+if TYPE_CHECKING:
+    from ..partition import PartitionedTimeline
+
+__all__ = ["read", "read_file", "read_frame"]
 
 
-def read(
+def read(source: str | os.PathLike[str], **options: Any) -> Timeline | PartitionedTimeline:
+    """Read a timeline from a vector file, or open a partitioned folder lazily.
+
+    This is ``controlmap.read``: a folder written by ``Timeline.to_file(folder,
+    partition_by=...)`` becomes a :class:`~controlmap.partition.PartitionedTimeline`
+    (nothing but its description and file names is read); anything else goes to
+    :func:`read_file`, with ``options``.
+
+    Parameters
+    ----------
+    source : path-like
+        A vector file (see :func:`read_file`) or a partitioned folder.
+    **options
+        Passed to :func:`read_file` (``actor``, ``start``, ``end``, ``status``,
+        ``layer``, ``engine``, ``crs``, ``name``); a partitioned folder takes none.
+
+    Returns
+    -------
+    Timeline or PartitionedTimeline
+
+    Raises
+    ------
+    DataError
+        Options given with a partitioned folder, or any error of :func:`read_file`.
+
+    Examples
+    --------
+    >>> import controlmap
+    >>> controlmap.read(controlmap.dataset_path("islamic-state")).actors
+    ['Islamic State']
+    """
+    # Imported here: a file read never needs the partitioned layout's module.
+    from ..partition import PartitionedTimeline, is_partitioned
+
+    if is_partitioned(source):
+        if options:
+            raise DataError(f"{source}: a partitioned folder takes no options ({some(options)})")
+        return PartitionedTimeline(source)
+    return read_file(source, **options)
+
+
+def read_file(
     source: str | os.PathLike[str],
     *,
     actor: str = "actor",
@@ -93,7 +137,7 @@ def read(
     Examples
     --------
     >>> import controlmap
-    >>> tl = controlmap.read(controlmap.dataset_path("islamic-state"))
+    >>> tl = controlmap.io.read_file(controlmap.dataset_path("islamic-state"))
     >>> tl.actors
     ['Islamic State']
     """
