@@ -20,6 +20,8 @@ import pytest
 RENDER_PATHS = (
     "tests/test_render_*.py",
     "tests/test_fighters_render.py",
+    "tests/test_animation.py",
+    "tests/test_figures_layout.py",
     "tests/browser",
     "tests/browser/*",
     "tests/integration/test_examples.py",
