@@ -45,10 +45,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._dates import DATE_DTYPE, DateLike, iso_day, parse_date, parse_dates
-from .errors import DataError, DateError, some
+from ._dates import DATE_DTYPE, DateLike, parse_date
+from .errors import DataError, some
 from .geodesic import geodesic_area_km2
-from .model import Timeline, _date_range
+from .model import Timeline, asked_dates
 from .partition import Part, PartitionedTimeline, read_part
 from .periods import _polygonal, normalize_periods
 
@@ -411,25 +411,8 @@ def _asked(
     end: DateLike | None,
     freq: str | None,
 ) -> pd.DatetimeIndex:
-    """The dates asked for, as Timeline.area makes them."""
-    if dates is not None:
-        if start is not None or end is not None or freq is not None:
-            raise DataError("area: pass either dates or start/end/freq, not both")
-        if isinstance(dates, str | pd.Timestamp | np.datetime64):
-            dates = [dates]
-        return pd.DatetimeIndex(parse_dates(list(dates), what="date"), name="date")
-    changes = lazy.change_dates() if start is None or end is None or freq is None else None
-    first = parse_date(start, what="start") if start is not None or changes is None else changes[0]
-    last = parse_date(end, what="end") if end is not None or changes is None else changes[-1]
-    if last < first:
-        raise DateError(f"area: end {iso_day(last)} is before start {iso_day(first)}")
-    if freq is None:
-        assert changes is not None
-        inside = changes[(changes >= first) & (changes <= last)]
-        index = pd.DatetimeIndex(sorted({first, *inside, last}), dtype=DATE_DTYPE)
-    else:
-        index = _date_range(first, last, freq)
-    return pd.DatetimeIndex(index, name="date")
+    """The dates asked for, as Timeline.area makes them (change dates read lazily)."""
+    return asked_dates(dates, start, end, freq, lazy.change_dates)
 
 
 def _year(lazy: PartitionedTimeline, day: pd.Timestamp) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -506,23 +506,7 @@ class Timeline:
         end: DateLike | None,
         freq: str | None,
     ) -> pd.DatetimeIndex:
-        if dates is not None:
-            if start is not None or end is not None or freq is not None:
-                raise DataError("area: pass either dates or start/end/freq, not both")
-            if isinstance(dates, str | _dt.date | pd.Timestamp | np.datetime64):
-                dates = [dates]  # one date, not the characters of a string
-            return pd.DatetimeIndex(parse_dates(list(dates), what="date"), name="date")
-        changes = self.change_dates
-        first = parse_date(start, what="start") if start is not None else changes[0]
-        last = parse_date(end, what="end") if end is not None else changes[-1]
-        if last < first:
-            raise DateError(f"area: end {iso_day(last)} is before start {iso_day(first)}")
-        if freq is None:
-            inside = changes[(changes >= first) & (changes <= last)]
-            index = pd.DatetimeIndex(sorted({first, *inside, last}), dtype=DATE_DTYPE)
-        else:
-            index = _date_range(first, last, freq)
-        return pd.DatetimeIndex(index, name="date")
+        return asked_dates(dates, start, end, freq, lambda: self.change_dates)
 
     def changes(
         self,
@@ -776,6 +760,45 @@ class Timeline:
 
 
 MAX_DATES = 100_000  # a day for 270 years: more is a mistyped frequency ("s" for seconds)
+
+
+def asked_dates(
+    dates: Iterable[DateLike] | pd.DatetimeIndex | None,
+    start: DateLike | None,
+    end: DateLike | None,
+    freq: str | None,
+    change_dates: Callable[[], pd.DatetimeIndex],
+) -> pd.DatetimeIndex:
+    """The dates an area or change series is asked for, as ``Timeline.area`` takes them.
+
+    Either ``dates``, or a range from ``start`` to ``end`` (default: the first and last
+    change dates) at ``freq`` (default: every change date inside, plus both ends).
+    ``change_dates`` is called only when the change dates are needed (a partitioned
+    timeline reads them from its files).
+
+    Examples
+    --------
+    >>> list(asked_dates("2015-01-01", None, None, None, lambda: None).strftime("%F"))
+    ['2015-01-01']
+    """
+    if dates is not None:
+        if start is not None or end is not None or freq is not None:
+            raise DataError("area: pass either dates or start/end/freq, not both")
+        if isinstance(dates, str | _dt.date | pd.Timestamp | np.datetime64):
+            dates = [dates]  # one date, not the characters of a string
+        return pd.DatetimeIndex(parse_dates(list(dates), what="date"), name="date")
+    changes = change_dates() if start is None or end is None or freq is None else None
+    first = parse_date(start, what="start") if start is not None else changes[0]  # type: ignore[index]
+    last = parse_date(end, what="end") if end is not None else changes[-1]  # type: ignore[index]
+    if last < first:
+        raise DateError(f"area: end {iso_day(last)} is before start {iso_day(first)}")
+    if freq is None:
+        assert changes is not None
+        inside = changes[(changes >= first) & (changes <= last)]
+        index = pd.DatetimeIndex(sorted({first, *inside, last}), dtype=DATE_DTYPE)
+    else:
+        index = _date_range(first, last, freq)
+    return pd.DatetimeIndex(index, name="date")
 
 
 def _date_range(first: pd.Timestamp, last: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
