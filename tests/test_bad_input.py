@@ -391,11 +391,14 @@ def test_validate_reports_repairable_polygons(tmp_path: Path) -> None:
     path = _repairable(tmp_path)
     with pytest.raises(GeometryError, match=r"feature 1 \(id 'bowtie'\): invalid polygon: Self"):
         controlmap.validate(path)
-    # A file whose only fault is winding is reported too.
+    # A file whose only fault is winding is valid (RFC 7946 asks readers to accept it),
+    # with a warning; strict validation refuses it.
     clockwise = tmp_path / "clockwise.geojson"
     clockwise.write_bytes(collection(feature(), feature(ring=CLOCKWISE)))
-    with pytest.raises(GeometryError, match=r"feature 1: rings wound against RFC 7946"):
+    with pytest.warns(controlmap.GeometryWarning, match=r"1 feature\(s\) with rings wound"):
         controlmap.validate(clockwise)
+    with pytest.raises(GeometryError, match=r": feature 1; readers accept them"):
+        controlmap.validate(clockwise, strict=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(controlmap.read(clockwise)) == 2  # reading is lenient, as RFC 7946 asks

@@ -172,3 +172,72 @@ def test_warnings_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert code == 0
     assert err.count("\n") == 1 and err.startswith("controlmap: warning: ")
     assert "invalid polygon" in err
+
+
+# ---------------------------------------------------------------------- validate --strict
+def _square(x: float, clockwise: bool, fid: str | None = None) -> dict[str, object]:
+    ring = [[x, 34.0], [x + 1, 34.0], [x + 1, 35.0], [x, 35.0], [x, 34.0]]
+    feature: dict[str, object] = {
+        "type": "Feature",
+        "properties": {"actor": "A", "start": "2014-01-01"},
+        "geometry": {"type": "Polygon", "coordinates": [ring[::-1] if clockwise else ring]},
+    }
+    if fid is not None:
+        feature["id"] = fid
+    return feature
+
+
+def _wound_file(folder: Path, count: int) -> Path:
+    """A GeoJSON whose only fault is ``count`` of its 10 squares wound clockwise."""
+    features = [_square(40 + 2 * i, i < count, fid=f"sq{i}") for i in range(10)]
+    path = folder / "wound.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def test_validate_warns_about_winding_and_strict_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _wound_file(tmp_path, count=5)
+    code, out, err = run(["validate", str(path)], capsys)
+    assert code == 0, err
+    assert out.strip() == f"{path}: valid (10 periods, 1 actors; 1 warning(s))"
+    (line,) = err.splitlines()  # one line: how many, the first few, what fixes it
+    assert line.startswith(f"controlmap: warning: {path}: 5 feature(s) with rings wound")
+    assert "feature 0 (id 'sq0'), feature 1 (id 'sq1'), feature 2 (id 'sq2') and 2 more" in line
+    assert "`controlmap repair` rewinds them" in line
+
+    code, out, err = run(["validate", "--strict", str(path)], capsys)
+    assert code == 1 and out == ""
+    assert err.splitlines()[-1] == (
+        f"controlmap: error: {path}: 1 warning(s), and --strict makes warnings fail"
+    )
+    # The library: a warning by default, the same text as an error when strict.
+    with pytest.warns(controlmap.GeometryWarning, match="5 feature"):
+        assert len(controlmap.validate(path)) == 10
+    with pytest.raises(controlmap.GeometryError, match="5 feature.*strict: warnings fail"):
+        controlmap.validate(path, strict=True)
+    # Once repaired, nothing is left to warn about, strict or not.
+    fixed = tmp_path / "fixed.geojson"
+    assert run(["repair", str(path), "-o", str(fixed)], capsys)[0] == 0
+    code, out, err = run(["validate", "--strict", str(fixed)], capsys)
+    assert code == 0 and err == "" and out.strip().endswith("(10 periods, 1 actors)")
+
+
+def test_validate_strict_covers_the_layer_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], timeline: controlmap.Timeline
+) -> None:
+    import geopandas as gpd
+
+    path = tmp_path / "two.gpkg"
+    timeline.to_file(path)
+    gpd.GeoDataFrame({"x": [1]}, geometry=[None], crs=4326).to_file(path, layer="extra")
+    code, _, err = run(["validate", str(path)], capsys)
+    assert code == 0 and "read the first layer" in err
+    code, _, err = run(["validate", "--strict", str(path)], capsys)
+    assert code == 1 and "--strict makes warnings fail" in err
+    with pytest.raises(controlmap.DataError, match="read the first layer.*strict"):
+        controlmap.validate(path, strict=True)
+    # Naming the layer is what the warning asks for: then strict passes.
+    code, _, err = run(["validate", "--strict", "--layer", "periods", str(path)], capsys)
+    assert code == 0, err

@@ -47,8 +47,10 @@ def test_invalid_polygons_warn_with_geometry_warning(tmp_path: Path) -> None:
     assert tl.period_area_km2[0] > 0
 
 
-def test_validate_filters_only_controlmap_warnings(tmp_path: Path, monkeypatch: Any) -> None:
-    """A warning of another library raised while reading reaches the caller of validate."""
+def test_validate_passes_every_warning_on_and_strict_fails_on_them(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Warnings raised while reading reach the caller of validate; strict makes them errors."""
     ring = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]]
     path = _file(tmp_path / "good.geojson", ring)
     real = controlmap.io.reading.read_frame
@@ -56,6 +58,7 @@ def test_validate_filters_only_controlmap_warnings(tmp_path: Path, monkeypatch: 
     def noisy(*args: Any, **kwargs: Any) -> Any:
         warnings.warn("a third-party notice", RuntimeWarning, stacklevel=1)
         warnings.warn("controlmap's own", controlmap.LayerWarning, stacklevel=1)
+        warnings.warn("a library's deprecation", FutureWarning, stacklevel=1)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(controlmap.io.reading, "read_frame", noisy)
@@ -63,8 +66,14 @@ def test_validate_filters_only_controlmap_warnings(tmp_path: Path, monkeypatch: 
         warnings.simplefilter("always")
         tl = controlmap.validate(path)
     assert len(tl) == 1
-    assert [str(w.message) for w in caught] == ["a third-party notice"]
+    assert [str(w.message) for w in caught] == [
+        "a third-party notice",
+        "controlmap's own",
+        "a library's deprecation",
+    ]
     assert shapely.area(tl.periods.geometry.iloc[0]) == pytest.approx(1.0)
+    with pytest.raises(controlmap.DataError, match=r"^a third-party notice \(and 1 more"):
+        controlmap.validate(path, strict=True)
 
 
 def test_silencing_the_family_silences_controlmap_only(tmp_path: Path) -> None:

@@ -25,12 +25,14 @@ from ._atomic import atomic_output
 from ._dates import format_date, parse_date
 from ._text import CONTROL, printable
 from .datasets import DATASETS, TABLES, dataset_key, dataset_path, load_dataset
-from .errors import ControlMapError, DataError, OutputError, one_line
+from .errors import ControlMapError, ControlMapWarning, DataError, OutputError, one_line
 from .io import geojson_chunks, read_file, validate, write_periods, write_snapshot
+from .io.validation import counts_against_file
 from .model import Timeline
 from .repair import repair
 
-EXIT_ERROR = 2
+EXIT_ERROR = 2  # bad input, or a command that cannot run
+EXIT_STRICT = 1  # validate --strict: the file reads, but with warnings
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -199,13 +201,38 @@ def cmd_export(args: argparse.Namespace) -> None:
     say(f"wrote {args.output} ({len(timeline)} periods)", file=sys.stderr)
 
 
-def cmd_validate(args: argparse.Namespace) -> None:
-    """Exit 0 when the source is a valid timeline, 2 with the first problem otherwise."""
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Exit 0 when the source is a valid timeline, 2 with the first problem otherwise.
+
+    Warnings (rings wound against RFC 7946, a layer picked out of several) are printed
+    and do not fail the file, unless ``--strict``: then the exit code is 1, which tells a
+    script "valid, but warned" apart from "not valid" (2).
+    """
     path = Path(args.source)
     if not path.exists() and dataset_key(args.source) in DATASETS:
         path = dataset_path(args.source)  # a bundled timeline is checked like any file
-    timeline = validate(path, **_read_options(args)) if path.exists() else open_source(args.source)
-    say(f"{args.source}: valid ({len(timeline)} periods, {len(timeline.actors)} actors)")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if path.exists():
+            timeline = validate(path, **_read_options(args))
+        else:
+            timeline = open_source(args.source)
+    counted = [w for w in caught if counts_against_file(w.category)]
+    for warning in caught:
+        if warning in counted or issubclass(warning.category, ControlMapWarning):
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    if args.strict and counted:
+        say(
+            f"controlmap: error: {args.source}: {len(counted)} warning(s), and --strict"
+            " makes warnings fail",
+            file=sys.stderr,
+        )
+        return EXIT_STRICT
+    warned = f"; {len(counted)} warning(s)" if counted else ""
+    say(f"{args.source}: valid ({len(timeline)} periods, {len(timeline.actors)} actors{warned})")
+    return 0
 
 
 def cmd_info(args: argparse.Namespace) -> None:
@@ -459,7 +486,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help=".geojson, .gpkg or .parquet")
     p.add_argument("--snapshots", help="GeoPackage only: comma-separated dates to add as layers")
 
-    _source_command(sub, "validate", cmd_validate, "check a timeline file (exit 0 valid, 2 not)")
+    p = _source_command(
+        sub,
+        "validate",
+        cmd_validate,
+        "check a timeline file: exit 0 valid (warnings, e.g. rings wound against RFC 7946,"
+        " are printed), 2 not valid, 1 valid but warned with --strict",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="any warning fails the file (exit 1): winding, a layer picked out of several, "
+        "a GDAL notice",
+    )
     _source_command(sub, "info", cmd_info, "actors, date range, counts and peak area")
 
     help_text = "write a copy of a file with invalid polygons made valid"
