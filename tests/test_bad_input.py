@@ -408,7 +408,11 @@ def test_repair_cli_writes_a_valid_copy_and_says_what_changed(tmp_path: Path) ->
     path = _repairable(tmp_path)
     out = tmp_path / "fixed.geojson"
     validate, repair, again = _cli_batch(
-        [["validate", str(path)], ["repair", str(path), "-o", str(out)], ["validate", str(out)]]
+        [
+            ["validate", str(path)],
+            ["repair", str(path), "-o", str(out), "--verbose"],
+            ["validate", str(out)],
+        ]
     )
     assert validate["code"] == 2 and "Traceback" not in validate["stderr"]
     assert "bowtie" in validate["stderr"] and "controlmap repair" in validate["stderr"]
@@ -424,7 +428,10 @@ def test_repair_cli_writes_a_valid_copy_and_says_what_changed(tmp_path: Path) ->
     ]
     assert "Self-intersection" in lines[0] and "MultiPolygon of 2 parts" in lines[0]
     assert "rewound" in lines[2]
-    assert f"wrote {out}" in stderr
+    assert stderr.strip() == (
+        "made 3 invalid feature(s) valid; rewound 1 feature(s) (outer rings clockwise: 1);"
+        f" wrote {out}"
+    )
 
     fixed = controlmap.validate(out)  # the copy passes validation, winding included
     original = json.loads(path.read_text())["features"]

@@ -241,3 +241,40 @@ def test_validate_strict_covers_the_layer_warning(
     # Naming the layer is what the warning asks for: then strict passes.
     code, _, err = run(["validate", "--strict", "--layer", "periods", str(path)], capsys)
     assert code == 0, err
+
+
+def test_repair_prints_a_summary_not_a_line_per_feature(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    features = [_square(40 + 2 * i, clockwise=i < 30) for i in range(40)]
+    outer = [[10.0, 10.0], [14.0, 10.0], [14.0, 14.0], [10.0, 14.0], [10.0, 10.0]]
+    hole = [[11.0, 11.0], [12.0, 11.0], [12.0, 12.0], [11.0, 12.0], [11.0, 11.0]]  # CCW
+    for k in range(4):  # outer rings right, holes counter-clockwise
+        moved = [[[x, y + 5 * k] for x, y in ring] for ring in (outer, hole)]
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"actor": "A", "start": "2014-01-01"},
+                "geometry": {"type": "Polygon", "coordinates": moved},
+            }
+        )
+    bowtie = [[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]
+    features.append({**features[0], "geometry": {"type": "Polygon", "coordinates": [bowtie]}})
+    path = tmp_path / "drawn.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    out = tmp_path / "fixed.geojson"
+    code, stdout, stderr = run(["repair", str(path), "-o", str(out)], capsys)
+    assert code == 0 and stdout == ""
+    assert stderr.splitlines() == [
+        "made 1 invalid feature(s) valid; rewound 34 feature(s) (outer rings clockwise: 30,"
+        f" holes counter-clockwise: 4); wrote {out}"
+    ]
+    # The counts are the file's: checked by shapely's own ring orientation on the input.
+    import shapely.geometry
+
+    shapes = [shapely.geometry.shape(f["geometry"]) for f in features]
+    assert sum(not s.exterior.is_ccw for s in shapes if s.is_valid) == 30
+    assert sum(any(r.is_ccw for r in s.interiors) for s in shapes if s.is_valid) == 4
+    code, stdout, _ = run(["repair", str(path), "-o", str(out), "--verbose"], capsys)
+    assert code == 0 and len(stdout.splitlines()) == 35
+    assert controlmap.validate(out, strict=True) is not None

@@ -30,6 +30,7 @@ from .io import geojson_chunks, read_file, validate, write_periods, write_snapsh
 from .io.validation import counts_against_file
 from .model import Timeline
 from .repair import repair
+from .repair import summary as repair_summary
 
 EXIT_ERROR = 2  # bad input, or a command that cannot run
 EXIT_STRICT = 1  # validate --strict: the file reads, but with warnings
@@ -302,11 +303,12 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
 
 
 def cmd_repair(args: argparse.Namespace) -> None:
-    """Write a copy with every polygon made valid; print one line per feature changed."""
+    """Write a copy with every polygon made valid; print what changed, counted."""
     changes = repair(args.source, args.output)
-    for change in changes:
-        say(str(change))
-    say(f"wrote {args.output} ({len(changes)} feature(s) repaired)", file=sys.stderr)
+    if args.verbose:
+        for change in changes:
+            say(str(change))
+    say(f"{repair_summary(changes)}; wrote {args.output}", file=sys.stderr)
 
 
 def cmd_map(args: argparse.Namespace) -> None:
@@ -501,10 +503,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _source_command(sub, "info", cmd_info, "actors, date range, counts and peak area")
 
-    help_text = "write a copy of a file with invalid polygons made valid"
+    help_text = (
+        "write a copy of a file with invalid polygons made valid and rings wound as RFC 7946"
+        " asks; prints a summary (--verbose: every feature)"
+    )
     p = sub.add_parser("repair", help=help_text, description=help_text)
     p.add_argument("source", metavar="SOURCE", help="a vector file")
     p.add_argument("-o", "--output", required=True, help=".geojson, .gpkg or .parquet")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="also list every feature changed, one a line"
+    )
     p.set_defaults(func=cmd_repair)
 
     text = "foreign fighters per country (departed, returned) with totals, as CSV"

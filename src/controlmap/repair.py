@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from .geodesic import geodesic_area_km2
 from .io import GEOJSON_SUFFIXES, read_frame, write_snapshot
 from .periods import _polygonal, check_geometries
 
-__all__ = ["Repair", "repair", "repair_geometries"]
+__all__ = ["Repair", "repair", "repair_geometries", "summary"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,40 @@ class Repair:
     def __str__(self) -> str:
         feature = f"feature {self.index}" + (f" (id {self.fid!r})" if self.fid is not None else "")
         return f"{feature}: {self.problem}: {self.action}"
+
+    @property
+    def rewound(self) -> bool:
+        """Whether this change is rings rewound (the polygon was valid)."""
+        return self.problem.startswith(WOUND)
+
+
+def summary(changes: Sequence[Repair]) -> str:
+    """One line saying what :func:`repair` did, counted, for a person.
+
+    Examples
+    --------
+    >>> summary([Repair(0, None, f"{WOUND} ({OUTER})", "rewound"),
+    ...          Repair(1, "b", "Self-intersection[0 0]", "made valid")])
+    'made 1 invalid feature(s) valid; rewound 1 feature(s) (outer rings clockwise: 1)'
+    >>> summary([])
+    'nothing to repair'
+    """
+    fixed = [c for c in changes if not c.rewound]
+    wound = [c for c in changes if c.rewound]
+    parts = []
+    if fixed:
+        parts.append(f"made {len(fixed)} invalid feature(s) valid")
+    if wound:
+        kinds = [
+            f"{label}: {count}"
+            for label, count in (
+                ("outer rings clockwise", sum(OUTER in c.problem for c in wound)),
+                ("holes counter-clockwise", sum(HOLE in c.problem for c in wound)),
+            )
+            if count
+        ]
+        parts.append(f"rewound {len(wound)} feature(s) ({', '.join(kinds)})")
+    return "; ".join(parts) or "nothing to repair"
 
 
 def _describe(geom: Any) -> str:
@@ -115,8 +150,8 @@ def repair_geometries(
                 changes.append(
                     (
                         int(i),
-                        "rings wound against RFC 7946",
-                        "rewound (exteriors counter-clockwise)",
+                        f"{WOUND} ({_wrong_rings(geoms[i])})",
+                        "rewound (outer rings counter-clockwise, holes clockwise)",
                     )
                 )
         changes.sort()
@@ -125,6 +160,17 @@ def repair_geometries(
 
 
 _POLYGONS = {"Polygon", "MultiPolygon"}
+WOUND = "rings wound against RFC 7946"
+OUTER = "outer ring clockwise"
+HOLE = "hole counter-clockwise"
+
+
+def _wrong_rings(geom: Any) -> str:
+    """Which rings of a valid polygon RFC 7946 would wind the other way."""
+    polygons = shapely.get_parts(geom)
+    outer = any(not p.exterior.is_ccw for p in polygons)
+    hole = any(ring.is_ccw for p in polygons for ring in p.interiors)
+    return ", ".join(kind for kind, wrong in ((OUTER, outer), (HOLE, hole)) if wrong)
 
 
 def repair(
