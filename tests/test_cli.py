@@ -215,7 +215,7 @@ def test_validate_warns_about_winding_and_strict_fails(
     # The library: a warning by default, the same text as an error when strict.
     with pytest.warns(controlmap.GeometryWarning, match="5 feature"):
         assert len(controlmap.validate(path)) == 10
-    with pytest.raises(controlmap.GeometryError, match="5 feature.*strict: warnings fail"):
+    with pytest.raises(controlmap.GeometryError, match=r"5 feature.*strict: warnings fail"):
         controlmap.validate(path, strict=True)
     # Once repaired, nothing is left to warn about, strict or not.
     fixed = tmp_path / "fixed.geojson"
@@ -236,7 +236,7 @@ def test_validate_strict_covers_the_layer_warning(
     assert code == 0 and "read the first layer" in err
     code, _, err = run(["validate", "--strict", str(path)], capsys)
     assert code == 1 and "--strict makes warnings fail" in err
-    with pytest.raises(controlmap.DataError, match="read the first layer.*strict"):
+    with pytest.raises(controlmap.DataError, match=r"read the first layer.*strict"):
         controlmap.validate(path, strict=True)
     # Naming the layer is what the warning asks for: then strict passes.
     code, _, err = run(["validate", "--strict", "--layer", "periods", str(path)], capsys)

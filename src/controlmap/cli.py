@@ -23,9 +23,17 @@ import pandas as pd
 from . import __version__
 from ._atomic import atomic_output
 from ._dates import format_date, parse_date
+from ._extras import extra_of, missing_extra
 from ._text import CONTROL, printable
 from .datasets import DATASETS, TABLES, dataset_key, dataset_path, load_dataset
-from .errors import ControlMapError, ControlMapWarning, DataError, OutputError, one_line
+from .errors import (
+    ControlMapError,
+    ControlMapWarning,
+    DataError,
+    MissingExtraError,
+    OutputError,
+    one_line,
+)
 from .io import geojson_chunks, read_file, validate, write_periods, write_snapshot
 from .io.validation import counts_against_file
 from .model import Timeline
@@ -639,6 +647,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Unwinding ran every ``finally``: a file being written was not left half-done.
         say("controlmap: terminated", file=sys.stderr)
         return 128 + stop.signum
+    except MissingExtraError as exc:
+        if args.debug:
+            _print_traceback()
+        # The command the person typed needs the extra, whichever function found it out.
+        told = MissingExtraError(f"controlmap {args.command}", exc.extra, exc.name or "?")
+        say(f"controlmap: error: {told}", file=sys.stderr)
+        return EXIT_ERROR
     except ControlMapError as exc:
         if args.debug:
             _print_traceback()
@@ -652,6 +667,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug or an unforeseen OS error: still no traceback by default
         if args.debug:
             _print_traceback()
+        if isinstance(exc, ModuleNotFoundError) and (extra := extra_of(exc.name)):
+            # An optional module imported where no check foresaw it: still say what to install.
+            told = missing_extra(f"controlmap {args.command}", exc.name, extra)
+            say(f"controlmap: error: {told}", file=sys.stderr)
+            return EXIT_ERROR
         message = one_line(exc)
         say(
             f"controlmap: error: {type(exc).__name__}: {message} (run with --debug for details)",

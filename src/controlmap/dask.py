@@ -46,6 +46,7 @@ import pandas as pd
 import shapely
 
 from ._dates import DATE_DTYPE, DateLike, parse_date
+from ._extras import missing_extra
 from .errors import DataError, some
 from .geodesic import geodesic_area_km2
 from .model import Timeline, asked_dates
@@ -60,7 +61,7 @@ SLIVER_KM2 = 1e-6  # as Timeline.changes: under a square metre is no change of c
 
 
 def require(module: str) -> ModuleType:
-    """Import an optional dependency, or say which extra installs it.
+    """Import an optional dependency, or raise :class:`~controlmap.MissingExtraError`.
 
     Examples
     --------
@@ -69,10 +70,8 @@ def require(module: str) -> ModuleType:
     """
     try:
         return importlib.import_module(module)
-    except ImportError:
-        raise ImportError(
-            f"controlmap's dask engine needs {module}: pip install 'controlmap[dask]'"
-        ) from None
+    except ModuleNotFoundError as exc:
+        raise missing_extra("controlmap's dask engine", exc.name or module, "dask") from None
 
 
 def _lazy(source: Source) -> PartitionedTimeline | Timeline:

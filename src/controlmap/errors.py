@@ -22,6 +22,7 @@ __all__ = [
     "GeometryError",
     "GeometryWarning",
     "LayerWarning",
+    "MissingExtraError",
     "OutputError",
     "OutputWarning",
     "StyleWarning",
@@ -113,6 +114,30 @@ class UnknownDatasetError(ControlMapError, KeyError):
     def __str__(self) -> str:
         # KeyError.__str__ quotes its argument; a message reads better plain.
         return bounded(str(self.args[0])) if self.args else ""
+
+
+class MissingExtraError(ControlMapError, ImportError):
+    """What was asked needs an optional extra that is not installed (maps need ``render``).
+
+    The message says what needs it, the module missing and the ``pip install`` line; the
+    CLI prints the same with the command's name. It is an :class:`ImportError` too.
+
+    Examples
+    --------
+    >>> error = MissingExtraError("controlmap.render.timeline_map", "render", "folium")
+    >>> print(error)  # doctest: +NORMALIZE_WHITESPACE
+    controlmap.render.timeline_map needs the render extra (folium is not installed):
+    pip install 'controlmap[render]'
+    >>> error.extra, error.name
+    ('render', 'folium')
+    """
+
+    def __init__(self, what: str, extra: str, module: str) -> None:
+        super().__init__(
+            f"{what} needs the {extra} extra ({module} is not installed):"
+            f" pip install 'controlmap[{extra}]'"
+        )
+        self.what, self.extra, self.name = what, extra, module
 
 
 class OutputError(ControlMapError, OSError):

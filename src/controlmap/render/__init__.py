@@ -14,7 +14,8 @@ matplotlib, xstatic-leaflet and tqdm. The package is laid out by medium:
 - ``assets/``: the script and style sheet of the pages.
 
 Names are imported on first use, so ``from controlmap.render import timeline_map``
-loads folium and not matplotlib.
+loads folium and not matplotlib; without the extra it raises
+:class:`~controlmap.MissingExtraError` saying what to install.
 
 Examples
 --------
@@ -29,7 +30,10 @@ Examples
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
+
+from .._extras import extra_of, missing_extra
 
 if TYPE_CHECKING:
     from ._basemap import Basemap
@@ -94,11 +98,37 @@ __all__ = [
 ]
 
 
+#: What each part of the package needs from the render extra to be used at all.
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "maps": ("folium",),
+    "figures": ("matplotlib",),
+    "report": ("folium", "matplotlib"),
+}
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a finder refusing the name means it is not there
+        return False
+
+
 def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home, __name__), name)
+    # Some functions import folium or matplotlib only when called: check up front, so
+    # the name itself says what is missing rather than a call halfway through.
+    for needed in _NEEDS.get(home.split(".")[1], ()):
+        if not _installed(needed):
+            raise missing_extra(f"{__name__}.{name}", needed)
+    try:
+        module = importlib.import_module(home, __name__)
+    except ModuleNotFoundError as exc:
+        if extra_of(exc.name) is None:
+            raise  # not an optional dependency: a broken install, shown as it is
+        raise missing_extra(f"{__name__}.{name}", exc.name) from None
+    value = getattr(module, name)
     globals()[name] = value  # the next lookup is a plain attribute
     return value
 

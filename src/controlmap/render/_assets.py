@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from .._extras import missing_extra
 from ..errors import ControlMapError
 
 __all__ = [
@@ -34,11 +35,8 @@ LEAFLET_CSS_URL = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist/
 def _leaflet_dir() -> Path:
     try:
         import xstatic.pkg.leaflet as package
-    except ImportError:
-        raise ControlMapError(
-            "self-contained maps need the xstatic-leaflet package: "
-            f"pip install 'xstatic-leaflet=={LEAFLET_VERSION}.0' (or controlmap[render])"
-        ) from None
+    except ModuleNotFoundError:
+        raise missing_extra("a self-contained map", "xstatic") from None
     if package.VERSION != LEAFLET_VERSION:
         # The page's JavaScript is written against this Leaflet; another version may differ.
         raise ControlMapError(

@@ -7,6 +7,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
+from .._extras import missing_extra
+
 T = TypeVar("T")
 
 __all__ = ["progress_bar"]
@@ -17,18 +19,26 @@ def progress_bar(
 ) -> Iterable[T]:
     """Iterate ``items``, drawing a tqdm bar on stderr when ``enabled``.
 
-    ``enabled=None`` means: only when stderr is a terminal, so logs and pipes stay clean.
+    ``enabled=None`` means: only when stderr is a terminal, so logs and pipes stay clean,
+    and only when tqdm (the render extra) is installed; ``enabled=True`` without tqdm
+    raises :class:`~controlmap.MissingExtraError`.
 
     Examples
     --------
     >>> list(progress_bar([1, 2], enabled=False))
     [1, 2]
     """
+    asked = enabled is True
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
         return items
-    from tqdm import tqdm
+    try:
+        from tqdm import tqdm
+    except ModuleNotFoundError:
+        if asked:
+            raise missing_extra("a progress bar", "tqdm") from None
+        return items  # a bar only because stderr is a terminal: the core does without
 
     # A pseudo-terminal may report a 0 x 0 size (tqdm then draws nothing): shutil
     # falls back to $COLUMNS/$LINES, then to 80 x 24.
