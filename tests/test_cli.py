@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -278,3 +280,78 @@ def test_repair_prints_a_summary_not_a_line_per_feature(
     code, stdout, _ = run(["repair", str(path), "-o", str(out), "--verbose"], capsys)
     assert code == 0 and len(stdout.splitlines()) == 35
     assert controlmap.validate(out, strict=True) is not None
+
+
+# ------------------------------------------------------------ hints: flags in the CLI
+PYTHON_HINT = re.compile(r"\b[a-z_][a-z0-9_]*=('<|[\s);]|$)")
+
+
+def test_hints_are_flags_in_the_cli_and_keywords_in_the_library(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import geopandas as gpd
+    import shapely
+
+    square = gpd.GeoDataFrame(
+        {"who": ["A"], "start": ["2014"]}, geometry=[shapely.box(40, 34, 41, 35)], crs=4326
+    )
+    plain = tmp_path / "plain.geojson"
+    square.to_file(plain)
+    layered = tmp_path / "layered.gpkg"
+    square.rename(columns={"who": "actor"}).to_file(layered, layer="a")
+    square.rename(columns={"who": "actor"}).to_file(layered, layer="b")
+    projected = tmp_path / "projected.shp"  # a Shapefile without its .prj
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyogrio: "'crs' was not provided"
+        gpd.GeoDataFrame(
+            {"actor": ["A"], "start": ["2014"]}, geometry=[shapely.box(4e5, 3.7e6, 4.1e5, 3.71e6)]
+        ).to_file(projected)
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    square.to_file(maps / "front_2015-01-01.geojson")
+
+    # The library: Python keywords.
+    with pytest.raises(controlmap.DataError, match=r"\(pass actor='<field>' to use another\)"):
+        controlmap.read(plain)
+    with pytest.warns(controlmap.LayerWarning, match=r"choose one with layer=$"):
+        controlmap.read(layered)
+    with pytest.raises(controlmap.GeometryError, match=r"pass crs= to say what it is"):
+        controlmap.read(projected)
+    with pytest.raises(
+        controlmap.DataError, match=r"pass actor='<field>', or default_actor='<name>'"
+    ):
+        controlmap.read_snapshots(maps, progress=False)
+
+    # The CLI: the command's flags, and every one of them works as the hint says.
+    cases = [
+        (["info", str(plain)], "(pass --actor-field FIELD to use another)"),
+        (["info", str(layered)], "choose one with --layer NAME"),
+        (["info", str(projected)], "pass --crs CRS to say what it is"),
+        (
+            ["from-snapshots", str(maps), "-o", str(tmp_path / "t.geojson")],
+            "(pass --actor-field FIELD, or --actor NAME when one actor holds it all)",
+        ),
+    ]
+    for argv, hint in cases:
+        code, _, err = run(argv, capsys)
+        assert hint in err, err
+        assert not PYTHON_HINT.search(err), err
+    assert run(["info", str(plain), "--actor-field", "who"], capsys)[0] == 0
+    code, _, err = run(["info", str(layered), "--layer", "b"], capsys)
+    assert code == 0 and err == ""
+    code, out, _ = run(["info", str(projected), "--crs", "EPSG:32637"], capsys)
+    assert code == 0 and "periods:  1" in out
+    code, _, err = run(
+        ["from-snapshots", str(maps), "-o", str(tmp_path / "t.geojson"), "--actor", "A"], capsys
+    )
+    assert code == 0, err
+    assert "--min-change-km2 0" in err and "min_change_km2" not in err
+
+
+def test_area_refuses_dates_with_a_range_in_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["area", "islamic-state", "--dates", "2015-01-01", "--freq", "MS"]
+    code, out, err = run(argv, capsys)
+    assert code == 2 and out == ""
+    assert err == "controlmap: error: area: give --dates, or --from/--to/--freq, not both\n"
+    with pytest.raises(controlmap.DataError, match="pass either dates or start/end/freq"):
+        controlmap.load_dataset("islamic-state").area(["2015-01-01"], freq="MS")

@@ -610,7 +610,7 @@ def test_layers_named_and_chosen(tmp_path: Path, capsys: pytest.CaptureFixture[s
         layer="periods",
         append=True,
     )
-    with pytest.raises(controlmap.DataError, match=r"'outlines' .*, 'periods' .*--layer"):
+    with pytest.raises(controlmap.DataError, match=r"'outlines' .*, 'periods' .*layer=$"):
         controlmap.read(path)
     assert controlmap.read(path, layer="periods").actors == ["A"]
     first = tmp_path / "first.gpkg"
@@ -623,6 +623,7 @@ def test_layers_named_and_chosen(tmp_path: Path, capsys: pytest.CaptureFixture[s
     code, _, err = run(["info", str(path)], capsys)
     assert code == 2
     one_error_line(err, "its layers are 'outlines' (Polygon), 'periods' (Polygon)")
+    assert err.rstrip().endswith("choose one with --layer NAME")  # the CLI's own flag
 
 
 def test_no_warning_escapes_the_capture_of_gdal(good_file: Path, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import signal
 import sys
 import threading
@@ -33,6 +34,7 @@ from .errors import (
     MissingExtraError,
     OutputError,
     one_line,
+    some,
 )
 from .io import geojson_chunks, read_file, validate, write_periods, write_snapshot
 from .io.validation import counts_against_file
@@ -90,8 +92,63 @@ def _read_options(args: argparse.Namespace) -> dict[str, Any]:
         "actor": args.actor_field,
         "start": args.start_field,
         "end": args.end_field,
+        "status": args.status_field,
         "layer": args.layer,
+        "crs": args.crs,
     }
+
+
+# The library's messages spell a hint as Python (``pass actor='<field>'``, ``layer=``,
+# ``min_change_km2=0.5``); the CLI shows the flag of the command that was run instead.
+# Each table maps a library keyword to the command's flag (and its metavar).
+READ_FLAGS = {
+    "actor": "--actor-field FIELD",
+    "start": "--start-field FIELD",
+    "end": "--end-field FIELD",
+    "status": "--status-field FIELD",
+    "layer": "--layer NAME",
+    "crs": "--crs CRS",
+}
+SNAPSHOTS_FLAGS = {
+    "actor": "--actor-field FIELD",
+    "default_actor": "--actor NAME",
+    "date": "--date-field FIELD",
+    "status": "--status-field FIELD",
+    "layer": "--layer NAME",
+    "where": "--drop",
+    "end": "--end DATE",
+    "pattern": "--pattern REGEX",
+    "min_change_km2": "--min-change-km2 KM2",
+}
+_HINT = re.compile(
+    r"'(?:[^'\\]|\\.)*'"  # quoted data (a value, a file name) is never rewritten
+    r"|(?<![\w/.=-])(?P<keyword>[a-z_][a-z0-9_]*)="
+    r"(?:'<[a-z _]+>'|(?P<value>[0-9][^\s,;)]*)|(?=[\s),;:]|$))"
+)
+
+
+def cli_spelling(message: str, flags: dict[str, str]) -> str:
+    """A library message with its Python-spelled hints given as the command's flags.
+
+    Examples
+    --------
+    >>> cli_spelling("no 'x' field (pass actor='<field>' to use another)", READ_FLAGS)
+    "no 'x' field (pass --actor-field FIELD to use another)"
+    >>> cli_spelling("a.gpkg: choose one with layer=; 'actor=x' kept", READ_FLAGS)
+    "a.gpkg: choose one with --layer NAME; 'actor=x' kept"
+    >>> cli_spelling("2 pieces, min_change_km2=0.5", SNAPSHOTS_FLAGS)
+    '2 pieces, --min-change-km2 0.5'
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        flag = flags.get(match["keyword"] or "")
+        if flag is None:
+            return match.group()  # quoted data, or a keyword this command has no flag for
+        if match["value"] is not None:
+            return f"{flag.split()[0]} {match['value']}"
+        return flag
+
+    return _HINT.sub(replace, message)
 
 
 def _date_list(text: str, option: str) -> list[pd.Timestamp]:
@@ -143,6 +200,8 @@ def cmd_snapshot(args: argparse.Namespace) -> None:
 
 def cmd_area(args: argparse.Namespace) -> None:
     """Area held over time as CSV."""
+    if args.dates is not None and (args.date_from or args.date_to or args.freq):
+        raise DataError("area: give --dates, or --from/--to/--freq, not both")
     timeline = open_source(args.source, **_read_options(args))
     dates = _date_list(args.dates, "--dates") if args.dates is not None else None
     series = timeline.area(dates, start=args.date_from, end=args.date_to, freq=args.freq)
@@ -180,7 +239,8 @@ def cmd_from_snapshots(args: argparse.Namespace) -> None:
         keep = pd.Series(True, index=frame.index)
         for name, values in drops:
             if name not in frame.columns:
-                raise DataError(f"--drop: no field {name!r}")
+                fields = [c for c in frame.columns if c != frame.geometry.name]
+                raise DataError(f"no field {name!r}; fields are [{some(fields)}]")
             keep &= ~frame[name].astype(str).isin(values)
         return keep.to_numpy()
 
@@ -198,7 +258,7 @@ def cmd_from_snapshots(args: argparse.Namespace) -> None:
     )
     write_periods(timeline, args.output)
     if timeline.snapshot_report is not None:
-        say(timeline.snapshot_report.summary(), file=sys.stderr)
+        say(cli_spelling(timeline.snapshot_report.summary(), args.flags), file=sys.stderr)
     say(f"wrote {args.output} ({len(timeline)} periods)", file=sys.stderr)
 
 
@@ -438,8 +498,12 @@ def _source_command(
     fields.add_argument("--actor-field", default="actor", help="field naming the actor")
     fields.add_argument("--start-field", default="start", help="field holding the start date")
     fields.add_argument("--end-field", default="end", help="field holding the end date")
+    fields.add_argument("--status-field", default="status", help="field holding the status")
     parser.add_argument("--layer", help="the layer of a multi-layer file (default: the first)")
-    parser.set_defaults(func=func)
+    parser.add_argument(
+        "--crs", help="the CRS of a file that declares none (e.g. EPSG:32637); reprojected"
+    )
+    parser.set_defaults(func=func, flags=READ_FLAGS)
     return parser
 
 
@@ -474,7 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     text = "a folder of one-map-a-day files (or one file with a date column) as a timeline"
     p = sub.add_parser("from-snapshots", help=text, description=text)
-    p.set_defaults(func=cmd_from_snapshots)
+    p.set_defaults(func=cmd_from_snapshots, flags=SNAPSHOTS_FLAGS)
     p.add_argument("source", metavar="FOLDER", help="a folder, a glob or one dated file")
     p.add_argument("-o", "--output", required=True, help=".geojson, .gpkg or .parquet")
     p.add_argument("--pattern", help="regular expression finding the date in file names")
@@ -641,7 +705,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     encodings = _tolerant_streams()
     try:
         with warnings.catch_warnings():
-            warnings.showwarning = _show_debug_warning if args.debug else _show_warning
+            flags = getattr(args, "flags", {})
+            warnings.showwarning = _show_debug_warning if args.debug else _warning_printer(flags)
             code = args.func(args)
     except _Terminated as stop:
         # Unwinding ran every ``finally``: a file being written was not left half-done.
@@ -657,7 +722,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ControlMapError as exc:
         if args.debug:
             _print_traceback()
-        say(f"controlmap: error: {exc}", file=sys.stderr)
+        say(
+            f"controlmap: error: {cli_spelling(str(exc), getattr(args, 'flags', {}))}",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     except KeyboardInterrupt:
         say("controlmap: interrupted", file=sys.stderr)
@@ -715,16 +783,21 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _show_warning(
-    message: Warning | str,
-    category: type[Warning],
-    filename: str,
-    lineno: int,
-    file: Any = None,
-    line: str | None = None,
-) -> None:
-    # One line for a person, not Python's file:line and source excerpt.
-    say(f"controlmap: warning: {message}", file=sys.stderr)
+def _warning_printer(flags: dict[str, str]) -> Callable[..., None]:
+    """``warnings.showwarning`` for a person: one line, hints spelled as this command's flags."""
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        # One line for a person, not Python's file:line and source excerpt.
+        say(f"controlmap: warning: {cli_spelling(str(message), flags)}", file=sys.stderr)
+
+    return show
 
 
 def _show_debug_warning(

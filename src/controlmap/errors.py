@@ -4,6 +4,9 @@ Every error derives from :class:`ControlMapError`, every warning from
 :class:`ControlMapWarning`, so callers can catch (or filter) one class.
 Messages name the file, the feature (index or id) and the problem on one line, e.g.
 ``periods.geojson: feature 3 (id 'raqqa-1'): end 2014-01-01 is before start 2015-01-01``.
+A hint names a keyword as Python spells it, ``actor='<field>'``, ``layer=`` or
+``min_change_km2=0.5``: the CLI shows each as the flag of the command that was run
+(``--actor-field FIELD``, ``--layer NAME``, ``--min-change-km2 0.5``).
 """
 
 from __future__ import annotations

@@ -202,7 +202,7 @@ def _layers_hint(path: Path) -> str:
     if len(layers) < 2:
         return ""
     named = [f"{name!r} ({kind or 'no geometry'})" for name, kind in layers]
-    return f"; its layers are {some(named, show=str)}: choose one with layer= (--layer in the CLI)"
+    return f"; its layers are {some(named, show=str)}: choose one with layer="
 
 
 def read_frame(
