@@ -7,6 +7,12 @@ from 1970 (a 17th-century war) still fit.
 The supported range is 0001-01-01 to 9999-12-31 (the proleptic Gregorian years 1 to
 9999 that ISO 8601 writes with four digits and Python's ``datetime`` holds), checked
 at every entry point, so any date accepted is written back as it was read.
+
+Years before 1 AD (astronomical year 0 = 1 BC, negative years; ``"-0044-03-15"``,
+``"44 BC"``, ``-44`` in a number field) are refused up front, with one message, rather
+than supported: GeoPackage Date fields are written through Python's ``datetime``, and
+the ``YYYY-MM-DD`` text GDAL and QGIS read as a date has no sign, so such a date could
+be computed on but not exported, nor shown by QGIS's temporal controller.
 """
 
 from __future__ import annotations
@@ -25,7 +31,14 @@ DateLike = str | _dt.date | _dt.datetime | pd.Timestamp | np.datetime64
 DATE_DTYPE = "datetime64[s]"
 FIRST_DAY = pd.Timestamp("0001-01-01").as_unit("s")
 LAST_DAY = pd.Timestamp("9999-12-31").as_unit("s")
-RANGE_TEXT = "controlmap supports dates from 0001-01-01 to 9999-12-31 (none before 1 AD)"
+RANGE_TEXT = (
+    "controlmap supports dates from 0001-01-01 to 9999-12-31 only: GeoPackage Date fields"
+    " (written through Python's datetime) and the YYYY-MM-DD text GDAL and QGIS read as"
+    " dates hold no other years"
+)
+# A year before 1 AD, however written: a sign (-44, -0044-03-15, expanded -000044),
+# or an era suffix (44 BC, 44 BCE, 44 B.C.).
+_BEFORE_AD = re.compile(r"^-\d+(?:-\d{1,2}(?:-\d{1,2})?)?$|^\d+\s*B\.?\s*C\.?(?:E\.?)?$", re.I)
 
 # ISO 8601 calendar dates at year, month or day precision, optionally with a time.
 _ISO = re.compile(
@@ -79,16 +92,16 @@ def parse_date(value: Any, *, allow_missing: bool = False, what: str = "date") -
         raise DateError(f"{what} is missing")
     if isinstance(value, bool):
         raise DateError(f"{what} {value!r} is not a date")
-    if isinstance(value, int | np.integer) and 1000 <= int(value) <= 9999:
-        value = str(int(value))  # a bare year read from a numeric column
-    if (
-        isinstance(value, float | np.floating)
-        and float(value).is_integer()
-        and 1000 <= float(value) <= 9999
-    ):
-        value = str(int(value))  # a year read from a float column (2014.0)
+    if isinstance(value, int | np.integer | float | np.floating):
+        number = float(value)
+        if number.is_integer() and 1000 <= number <= 9999:
+            value = str(int(number))  # a bare year read from a number column (2014, 2014.0)
+        elif number.is_integer() and number <= 0:
+            raise DateError(f"{what} {value!r} is before 1 AD: {RANGE_TEXT}")
     if isinstance(value, str):
         text = value.strip()
+        if _BEFORE_AD.match(text):
+            raise DateError(f"{what} {value!r} is before 1 AD: {RANGE_TEXT}")
         match = _ISO.match(text)
         if match is None:
             raise DateError(
@@ -119,8 +132,20 @@ def parse_date(value: Any, *, allow_missing: bool = False, what: str = "date") -
         raise DateError(f"{what} {value!r} is not a date")
     stamp = stamp.normalize()
     if not FIRST_DAY <= stamp <= LAST_DAY:
-        raise DateError(f"{what} {value!r} is day {iso_day(stamp)}: {RANGE_TEXT}")
+        raise DateError(f"{what} {value!r} {outside_text(stamp)}")
     return stamp.as_unit("s")
+
+
+def outside_text(stamp: pd.Timestamp) -> str:
+    """What is said of a day outside the supported range: which day, which side, why.
+
+    Examples
+    --------
+    >>> outside_text(pd.Timestamp("0001-01-01") - pd.Timedelta(days=1))[:40]
+    'is day 0000-12-31, before 1 AD: controlm'
+    """
+    side = "before 1 AD" if stamp < FIRST_DAY else "after 9999-12-31"
+    return f"is day {iso_day(stamp)}, {side}: {RANGE_TEXT}"
 
 
 def parse_dates(

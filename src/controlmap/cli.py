@@ -151,8 +151,23 @@ def cli_spelling(message: str, flags: dict[str, str]) -> str:
     return _HINT.sub(replace, message)
 
 
+# Options holding dates (argparse dest -> flag), checked before anything is read so that
+# a bad one is named as the person typed it: "--date '-0044-03-15' is before 1 AD...".
+DATE_OPTIONS = {"date": "--date", "date_from": "--from", "date_to": "--to", "end": "--end"}
+DATE_LIST_OPTIONS = {"dates": "--dates", "snapshots": "--snapshots"}
+
+
+def _check_dates(args: argparse.Namespace) -> None:
+    for dest, flag in DATE_OPTIONS.items():
+        if getattr(args, dest, None) is not None:
+            parse_date(getattr(args, dest), what=flag)
+    for dest, flag in DATE_LIST_OPTIONS.items():
+        if getattr(args, dest, None) is not None:
+            _date_list(getattr(args, dest), flag)
+
+
 def _date_list(text: str, option: str) -> list[pd.Timestamp]:
-    dates = [parse_date(part, what="date") for part in text.split(",") if part.strip()]
+    dates = [parse_date(part, what=option) for part in text.split(",") if part.strip()]
     if not dates:
         raise DataError(f"{option} {text!r}: no dates given")
     return dates
@@ -707,6 +722,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             flags = getattr(args, "flags", {})
             warnings.showwarning = _show_debug_warning if args.debug else _warning_printer(flags)
+            _check_dates(args)
             code = args.func(args)
     except _Terminated as stop:
         # Unwinding ran every ``finally``: a file being written was not left half-done.

@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from ._crs import to_wgs84
-from ._dates import DATE_DTYPE, RANGE_TEXT, check_range, iso_day, parse_date, parse_dates
+from ._dates import DATE_DTYPE, check_range, iso_day, outside_text, parse_date, parse_dates
 from .errors import DataError, DateError, GeometryError, some, where
 
 __all__ = ["CORE_COLUMNS", "DEFAULT_STATUS", "check_geometries", "normalize_periods", "repaired"]
@@ -204,8 +204,7 @@ def _column_dates(
             raise fail(int(np.flatnonzero(index.isna())[0]), f"{name} is missing", DateError)
         outside = check_range(index)
         if outside is not None:
-            day = iso_day(index[outside])
-            raise fail(outside, f"{name} {day}: {RANGE_TEXT}", DateError)
+            raise fail(outside, f"{name} {outside_text(index[outside])}", DateError)
         return index
     try:
         return parse_dates(values, allow_missing=allow_missing, what=name)

@@ -273,7 +273,7 @@ def _read_with_gdal(path: Path, *, layer: str | int | None, engine: str | None) 
             # Which layer was read, of how many, is said by controlmap (_read_periods).
             warnings.filterwarnings("ignore", "More than one layer found", UserWarning)
             if path.suffix.lower() == ".parquet":
-                frame = gpd.read_parquet(path)
+                frame = _read_parquet(path)
             else:
                 frame = gpd.read_file(path, layer=layer, engine=engine)
     except ImportError:
@@ -288,6 +288,17 @@ def _read_with_gdal(path: Path, *, layer: str | int | None, engine: str | None) 
             f"{path}:{which} has no geometry (a table, not a map layer){_layers_hint(path)}"
         )
     return frame
+
+
+def _read_parquet(path: Path) -> gpd.GeoDataFrame:
+    try:
+        return gpd.read_parquet(path)
+    except ValueError as exc:
+        if "out of range" not in str(exc):
+            raise
+    # A date32 value Python's date cannot hold (a year before 1 AD): read dates as
+    # datetime64 instead, so that the period checks name the feature and the reason.
+    return gpd.read_parquet(path, to_pandas_kwargs={"date_as_object": False})
 
 
 def _to_wgs84(frame: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame:
