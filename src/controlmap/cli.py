@@ -527,6 +527,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="controlmap",
         description="Territorial-control timelines: snapshots, areas, changes, maps.",
+        epilog="exit codes: 0 done; 1 a check found something (validate --strict: warnings;"
+        " verify: disagreements); 2 an error, said in one line (bad input, a missing extra)",
     )
     parser.add_argument("--version", action="version", version=f"controlmap {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
