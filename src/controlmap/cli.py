@@ -121,7 +121,7 @@ SNAPSHOTS_FLAGS = {
     "min_change_km2": "--min-change-km2 KM2",
 }
 _HINT = re.compile(
-    r"'(?:[^'\\]|\\.)*'"  # quoted data (a value, a file name) is never rewritten
+    r"(?<!\w)'(?:[^'\\]|\\.)*'(?!\w)"  # quoted data (a value, a name) is left as it is
     r"|(?<![\w/.=-])(?P<keyword>[a-z_][a-z0-9_]*)="
     r"(?:'<[a-z _]+>'|(?P<value>[0-9][^\s,;)]*)|(?=[\s),;:]|$))"
 )
@@ -136,8 +136,8 @@ def cli_spelling(message: str, flags: dict[str, str]) -> str:
     "no 'x' field (pass --actor-field FIELD to use another)"
     >>> cli_spelling("a.gpkg: choose one with layer=; 'actor=x' kept", READ_FLAGS)
     "a.gpkg: choose one with --layer NAME; 'actor=x' kept"
-    >>> cli_spelling("2 pieces, min_change_km2=0.5", SNAPSHOTS_FLAGS)
-    '2 pieces, --min-change-km2 0.5'
+    >>> cli_spelling("a day's map, the file's 'x', min_change_km2=0.5", SNAPSHOTS_FLAGS)
+    "a day's map, the file's 'x', --min-change-km2 0.5"
     """
 
     def replace(match: re.Match[str]) -> str:
