@@ -311,12 +311,16 @@ def test_kepler_fields_are_noon_of_the_first_and_last_day_held(tmp_path: Path) -
         assert start.tz is not None and start.tz_convert(None) == pd.Timestamp(
             row["start"]
         ) + pd.Timedelta(hours=12)
-        if row["end"] is None:
-            assert row["kepler_end"] is None
+        if row["end"] is None:  # still held: the day after the last change (2020-03-01)
+            assert row["kepler_end"] == "2020-03-02T12:00:00Z"
         else:
             end = pd.Timestamp(row["kepler_end"]).tz_convert(None)
             assert end == pd.Timestamp(row["end"]) - pd.Timedelta(hours=12)
-    assert [r["kepler_end"] for r in rows] == ["2020-02-29T12:00:00Z", None, "2020-02-29T12:00:00Z"]
+    assert [r["kepler_end"] for r in rows] == [
+        "2020-02-29T12:00:00Z",
+        "2020-03-02T12:00:00Z",
+        "2020-02-29T12:00:00Z",
+    ]
     assert "kepler_start" not in tl.to_file(tmp_path / "plain.geojson").read_text(encoding="utf-8")
 
 

@@ -118,15 +118,19 @@ def write_periods(
 def kepler_times(periods: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """A copy of ``periods`` with the fields kepler.gl's interval time filter needs.
 
-    ``kepler_start`` is noon (UTC) of a period's first day, ``kepler_end`` noon of its
-    last day held (the day before ``end``, which is exclusive), empty while still held;
-    both ISO 8601 date-times, which kepler.gl types as timestamps in UTC. kepler.gl
-    shows a row while its time window overlaps ``[kepler_start, kepler_end]``, both
-    ends included: noon keeps half a day between a period and a window that only
-    touches its first or last day's midnight, so a window covering one day's noon and
-    no other's (the whole day, or kepler.gl's one-day step from midnight to midnight)
-    shows exactly the periods held that day. Existing fields of these names are
-    replaced.
+    ``kepler_start`` is noon (UTC) of a period's first day and ``kepler_end`` noon of
+    its last day held (the day before ``end``, which is exclusive); both are ISO 8601
+    date-times, which kepler.gl types as timestamps in UTC. kepler.gl shows a row while
+    its time window overlaps ``[kepler_start, kepler_end]``, both ends included: noon
+    keeps half a day between a period and a window that only touches its first or last
+    day's midnight, so a window covering one day's noon and no other's (the whole day,
+    or a one-day step from midnight to midnight) shows exactly the periods held that day.
+
+    A period still held (no ``end``) gets noon of the day after the last date on which
+    any period starts or ends. kepler.gl's time axis spans only the values of these two
+    fields: this puts the state after the last change on it, and kepler.gl's map (which
+    would hide a period without an end past the axis) and its counts agree on it.
+    Existing fields of these names are replaced.
 
     Examples
     --------
@@ -135,15 +139,17 @@ def kepler_times(periods: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     ...     {"start": pd.to_datetime(["2017-01-01", "2017-03-01"]),
     ...      "end": pd.to_datetime(["2017-03-01", None])},
     ...     geometry=[box(40, 34, 41, 35)] * 2, crs=4326)
-    >>> kepler_times(f)[["kepler_start", "kepler_end"]].values.tolist()
-    [['2017-01-01T12:00:00Z', '2017-02-28T12:00:00Z'], ['2017-03-01T12:00:00Z', None]]
+    >>> for row in kepler_times(f)[["kepler_start", "kepler_end"]].values.tolist():
+    ...     print(row)
+    ['2017-01-01T12:00:00Z', '2017-02-28T12:00:00Z']
+    ['2017-03-01T12:00:00Z', '2017-03-02T12:00:00Z']
     """
     frame = periods.copy()
-    last_day = frame["end"] - pd.Timedelta(days=1)
+    ends = frame["end"].dropna()
+    last_change = frame["start"].max() if ends.empty else max(frame["start"].max(), ends.max())
+    last_day = (frame["end"] - pd.Timedelta(days=1)).fillna(last_change + pd.Timedelta(days=1))
     frame[KEPLER_FIELDS[0]] = [f"{iso_day(day)}T12:00:00Z" for day in frame["start"]]
-    frame[KEPLER_FIELDS[1]] = [
-        None if pd.isna(day) else f"{iso_day(day)}T12:00:00Z" for day in last_day
-    ]
+    frame[KEPLER_FIELDS[1]] = [f"{iso_day(day)}T12:00:00Z" for day in last_day]
     return frame
 
 
