@@ -64,7 +64,7 @@ def probe(tmp_path_factory: pytest.TempPathFactory) -> Probe:
         pytest.skip(f"kepler.gl is not installed ({missing}); install it with {INSTALL}")
     bundle = tmp_path_factory.mktemp("kepler") / "probe.mjs"
     built = subprocess.run(
-        ["node", "build.mjs", str(bundle)],
+        ["node", "build.mjs", str(bundle.parent), "--probe-only"],
         cwd=KEPLER_DIR, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr[-2000:]
