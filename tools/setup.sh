@@ -5,9 +5,9 @@
 # bindings, and Node.js with npm, each installed only when missing; needs root or
 # sudo). QGIS is the largest: about 235 packages, 300 MB to download, 1.3 GB
 # installed (Debian 12). Then kepler.gl's packages from npm, as pinned in
-# tests/integration/kepler/package-lock.json, for tests/integration/test_kepler.py:
-# 547 packages, about 200 MB to download, 610 MB in tests/integration/kepler/node_modules,
-# 1.5 minutes (80 s wall, 23 s CPU with an empty npm cache, on a shared machine).
+# tests/integration/kepler/package-lock.json, for tests/integration/test_kepler*.py:
+# about 830 packages, 260 MB to download, 840 MB in tests/integration/kepler/node_modules,
+# 3 minutes (177 s wall, 35 s CPU with an empty npm cache, on a shared machine).
 #
 #   bash tools/setup.sh render     # enough to run `controlmap report ...`
 #   bash tools/setup.sh dev        # everything the test suite needs
