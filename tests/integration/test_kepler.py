@@ -8,8 +8,8 @@ set for each day around every change of the timeline. Both of kepler.gl's paths 
 exactly the periods active that day (``start <= d < end``, open ends included): the CPU
 filter (what kepler.gl counts and exports) and the values its GPU filter is given, put
 through the shader's float32 test. Windows: the whole UTC day ``[d, d + 1 day - 1 ms]``
-and a one-day step ``[d, d + 1 day]`` (kepler.gl's windows include both ends). The map is
-not drawn: no browser, no WebGL.
+and a one-day step ``[d, d + 1 day]`` (kepler.gl's windows include both ends). No map is
+drawn here (``test_kepler_app.py`` draws one in Chromium).
 
 kepler.gl missing: these tests fail in CI (``CI=true``) and skip with the reason elsewhere.
 """
