@@ -25,6 +25,7 @@ RENDER_PATHS = (
     "tests/browser",
     "tests/browser/*",
     "tests/integration/test_examples.py",
+    "tests/integration/test_kepler_app.py",
     "src/controlmap/render",
     "src/controlmap/render/*",
 )

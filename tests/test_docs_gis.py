@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -21,7 +22,7 @@ def _blocks() -> list[tuple[str, str]]:
 
 def test_every_snippet_of_the_gis_page_runs(tmp_path: Path) -> None:
     blocks = _blocks()
-    assert [kind for kind, _ in blocks] == ["bash", "python", "bash"]
+    assert [kind for kind, _ in blocks] == ["bash", "bash", "bash"]
     # The commands find `controlmap` in this interpreter's folder, as in an activated venv.
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     for kind, code in blocks:
@@ -41,8 +42,10 @@ def test_every_snippet_of_the_gis_page_runs(tmp_path: Path) -> None:
     made = {p.name for p in tmp_path.iterdir()}
     # What the page says is written: the periods with their QGIS style beside GeoJSON.
     assert {"is.geojson", "is.qml", "is.gpkg", "may2015.gpkg", "changes.geojson"} <= made
-    assert {"monthly.geojson", "is.shp", "is.fgb"} <= made
-    assert "changes.qml" not in made and "monthly.qml" not in made  # styles go with periods
+    assert {"is-kepler.geojson", "is.shp", "is.fgb"} <= made
+    assert "changes.qml" not in made  # styles go with periods
+    kepler = json.loads((tmp_path / "is-kepler.geojson").read_text(encoding="utf-8"))
+    assert {"kepler_start", "kepler_end"} <= set(kepler["features"][0]["properties"])
     assert len(controlmap.read(tmp_path / "is.shp")) == len(
         controlmap.read(tmp_path / "is.gpkg", layer="periods")
     )

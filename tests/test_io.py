@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import controlmap
-from controlmap import Timeline
+from controlmap import Timeline, cli
 from controlmap.testing import assert_timeline_equal
 from controlmap.testing.strategies import periods_frames
 
@@ -289,3 +289,53 @@ def test_fighter_tables_that_say_nothing(tmp_path: Path) -> None:
         load_fighters(tmp_path / "header.csv")
     with pytest.raises(controlmap.DataError, match="basis 'foo'"):
         basis_group("foo")
+
+
+def test_kepler_fields_are_noon_of_the_first_and_last_day_held(tmp_path: Path) -> None:
+    """``export --for kepler``: the fields kepler.gl's interval time filter reads."""
+    frame = gpd.GeoDataFrame(
+        {
+            "actor": ["A", "A", "B"],
+            "start": ["2020-02-28", "2020-03-01", "2020-02-29"],
+            "end": ["2020-03-01", None, "2020-03-01"],
+            "kepler_end": ["a field of the source", "is", "replaced"],
+        },
+        geometry=[shapely.box(40 + i, 34, 40.5 + i, 34.5) for i in range(3)],
+        crs=4326,
+    )
+    tl = Timeline(frame)
+    path = tl.to_file(tmp_path / "k.geojson", kepler=True)
+    rows = [f["properties"] for f in json.loads(path.read_text(encoding="utf-8"))["features"]]
+    for row in rows:
+        start = pd.Timestamp(row["kepler_start"])
+        assert start.tz is not None and start.tz_convert(None) == pd.Timestamp(
+            row["start"]
+        ) + pd.Timedelta(hours=12)
+        if row["end"] is None:  # still held: the day after the last change (2020-03-01)
+            assert row["kepler_end"] == "2020-03-02T12:00:00Z"
+        else:
+            end = pd.Timestamp(row["kepler_end"]).tz_convert(None)
+            assert end == pd.Timestamp(row["end"]) - pd.Timedelta(hours=12)
+    assert [r["kepler_end"] for r in rows] == [
+        "2020-02-29T12:00:00Z",
+        "2020-03-02T12:00:00Z",
+        "2020-02-29T12:00:00Z",
+    ]
+    assert "kepler_start" not in tl.to_file(tmp_path / "plain.geojson").read_text(encoding="utf-8")
+
+
+def test_kepler_fields_only_in_geojson(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tl = controlmap.Timeline(sample_frame(), actor="side", start="from", end="until")
+    with pytest.raises(
+        controlmap.ControlMapError, match=r"k\.gpkg: kepler\.gl's fields are for GeoJSON"
+    ):
+        tl.to_file(tmp_path / "k.gpkg", kepler=True)
+    assert not (tmp_path / "k.gpkg").exists()
+    code = cli.main(["export", "islamic-state", "-o", str(tmp_path / "k.gpkg"), "--for", "kepler"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "for GeoJSON" in err, err
+    code = cli.main(
+        ["export", "islamic-state", "-o", str(tmp_path / "k.geojson"), "--for", "kepler"]
+    )
+    assert code == 0
+    assert "kepler_end" in (tmp_path / "k.geojson").read_text(encoding="utf-8")

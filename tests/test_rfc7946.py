@@ -170,12 +170,14 @@ def test_the_checker_catches(text: str, problem: str) -> None:
 
 
 # ---------------------------------------------------------------------------- exports
-def test_periods_export(timeline: controlmap.Timeline, tmp_path: Path) -> None:
-    path = write_periods(timeline, tmp_path / "periods.geojson")
+@pytest.mark.parametrize("kepler", [False, True])
+def test_periods_export(timeline: controlmap.Timeline, tmp_path: Path, kepler: bool) -> None:
+    path = write_periods(timeline, tmp_path / "periods.geojson", kepler=kepler)
     doc = check_rfc7946(path.read_text(encoding="utf-8"))
     assert len(doc["features"]) == len(timeline)
     first = doc["features"][0]["properties"]
     assert {"actor", "start", "end", "status"} <= set(first)
+    assert ({"kepler_start", "kepler_end"} <= set(first)) is kepler
 
 
 def test_snapshots_and_changes(timeline: controlmap.Timeline, tmp_path: Path) -> None:

@@ -2,8 +2,12 @@
 # Set up a development environment in .venv: Python packages for the given extra
 # ("render" for the main job, "dev" for the tests and linters) and, for "dev", the
 # real clients the tests drive (Debian's chromium, gdal-bin and QGIS's Python
-# bindings, each installed only when missing; needs root or sudo). QGIS is the
-# largest: about 235 packages, 300 MB to download, 1.3 GB installed (Debian 12).
+# bindings, and Node.js with npm, each installed only when missing; needs root or
+# sudo). QGIS is the largest: about 235 packages, 300 MB to download, 1.3 GB
+# installed (Debian 12). Then kepler.gl's packages from npm, as pinned in
+# tests/integration/kepler/package-lock.json, for tests/integration/test_kepler*.py:
+# about 830 packages, 260 MB to download, 840 MB in tests/integration/kepler/node_modules,
+# 3 minutes (177 s wall, 35 s CPU with an empty npm cache, on a shared machine).
 #
 #   bash tools/setup.sh render     # enough to run `controlmap report ...`
 #   bash tools/setup.sh dev        # everything the test suite needs
@@ -23,6 +27,8 @@ if [ "$extra" = "dev" ]; then
     need=()
     command -v chromium >/dev/null 2>&1 || need+=(chromium)
     command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
+    command -v node >/dev/null 2>&1 || need+=(nodejs)
+    command -v npm >/dev/null 2>&1 || need+=(npm)
     # tests/integration/test_qgis.py opens the exports in QGIS, run by Debian's python3.
     for package in python3-qgis qgis-providers; do
         status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
@@ -36,6 +42,9 @@ if [ "$extra" = "dev" ]; then
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
             "${need[@]}" fonts-dejavu-core >/dev/null
     fi
+    # Exactly the locked versions; no install scripts (none is needed to run the probe).
+    npm ci --prefix tests/integration/kepler --no-audit --no-fund --ignore-scripts \
+        --loglevel=error >/dev/null
 fi
 
 if [ ! -x .venv/bin/python ]; then

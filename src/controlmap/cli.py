@@ -281,7 +281,8 @@ def cmd_export(args: argparse.Namespace) -> None:
     """The whole timeline as GeoJSON, GeoPackage or GeoParquet."""
     timeline = open_source(args.source, **_read_options(args))
     snapshots = _date_list(args.snapshots, "--snapshots") if args.snapshots is not None else None
-    write_periods(timeline, args.output, snapshots=snapshots)
+    kepler = args.for_tool == "kepler"
+    write_periods(timeline, args.output, snapshots=snapshots, kepler=kepler)
     say(f"wrote {args.output} ({len(timeline)} periods)", file=sys.stderr)
 
 
@@ -576,6 +577,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = _source_command(sub, "export", cmd_export, "the whole timeline as a file")
     p.add_argument("-o", "--output", required=True, help=".geojson, .gpkg or .parquet")
     p.add_argument("--snapshots", help="GeoPackage only: comma-separated dates to add as layers")
+    p.add_argument(
+        "--for",
+        dest="for_tool",
+        choices=["kepler"],
+        help="GeoJSON only: add kepler_start and kepler_end (UTC noon of the first and last"
+        " day held) for kepler.gl's time filter with an End time (docs/gis.md)",
+    )
 
     p = _source_command(
         sub,

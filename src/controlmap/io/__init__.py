@@ -23,14 +23,24 @@ from .._atomic import atomic_output
 from .geojson import GEOJSON_SUFFIXES, read_geojson
 from .reading import read, read_file, read_frame
 from .validation import validate
-from .writing import COORDINATE_DECIMALS, WRITERS, geojson_chunks, write_periods, write_snapshot
+from .writing import (
+    COORDINATE_DECIMALS,
+    KEPLER_FIELDS,
+    WRITERS,
+    geojson_chunks,
+    kepler_times,
+    write_periods,
+    write_snapshot,
+)
 
 __all__ = [
     "COORDINATE_DECIMALS",
     "GEOJSON_SUFFIXES",
+    "KEPLER_FIELDS",
     "WRITERS",
     "atomic_output",
     "geojson_chunks",
+    "kepler_times",
     "read",
     "read_file",
     "read_frame",

@@ -31,10 +31,21 @@ from ..geodesic import EDGE_STEP_DEGREES
 from ..model import Timeline
 from ..periods import repaired
 
-__all__ = ["COORDINATE_DECIMALS", "WRITERS", "geojson_chunks", "write_periods", "write_snapshot"]
+__all__ = [
+    "COORDINATE_DECIMALS",
+    "KEPLER_FIELDS",
+    "WRITERS",
+    "geojson_chunks",
+    "kepler_times",
+    "write_periods",
+    "write_snapshot",
+]
 
 WRITERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".parquet": "Parquet"}
 COORDINATE_DECIMALS = 6  # ~0.1 m: far finer than any front line is known
+# What ``write_periods(..., kepler=True)`` adds: kepler.gl's time filter takes these as
+# its field and its End time (docs/gis.md).
+KEPLER_FIELDS = ("kepler_start", "kepler_end")
 
 
 def _driver_for(path: Path, driver: str | None) -> str:
@@ -57,6 +68,7 @@ def write_periods(
     *,
     driver: str | None = None,
     snapshots: list[Any] | None = None,
+    kepler: bool = False,
 ) -> Path:
     """Write every period of a timeline.
 
@@ -70,6 +82,9 @@ def write_periods(
     snapshots : list of dates, optional
         GeoPackage only: also write ``at(date)`` of each date as a layer
         ``snapshot_YYYY_MM_DD`` beside the ``periods`` layer.
+    kepler : bool, default False
+        GeoJSON only: add the fields :func:`kepler_times` computes, which kepler.gl's
+        time filter reads as a period's first and last day held.
 
     Returns
     -------
@@ -83,9 +98,13 @@ def write_periods(
     '.gpkg'
     """
     frame = timeline.periods
-    layers = {"periods": frame}
     target = Path(path)
     kind = _driver_for(target, driver)
+    if kepler:
+        if kind != "GeoJSON":
+            raise OutputError(f"{target}: kepler.gl's fields are for GeoJSON (.geojson)")
+        frame = kepler_times(frame)
+    layers = {"periods": frame}
     if snapshots:
         if kind != "GPKG":
             raise OutputError(f"{target}: snapshot layers need a GeoPackage (.gpkg)")
@@ -94,6 +113,44 @@ def write_periods(
             stamp = snap["date"].iloc[0] if len(snap) else parse_date(day)
             layers[f"snapshot_{iso_day(stamp).replace('-', '_')}"] = snap
     return _write_layers(layers, target, kind)
+
+
+def kepler_times(periods: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy of ``periods`` with the fields kepler.gl's interval time filter needs.
+
+    ``kepler_start`` is noon (UTC) of a period's first day and ``kepler_end`` noon of
+    its last day held (the day before ``end``, which is exclusive); both are ISO 8601
+    date-times, which kepler.gl types as timestamps in UTC. kepler.gl shows a row while
+    its time window overlaps ``[kepler_start, kepler_end]``, both ends included: noon
+    keeps half a day between a period and a window that only touches its first or last
+    day's midnight, so a window covering one day's noon and no other's (the whole day,
+    or a one-day step from midnight to midnight) shows exactly the periods held that day.
+
+    A period still held (no ``end``) gets noon of the day after the last date on which
+    any period starts or ends. kepler.gl's time axis spans only the values of these two
+    fields: this puts the state after the last change on it, and kepler.gl's map (which
+    would hide a period without an end past the axis) and its counts agree on it.
+    Existing fields of these names are replaced.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> f = gpd.GeoDataFrame(
+    ...     {"start": pd.to_datetime(["2017-01-01", "2017-03-01"]),
+    ...      "end": pd.to_datetime(["2017-03-01", None])},
+    ...     geometry=[box(40, 34, 41, 35)] * 2, crs=4326)
+    >>> for row in kepler_times(f)[["kepler_start", "kepler_end"]].values.tolist():
+    ...     print(row)
+    ['2017-01-01T12:00:00Z', '2017-02-28T12:00:00Z']
+    ['2017-03-01T12:00:00Z', '2017-03-02T12:00:00Z']
+    """
+    frame = periods.copy()
+    ends = frame["end"].dropna()
+    last_change = frame["start"].max() if ends.empty else max(frame["start"].max(), ends.max())
+    last_day = (frame["end"] - pd.Timedelta(days=1)).fillna(last_change + pd.Timedelta(days=1))
+    frame[KEPLER_FIELDS[0]] = [f"{iso_day(day)}T12:00:00Z" for day in frame["start"]]
+    frame[KEPLER_FIELDS[1]] = [f"{iso_day(day)}T12:00:00Z" for day in last_day]
+    return frame
 
 
 def write_snapshot(
