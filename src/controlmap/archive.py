@@ -24,6 +24,8 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +38,7 @@ import shapely
 
 from . import geodesic, intervals
 from ._dates import DATE_DTYPE, DateLike, iso_day, parse_date, parse_dates
-from .errors import DataError, DateError, FormatError, one_line, some
+from .errors import DataError, DateError, FormatError, GeometryWarning, one_line, some
 
 if TYPE_CHECKING:
     import os
@@ -80,6 +82,13 @@ class SnapshotReport:
         The redraw-noise option used.
     input_vertices, stored_vertices : int
         Vertices read over all days, and vertices in the pieces kept.
+    pieces : int
+        Rows of the timeline built.
+    repairs : DataFrame
+        One row per invalid polygon of the maps, made valid before use: ``date`` (the
+        snapshot's), ``file`` (missing for maps given as frames), ``feature`` (its index
+        label: the position in a file read whole) and ``reason`` (GEOS's, e.g.
+        ``"self-intersection"``). A :class:`~controlmap.GeometryWarning` says the same.
     """
 
     days: pd.DataFrame
@@ -87,6 +96,9 @@ class SnapshotReport:
     input_vertices: int
     stored_vertices: int
     pieces: int
+    repairs: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["date", "file", "feature", "reason"])
+    )
 
     @property
     def largest_deviation_km2(self) -> float:
@@ -422,23 +434,45 @@ def _key_rows(
     status: str,
     default_actor: str | None,
     file: object,
-) -> dict[tuple[str, str], list[Any]]:
+) -> tuple[dict[tuple[str, str], list[Any]], list[dict[str, Any]]]:
+    """One day's map as polygons per (actor, status), and the polygons it repaired.
+
+    Features are named by their index label: for a file read whole that is the
+    feature's position in the file, for a frame the label a person sees in it (a frame
+    filtered or built from several maps keeps labels that are not positions).
+    """
     from .periods import DEFAULT_STATUS, _is_blank, check_geometries, repaired
 
     label = f"{file}" if file is not None else f"snapshot {iso_day(stamp)}"
+    word = "feature" if file is not None else "index label"
+    index = frame.index
+
+    def name(i: int) -> str:
+        return f"{word} {_plain_label(index[i])!r}"
+
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs(4326)
     geoms = np.asarray(frame.geometry.values, dtype=object)
     if not len(geoms):
-        return {}
-    check_geometries(gpd.GeoSeries(geoms), file=label)
+        return {}, []
+    check_geometries(gpd.GeoSeries(geoms), file=label, name=name)
+    invalid = np.flatnonzero(~shapely.is_valid(geoms))
+    repairs = [
+        {
+            "date": stamp,
+            "file": None if file is None else str(file),
+            "feature": _plain_label(index[i]),
+            "reason": _reason(geoms[i]),
+        }
+        for i in invalid
+    ]
     geoms = repaired(geoms)
     if actor in frame.columns:
         names = frame[actor].to_numpy(dtype=object)
         blank = np.array([_is_blank(v) for v in names], dtype=bool)
         if blank.any():
             i = int(np.flatnonzero(blank)[0])
-            raise DataError(f"{label}: feature {i}: no actor ({actor!r} is blank)")
+            raise DataError(f"{label}: {name(i)}: no actor ({actor!r} is blank)")
         names = np.array([str(v).strip() for v in names], dtype=object)
     elif default_actor is not None:
         names = np.full(len(geoms), default_actor, dtype=object)
@@ -458,7 +492,68 @@ def _key_rows(
     out: dict[tuple[str, str], list[Any]] = {}
     for g, who, what in zip(geoms, names, stats, strict=True):
         out.setdefault((who, what), []).append(g)
-    return out
+    return out, repairs
+
+
+def _plain_label(label: Any) -> Any:
+    """An index label as Python has it (``179``, not ``np.int64(179)``), for messages."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def _outside_level() -> int:
+    """The ``stacklevel`` of the first caller outside controlmap: warnings point there."""
+    package = str(Path(__file__).parent)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
+
+
+def _reason(geom: Any) -> str:
+    """Why GEOS finds a polygon invalid, without the coordinates: "self-intersection"."""
+    text = re.sub(r"\[.*\]\s*$", "", shapely.is_valid_reason(geom)).strip()
+    return text.lower() or "invalid"
+
+
+#: Snapshots with repairs warned about one line each; beyond, one line for all of them.
+REPAIR_LINES = 5
+
+
+def _warn_repairs(repairs: pd.DataFrame, days: int) -> None:
+    """Tell what was repaired: one warning per snapshot, or one for all when many."""
+    if not len(repairs):
+        return
+
+    def reasons(rows: pd.DataFrame) -> str:
+        counts = rows["reason"].value_counts(sort=True)
+        return ", ".join(f"{reason} {n}" for reason, n in counts.items())
+
+    def plural(n: int) -> str:
+        return f"{n} invalid polygon{'s' if n != 1 else ''}"
+
+    groups = list(repairs.groupby("date", sort=True))
+    if len(groups) <= REPAIR_LINES:
+        for stamp, rows in groups:
+            word = "index label" if rows["file"].isna().all() else "feature"
+            named = some(rows["feature"], count=3)
+            where_ = f"{word}{'s' if len(rows) > 1 else ''} {named}"
+            if rows["file"].notna().any():
+                where_ = f"{rows['file'].iloc[0]}, {where_}"
+            warnings.warn(
+                f"snapshot {iso_day(stamp)} ({where_}): repaired {plural(len(rows))}"
+                f" ({reasons(rows)}); areas use the repaired polygons",
+                GeometryWarning,
+                stacklevel=_outside_level(),
+            )
+        return
+    first = iso_day(groups[0][0])
+    warnings.warn(
+        f"repaired {plural(len(repairs))} in {len(groups)} of {days} snapshots"
+        f" ({reasons(repairs)}), first on {first}; areas use the repaired polygons;"
+        " per snapshot: timeline.snapshot_report.repairs",
+        GeometryWarning,
+        stacklevel=_outside_level(),
+    )
 
 
 def decompose_snapshots(
@@ -517,19 +612,24 @@ def decompose_snapshots(
     if not (isinstance(tile_degrees, int | float) and 0 < tile_degrees <= 45):
         raise DataError(f"tile_degrees {tile_degrees!r} is not between 0 and 45")
     work = _Decomposer(float(tile_degrees), float(min_change_km2))
+    repairs: list[dict[str, Any]] = []
     for item in snapshots:
         stamp = parse_date(item[0], what="snapshot date")
         file = item[2] if len(item) > 2 else None
-        maps = _key_rows(
+        maps, repaired_here = _key_rows(
             item[1], stamp, actor=actor, status=status, default_actor=default_actor, file=file
         )
         work.add(stamp, maps)
+        repairs.extend(repaired_here)
     if not work.dates:
         raise DataError("snapshots: no snapshots given")
     final = parse_date(end, what="end") if end is not None else None
     if final is not None and final <= work.dates[-1]:
         raise DateError(f"snapshots: end {iso_day(final)} is not after the last snapshot")
-    return work.finish(final)
+    periods, report = work.finish(final)
+    report.repairs = pd.DataFrame(repairs, columns=["date", "file", "feature", "reason"])
+    _warn_repairs(report.repairs, len(work.dates))
+    return periods, report
 
 
 def timeline_from_snapshots(
@@ -580,19 +680,46 @@ def frames_by_date(
     """
     if isinstance(snapshots, pd.DataFrame):
         if date not in snapshots.columns:
-            raise DataError(f"snapshots: no {date!r} column saying when each map was true")
-        stamps = parse_dates(snapshots[date], what=date)
+            fields = [
+                c
+                for c in snapshots.columns
+                if c != getattr(snapshots, "_geometry_column_name", None)
+            ]
+            raise DataError(
+                f"snapshots: no {date!r} column saying when each map was true; columns are"
+                f" [{some(fields)}] (pass date='<column>')"
+            )
+        stamps = _frame_dates(snapshots[date], date)
         codes, uniques = pd.factorize(stamps, sort=True)
         return [
             (uniques[k], snapshots.iloc[np.flatnonzero(codes == k)].drop(columns=date))
             for k in range(len(uniques))
         ]
     pairs = [(parse_date(k, what="snapshot date"), v) for k, v in snapshots.items()]
+    for stamp, value in pairs:
+        if not isinstance(value, pd.DataFrame):
+            raise DataError(
+                f"snapshot {iso_day(stamp)}: a {type(value).__name__}, not a GeoDataFrame"
+            )
     pairs.sort(key=lambda kv: kv[0])
     for (a, _), (b, _) in itertools.pairwise(pairs):
         if a == b:
             raise DateError(f"snapshots: two maps for {iso_day(a)}")
     return pairs
+
+
+def _frame_dates(values: pd.Series, column: str) -> pd.DatetimeIndex:
+    """The dates of a frame's date column; a bad one is named by its index label."""
+    try:
+        return parse_dates(values, what=column)
+    except DateError:
+        pass
+    for label, value in values.items():
+        try:
+            parse_date(value, what=column)
+        except DateError as exc:
+            raise DateError(f"snapshots: index label {label!r}: {exc}") from None
+    raise AssertionError("unreachable: a date failed as a column but not alone")
 
 
 # ---------------------------------------------------------------------------- reading

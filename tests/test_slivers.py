@@ -1,0 +1,144 @@
+"""Snapshots of real borders: repairs told, index labels in errors, slivers, long sources."""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+
+import controlmap
+from controlmap import Timeline
+from controlmap.archive import REPAIR_LINES, read_snapshots
+from controlmap.errors import DataError, DateError, GeometryError, GeometryWarning
+
+BOWTIE = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])  # self-intersection
+SPIKE = shapely.Polygon([(3, 0), (4, 0), (4, 1), (3, 1), (3, 0.5), (2.5, 0.5), (3, 0.5)])
+
+
+def bordered(days: list[str], geoms: list[shapely.Geometry], labels: list[int]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"name": [f"S{k % 2}" for k in range(len(days))], "year": days},
+        geometry=geoms,
+        index=labels,
+        crs=4326,
+    )
+
+
+# ---------------------------------------------------------------------------- repairs
+def test_repairs_are_told_one_line_per_snapshot_with_counts() -> None:
+    frame = bordered(
+        ["2020-01-01", "2020-01-01", "2020-01-01", "2020-06-01", "2020-06-01"],
+        [BOWTIE, shapely.box(10, 10, 11, 11), BOWTIE, SPIKE, shapely.box(5, 5, 6, 6)],
+        [176, 177, 179, 180, 181],
+    )
+    with pytest.warns(GeometryWarning) as caught:
+        tl = Timeline.from_snapshots(frame, date="year", actor="name")
+    lines = [str(w.message) for w in caught if issubclass(w.category, GeometryWarning)]
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("snapshot 2020-01-01 (index labels 176, 179): repaired 2 invalid")
+    assert "(self-intersection 2)" in lines[0]
+    assert lines[1].startswith("snapshot 2020-06-01 (index label 180): repaired 1 invalid polygon")
+    assert "\n" not in "".join(lines)
+    # The warning points at the caller, not inside controlmap.
+    assert all(Path(w.filename).name == Path(__file__).name for w in caught)
+    assert tl.snapshot_report is not None
+    repairs = tl.snapshot_report.repairs
+    assert repairs["feature"].tolist() == [176, 179, 180]
+    assert repairs["date"].dt.strftime("%F").tolist() == ["2020-01-01"] * 2 + ["2020-06-01"]
+    assert repairs["reason"].tolist()[:2] == ["self-intersection"] * 2
+    # The repaired ground is what areas count: the bowtie's two triangles, 1/2 of the box.
+    half = controlmap.geodesic_area_km2([shapely.box(0, 0, 1, 1)])[0] / 2
+    assert tl.area(["2020-01-01"])["S0"].iloc[0] == pytest.approx(half, rel=1e-3)
+
+
+def test_many_snapshots_with_repairs_make_one_summary_line() -> None:
+    days = [f"20{10 + k}-01-01" for k in range(REPAIR_LINES + 2)]
+    frame = bordered(days, [BOWTIE] * len(days), [100 + k for k in range(len(days))])
+    frame["name"] = "S"
+    with pytest.warns(GeometryWarning) as caught:
+        tl = Timeline.from_snapshots(frame, date="year", actor="name")
+    lines = [str(w.message) for w in caught if issubclass(w.category, GeometryWarning)]
+    assert len(lines) == 1, lines
+    assert re.match(
+        rf"repaired {len(days)} invalid polygons in {len(days)} of {len(days)} snapshots"
+        rf" \(self-intersection {len(days)}\), first on 2010-01-01",
+        lines[0],
+    ), lines[0]
+    assert "snapshot_report.repairs" in lines[0]
+    assert tl.snapshot_report is not None
+    assert len(tl.snapshot_report.repairs) == len(days)
+
+
+def test_valid_snapshots_warn_nothing() -> None:
+    frame = bordered(["2020-01-01", "2020-02-01"], [shapely.box(0, 0, 1, 1)] * 2, [3, 9])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tl = Timeline.from_snapshots(frame, date="year", actor="name")
+    assert tl.snapshot_report is not None and tl.snapshot_report.repairs.empty
+
+
+def test_read_snapshots_names_the_file_and_feature_it_repaired(tmp_path: Path) -> None:
+    features = [
+        {"type": "Feature", "properties": {"actor": "A"}, "geometry": json.loads(g)}
+        for g in (shapely.to_geojson(shapely.box(5, 5, 6, 6)), shapely.to_geojson(BOWTIE))
+    ]
+    path = tmp_path / "2020-01-01.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    with pytest.warns(
+        GeometryWarning,
+        match=rf"snapshot 2020-01-01 \({re.escape(str(path))}, "
+        r"feature 1\): repaired 1 invalid polygon \(self-intersection 1\)",
+    ):
+        read_snapshots(tmp_path, progress=False)
+
+
+# ---------------------------------------------------------------------------- errors
+def test_errors_name_the_index_label_not_the_position() -> None:
+    days = ["2020-01-01", "2020-01-01", "2020-01-01", "2020-02-01"]
+    boxes = [shapely.box(k, 0, k + 1, 1) for k in range(4)]
+    labels = [170, 176, 179, 200]
+    line = bordered(days, boxes, labels)
+    line.geometry.values[2] = shapely.LineString([(0, 0), (1, 1)])
+    with pytest.raises(
+        GeometryError, match=r"^snapshot 2020-01-01: index label 179: geometry is a"
+    ):
+        Timeline.from_snapshots(line, date="year", actor="name")
+    blank = bordered(days, boxes, labels)
+    blank.loc[179, "name"] = " "
+    with pytest.raises(DataError, match=r"^snapshot 2020-01-01: index label 179: no actor"):
+        Timeline.from_snapshots(blank, date="year", actor="name")
+    bad_day = bordered(days, boxes, labels)
+    bad_day.loc[179, "year"] = "1st of May"
+    with pytest.raises(DateError, match=r"^snapshots: index label 179: year '1st of May' is not"):
+        Timeline.from_snapshots(bad_day, date="year", actor="name")
+    # A mapping of maps: labels of each map.
+    maps = {"2020-01-01": line.iloc[:3].drop(columns="year")}
+    with pytest.raises(GeometryError, match="index label 179"):
+        Timeline.from_snapshots(maps, actor="name")
+
+
+def test_a_missing_column_lists_the_columns_that_exist() -> None:
+    frame = bordered(["2020-01-01"], [shapely.box(0, 0, 1, 1)], [0])
+    with pytest.raises(DataError, match=r"no 'date' column .*; columns are \['name', 'year'\]"):
+        Timeline.from_snapshots(frame, actor="name")
+    with pytest.raises(DataError, match=r"no 'actor' field .*; fields are \['name'\]"):
+        Timeline.from_snapshots(frame, date="year")
+    with pytest.raises(DataError, match=r"snapshot 2020-01-01: a list, not a GeoDataFrame"):
+        Timeline.from_snapshots({"2020-01-01": [shapely.box(0, 0, 1, 1)]})  # type: ignore[dict-item]
+
+
+def test_one_dated_file_names_features_by_their_place_in_the_file(tmp_path: Path) -> None:
+    frame = gpd.GeoDataFrame(
+        {"date": ["2020-01-01", "2020-01-01", "2020-02-01", "2020-02-01"], "actor": "A"},
+        geometry=[shapely.box(0, 0, 1, 1)] * 3 + [shapely.LineString([(0, 0), (1, 1)])],
+        crs=4326,
+    )
+    path = tmp_path / "days.gpkg"
+    frame.to_file(path)
+    with pytest.raises(GeometryError, match=rf"^{re.escape(str(path))}: feature 3: geometry is"):
+        read_snapshots(path, progress=False)
