@@ -540,13 +540,13 @@ def _warn_repairs(repairs: pd.DataFrame, days: int) -> None:
             if rows["file"].notna().any():
                 where_ = f"{rows['file'].iloc[0]}, {where_}"
             warnings.warn(
-                f"snapshot {iso_day(stamp)} ({where_}): repaired {plural(len(rows))}"
+                f"snapshot {iso_day(pd.Timestamp(stamp))} ({where_}): repaired {plural(len(rows))}"
                 f" ({reasons(rows)}); areas use the repaired polygons",
                 GeometryWarning,
                 stacklevel=_outside_level(),
             )
         return
-    first = iso_day(groups[0][0])
+    first = iso_day(pd.Timestamp(groups[0][0]))
     warnings.warn(
         f"repaired {plural(len(repairs))} in {len(groups)} of {days} snapshots"
         f" ({reasons(repairs)}), first on {first}; areas use the repaired polygons;"
