@@ -8,14 +8,20 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyproj import Geod
 
 import controlmap
 from controlmap import Timeline
 from controlmap.archive import REPAIR_LINES, read_snapshots
+from controlmap.cli import main
 from controlmap.errors import DataError, DateError, GeometryError, GeometryWarning
 
+GEOD = Geod(ellps="WGS84")
 BOWTIE = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])  # self-intersection
 SPIKE = shapely.Polygon([(3, 0), (4, 0), (4, 1), (3, 1), (3, 0.5), (2.5, 0.5), (3, 0.5)])
 
@@ -142,3 +148,155 @@ def test_one_dated_file_names_features_by_their_place_in_the_file(tmp_path: Path
     frame.to_file(path)
     with pytest.raises(GeometryError, match=rf"^{re.escape(str(path))}: feature 3: geometry is"):
         read_snapshots(path, progress=False)
+
+
+# ---------------------------------------------------------------------------- changes
+CELL = 0.05  # degrees: a grid cell near the equator is about 31 km²
+SPECK = 0.002  # degrees: about 0.05 km², redraw noise
+
+
+@st.composite
+def grid_days(draw: st.DrawFn) -> dict[pd.Timestamp, gpd.GeoDataFrame]:
+    """Consecutive daily maps of one or two actors: grid cells and specks beside them."""
+    n_days = draw(st.integers(2, 5))
+    actors = draw(st.sampled_from([["A"], ["A", "B"]]))
+    series = {}
+    day = pd.Timestamp("2022-03-01")
+    for _ in range(n_days):
+        rows = []
+        for k, who in enumerate(actors):
+            cells = draw(st.sets(st.tuples(st.integers(0, 3), st.integers(0, 3)), max_size=8))
+            specks = draw(st.sets(st.integers(0, 5), max_size=3))
+            y0 = 2 * k * 4 * CELL  # the actors' grids never meet
+            boxes = [
+                shapely.box(i * CELL, y0 + j * CELL, (i + 1) * CELL, y0 + (j + 1) * CELL)
+                for i, j in cells
+            ]
+            boxes += [
+                shapely.box(1 + s * 0.01, y0, 1 + s * 0.01 + SPECK, y0 + SPECK) for s in specks
+            ]
+            if boxes:
+                rows.append({"actor": who, "geometry": shapely.union_all(boxes)})
+        if not rows:
+            rows.append({"actor": actors[0], "geometry": shapely.box(2, 2, 2 + CELL, 2 + CELL)})
+        series[day] = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+        day += pd.Timedelta(days=1)
+    return series
+
+
+def parts_km2(geom: shapely.Geometry, min_km2: float) -> float:
+    """Independent: pyproj's area of each connected part at least ``min_km2``."""
+    areas = [geodesic_km2(p) for p in shapely.get_parts(geom)]
+    return sum(a for a in areas if a >= min_km2)
+
+
+def geodesic_km2(geom: shapely.Geometry) -> float:
+    if geom.is_empty:
+        return 0.0
+    return abs(GEOD.geometry_area_perimeter(shapely.segmentize(geom, 0.01))[0]) / 1e6
+
+
+def own(frame: gpd.GeoDataFrame, who: str) -> shapely.Geometry:
+    mine = frame.loc[frame["actor"] == who].geometry.values
+    return shapely.union_all(mine) if len(mine) else shapely.Polygon()
+
+
+@settings(max_examples=30)
+@given(series=grid_days(), min_km2=st.sampled_from([0.0, 1.0, 40.0]))
+def test_change_series_drops_the_parts_changes_drops(
+    series: dict[pd.Timestamp, gpd.GeoDataFrame], min_km2: float
+) -> None:
+    tl = Timeline.from_snapshots(series)
+    days = list(series)
+    got = tl.change_series("D", start=days[0], end=days[-1], min_change_km2=min_km2)
+    everything = tl.change_series("D", start=days[0], end=days[-1])
+    # The same timeline without the pieces' shortcut: the path through changes().
+    plain = Timeline(tl.periods)
+    assert not plain._disjoint
+    slow = plain.change_series("D", start=days[0], end=days[-1], min_change_km2=min_km2)
+    for row, every, other in zip(
+        got.itertuples(), everything.itertuples(), slow.itertuples(), strict=True
+    ):
+        before, after = own(series[row.start], row.actor), own(series[row.end], row.actor)
+        gained = parts_km2(shapely.difference(after, before), min_km2)
+        lost = parts_km2(shapely.difference(before, after), min_km2)
+        assert row.gained_km2 == pytest.approx(gained, rel=1e-5, abs=1e-4)
+        assert row.lost_km2 == pytest.approx(lost, rel=1e-5, abs=1e-4)
+        assert (other.gained_km2, other.lost_km2) == pytest.approx(
+            (row.gained_km2, row.lost_km2), rel=1e-9, abs=1e-6
+        )
+        # Dropping parts never adds area.
+        assert row.gained_km2 <= every.gained_km2 + 1e-9
+        assert row.lost_km2 <= every.lost_km2 + 1e-9
+        pair = tl.changes(row.start, row.end, min_change_km2=min_km2)
+        mine = pair.loc[pair.actor == row.actor]
+        assert mine.loc[mine.change == "gained", "area_km2"].sum() == pytest.approx(
+            row.gained_km2, rel=1e-9, abs=1e-6
+        )
+        parts = shapely.get_parts(mine.geometry.values)
+        assert (controlmap.geodesic_area_km2(parts) >= min_km2).all()
+    # With 0 the series is today's: net is the change of area().
+    area = tl.area(pd.DatetimeIndex(days))
+    for row in everything.itertuples():
+        change = area.loc[row.end, row.actor] - area.loc[row.start, row.actor]
+        assert row.net_km2 == pytest.approx(change, abs=1e-4)
+
+
+def test_thresholds_refuse_what_is_not_a_number_of_km2() -> None:
+    tl = controlmap.load_dataset("islamic-state")
+    for bad in (-1.0, float("nan"), "5", True):
+        with pytest.raises(DataError, match=r"min_change_km2 .* number of km²"):
+            tl.changes("2015-01-01", "2016-01-01", min_change_km2=bad)  # type: ignore[arg-type]
+        with pytest.raises(DataError, match="min_change_km2"):
+            tl.change_series("YS", min_change_km2=bad)  # type: ignore[arg-type]
+
+
+def test_cli_changes_take_min_change_km2(tmp_path: Path) -> None:
+    out = tmp_path / "c.geojson"
+    assert (
+        main(
+            [
+                "changes",
+                "islamic-state",
+                "--from",
+                "2015-01-01",
+                "--to",
+                "2018-02-01",
+                "-o",
+                str(out),
+                "--min-change-km2",
+                "10",
+            ]
+        )
+        == 0
+    )
+    written = gpd.read_file(out)
+    assert (
+        len(written)
+        and (controlmap.geodesic_area_km2(shapely.get_parts(written.geometry.values)) >= 10).all()
+    )
+    weekly = tmp_path / "w.csv"
+    assert (
+        main(
+            [
+                "changes",
+                "islamic-state",
+                "--freq",
+                "YS",
+                "--from",
+                "2015-01-01",
+                "--to",
+                "2018-01-01",
+                "-o",
+                str(weekly),
+                "--min-change-km2",
+                "10",
+            ]
+        )
+        == 0
+    )
+    table = pd.read_csv(weekly)
+    want = controlmap.load_dataset("islamic-state").change_series(
+        "YS", start="2015-01-01", end="2018-01-01", min_change_km2=10
+    )
+    assert table["gained_km2"].to_numpy() == pytest.approx(want["gained_km2"].to_numpy())

@@ -415,9 +415,8 @@ def without_small_parts(changes: gpd.GeoDataFrame, min_km2: float) -> gpd.GeoDat
     >>> round(float(without_small_parts(rows, 1.0).area_km2.iloc[0]))
     12308
     """
-    if not (isinstance(min_km2, int | float) and min_km2 >= 0):
-        raise DataError(f"min_change_km2 {min_km2!r} is not a non-negative number")
-    geoms = [_split_small(g, float(min_km2))[0] for g in changes.geometry.values]
+    min_km2 = _check_min("min_change_km2", min_km2)
+    geoms = [_split_small(g, min_km2)[0] for g in changes.geometry.values]
     out = changes.copy()
     out["geometry"] = geoms
     out["area_km2"] = geodesic.geodesic_area_km2(np.asarray(geoms, dtype=object))
@@ -533,20 +532,20 @@ def _warn_repairs(repairs: pd.DataFrame, days: int) -> None:
 
     groups = list(repairs.groupby("date", sort=True))
     if len(groups) <= REPAIR_LINES:
-        for stamp, rows in groups:
+        for _, rows in groups:
             word = "index label" if rows["file"].isna().all() else "feature"
             named = some(rows["feature"], count=3)
             where_ = f"{word}{'s' if len(rows) > 1 else ''} {named}"
             if rows["file"].notna().any():
                 where_ = f"{rows['file'].iloc[0]}, {where_}"
             warnings.warn(
-                f"snapshot {iso_day(pd.Timestamp(stamp))} ({where_}): repaired {plural(len(rows))}"
+                f"snapshot {iso_day(rows['date'].iloc[0])} ({where_}): repaired {plural(len(rows))}"
                 f" ({reasons(rows)}); areas use the repaired polygons",
                 GeometryWarning,
                 stacklevel=_outside_level(),
             )
         return
-    first = iso_day(pd.Timestamp(groups[0][0]))
+    first = iso_day(repairs["date"].min())
     warnings.warn(
         f"repaired {plural(len(repairs))} in {len(groups)} of {days} snapshots"
         f" ({reasons(repairs)}), first on {first}; areas use the repaired polygons;"
@@ -607,8 +606,7 @@ def decompose_snapshots(
     >>> [(f"{s:%m-%d}", e) for s, e in zip(periods.start, periods.end)]
     [('01-01', NaT), ('01-03', NaT)]
     """
-    if not (isinstance(min_change_km2, int | float) and min_change_km2 >= 0):
-        raise DataError(f"min_change_km2 {min_change_km2!r} is not a non-negative number")
+    min_change_km2 = _check_min("min_change_km2", min_change_km2)
     if not (isinstance(tile_degrees, int | float) and 0 < tile_degrees <= 45):
         raise DataError(f"tile_degrees {tile_degrees!r} is not between 0 and 45")
     work = _Decomposer(float(tile_degrees), float(min_change_km2))
@@ -1079,6 +1077,7 @@ def change_series(
     start: DateLike | None = None,
     end: DateLike | None = None,
     status: str | Iterable[str] | None = None,
+    min_change_km2: float = 0.0,
 ) -> pd.DataFrame:
     """Ground gained and lost per actor in each step of ``freq``: the trackers' figure.
 
@@ -1092,6 +1091,11 @@ def change_series(
         change date).
     status : str or list of str, optional
         Count only these statuses.
+    min_change_km2 : float, default 0
+        Slivers: in each step, gained or lost parts (connected polygons) under this
+        area are not counted, as in :meth:`Timeline.changes`. With the default 0,
+        ``net_km2`` is the change of ``area()``; above it, ``net_km2`` leaves out the
+        dropped parts.
 
     Returns
     -------
@@ -1099,7 +1103,7 @@ def change_series(
         One row per step and actor: ``start``, ``end`` (the two dates compared: what
         was held on ``end`` against what was held on ``start``), ``actor``,
         ``gained_km2``, ``lost_km2``, ``net_km2``. ``net_km2`` is the change of
-        ``timeline.area()`` between the two dates.
+        ``timeline.area()`` between the two dates (with ``min_change_km2=0``).
 
     Examples
     --------
@@ -1114,6 +1118,7 @@ def change_series(
     from .model import _date_range
     from .periods import _seconds
 
+    _check_min("min_change_km2", min_change_km2)
     changes = timeline.change_dates
     first = parse_date(start, what="start") if start is not None else changes[0]
     last = parse_date(end, what="end") if end is not None else changes[-1]
@@ -1140,12 +1145,13 @@ def change_series(
             keep,
             bounds.as_unit("s").asi8,
             len(labels),
+            float(min_change_km2),
         )
     else:
         table = np.zeros((len(bounds) - 1, len(labels), 2))
         index = {who: k for k, who in enumerate(labels)}
         for w, (a, b) in enumerate(itertools.pairwise(bounds)):
-            found = timeline.changes(a, b, status=status)
+            found = timeline.changes(a, b, status=status, min_change_km2=min_change_km2)
             for who, change, km2 in zip(found.actor, found.change, found.area_km2, strict=True):
                 table[w, index[who], 0 if change == "gained" else 1] += km2
     rows = []
@@ -1167,13 +1173,16 @@ def _disjoint_changes(
     keep: np.ndarray,
     bounds: np.ndarray,
     n_actors: int,
+    min_km2: float = 0.0,
 ) -> np.ndarray:
     """Gains and losses per step from pieces that never overlap while both are held.
 
     Between two dates ``a < b``, the ground gained is the pieces held on ``b`` that
     started after ``a``; the ground lost, the pieces held on ``a`` that ended by ``b``.
     Only ground lost and taken back within one step is in both: where a step holds
-    more than one change date, those overlaps are measured and taken off both.
+    more than one change date, those overlaps are measured and taken off both. With
+    ``min_km2``, the connected parts of each actor's gain and loss are needed: they are
+    built from those pieces alone (never from the whole map).
     """
     out = np.zeros((len(bounds) - 1, n_actors, 2))
     index = np.flatnonzero(keep)
@@ -1190,6 +1199,9 @@ def _disjoint_changes(
         lo, hi = np.searchsorted(e_sorted, [a, b], side="right")
         went = by_end[lo:hi]
         went = went[starts[went] <= a]
+        if min_km2 > 0:
+            out[w] = _trimmed_changes(geoms, codes, came, went, n_actors, min_km2)
+            continue
         gained = np.bincount(codes[came], weights=areas[came], minlength=n_actors)
         lost = np.bincount(codes[went], weights=areas[went], minlength=n_actors)
         if (
@@ -1213,3 +1225,40 @@ def _disjoint_changes(
         out[w, :, 0] = np.maximum(gained, 0.0)
         out[w, :, 1] = np.maximum(lost, 0.0)
     return out
+
+
+def _trimmed_changes(
+    geoms: np.ndarray,
+    codes: np.ndarray,
+    came: np.ndarray,
+    went: np.ndarray,
+    n_actors: int,
+    min_km2: float,
+) -> np.ndarray:
+    """km² gained and lost per actor in one step, leaving out parts under ``min_km2``.
+
+    An actor's pieces held on both dates never meet the pieces that came or went, so
+    its gain is the union of the pieces that came less those that went (ground lost
+    and taken back within the step), and its loss the other way round: the same
+    geometry :meth:`Timeline.changes` finds from the two whole maps.
+    """
+    out = np.zeros((n_actors, 2))
+    for code in np.union1d(codes[came], codes[went]):
+        new = _polygonal(shapely.union_all(geoms[came[codes[came] == code]]))
+        old = _polygonal(shapely.union_all(geoms[went[codes[went] == code]]))
+        for k, change in enumerate((shapely.difference(new, old), shapely.difference(old, new))):
+            parts = shapely.get_parts(_polygonal(change))
+            if not len(parts):
+                continue
+            areas = geodesic.geodesic_area_km2(parts)
+            out[code, k] = float(areas[areas >= min_km2].sum())
+    return out
+
+
+def _check_min(name: str, value: Any) -> float:
+    """A threshold in km²: a non-negative finite number, else a one-line error."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise DataError(f"{name} {value!r} is not a number of km²")
+    if not (math.isfinite(value) and value >= 0):
+        raise DataError(f"{name} {value!r} is not a non-negative number of km²")
+    return float(value)

@@ -142,14 +142,20 @@ def cmd_changes(args: argparse.Namespace) -> None:
     """Ground gained and lost between two dates, or km² gained/lost per step of --freq."""
     timeline = open_source(args.source, **_read_options(args))
     if args.freq is not None:
-        table = timeline.change_series(freq=args.freq, start=args.date_from, end=args.date_to)
+        table = timeline.change_series(
+            freq=args.freq,
+            start=args.date_from,
+            end=args.date_to,
+            min_change_km2=args.min_change_km2,
+        )
         table["start"] = [format_date(day) for day in table["start"]]
         table["end"] = [format_date(day) for day in table["end"]]
         _write_csv(table, args.output)
         return
     if args.date_from is None or args.date_to is None:
         raise DataError("changes: give --from and --to (two dates), or --freq (a series)")
-    _write_frame_or_stdout(timeline.changes(args.date_from, args.date_to), args.output)
+    found = timeline.changes(args.date_from, args.date_to, min_change_km2=args.min_change_km2)
+    _write_frame_or_stdout(found, args.output)
 
 
 def _field_values(text: str, option: str) -> tuple[str, list[str]]:
@@ -434,6 +440,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="date_to", help="second date")
     p.add_argument("--freq", help="a CSV of km² gained/lost/net per step instead, e.g. D, W, MS")
     p.add_argument("-o", "--output", help="GeoJSON/GeoPackage (CSV with --freq); default: stdout")
+    p.add_argument(
+        "--min-change-km2",
+        type=float,
+        default=0.0,
+        help="slivers: leave out gained/lost parts under this area, km² (default 0: keep all)",
+    )
 
     text = "a folder of one-map-a-day files (or one file with a date column) as a timeline"
     p = sub.add_parser("from-snapshots", help=text, description=text)

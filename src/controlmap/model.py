@@ -529,8 +529,12 @@ class Timeline:
             Also give the ground held on both dates (``change == "kept"``). An actor's
             kept, gained and lost ground never overlap, so their areas add up.
         min_change_km2 : float, default 0
-            Redraw noise: leave out gained or lost parts (connected polygons) under
-            this area, as :meth:`from_snapshots` does.
+            Slivers: leave out gained or lost parts (connected polygons) under this
+            geodesic area, as :meth:`from_snapshots` does with redraw noise. ``0``
+            keeps every part (only float debris under
+            :data:`~controlmap.geodesic.SLIVER_KM2` is dropped); kept ground is never
+            trimmed. The name is shared by :meth:`change_series`, ``from_snapshots``
+            and the CLI's ``--min-change-km2``: it says what is dropped, a change.
 
         Returns
         -------
@@ -552,6 +556,9 @@ class Timeline:
         >>> sorted(set(tl.changes("2015-01-01", "2018-02-01", kept=True).change))
         ['gained', 'kept', 'lost']
         """
+        from .archive import _check_min, without_small_parts
+
+        min_km2 = _check_min("min_change_km2", min_change_km2)
         first, last = parse_date(start, what="start"), parse_date(end, what="end")
         if last < first:
             raise DateError(f"changes: end {iso_day(last)} is before start {iso_day(first)}")
@@ -588,12 +595,10 @@ class Timeline:
         )
         result.insert(4, "area_km2", geodesic.geodesic_area_km2(result.geometry.values))
         result = result.loc[result["area_km2"] >= geodesic.SLIVER_KM2].reset_index(drop=True)
-        if min_change_km2:
-            from .archive import without_small_parts
-
+        if min_km2:
             # Redraw noise is a gain or loss that is not one; kept ground stays whole.
             moved = (result["change"] != "kept").to_numpy()
-            trimmed = without_small_parts(result.loc[moved], min_change_km2)
+            trimmed = without_small_parts(result.loc[moved], min_km2)
             result = pd.concat([trimmed, result.loc[~moved]]).sort_index(kind="stable")
             result = result.reset_index(drop=True)
         return result
@@ -605,10 +610,12 @@ class Timeline:
         start: DateLike | None = None,
         end: DateLike | None = None,
         status: str | Iterable[str] | None = None,
+        min_change_km2: float = 0.0,
     ) -> pd.DataFrame:
         """km² gained, lost and net per actor in each step of ``freq``.
 
-        See :func:`controlmap.archive.change_series`.
+        See :func:`controlmap.archive.change_series` (``min_change_km2`` leaves out
+        gained/lost parts under that area in each step, as in :meth:`changes`).
 
         Examples
         --------
@@ -620,7 +627,9 @@ class Timeline:
         """
         from .archive import change_series
 
-        return change_series(self, freq=freq, start=start, end=end, status=status)
+        return change_series(
+            self, freq=freq, start=start, end=end, status=status, min_change_km2=min_change_km2
+        )
 
     def _held(self, day: pd.Timestamp, keep: np.ndarray) -> dict[str, shapely.Geometry]:
         mask = self._active(day) & keep
