@@ -38,6 +38,7 @@ import shapely
 
 from . import geodesic, intervals
 from ._dates import DATE_DTYPE, DateLike, iso_day, parse_date, parse_dates
+from ._dissolve import check_km2
 from .errors import DataError, DateError, FormatError, GeometryWarning, one_line, some
 
 if TYPE_CHECKING:
@@ -415,7 +416,7 @@ def without_small_parts(changes: gpd.GeoDataFrame, min_km2: float) -> gpd.GeoDat
     >>> round(float(without_small_parts(rows, 1.0).area_km2.iloc[0]))
     12308
     """
-    min_km2 = _check_min("min_change_km2", min_km2)
+    min_km2 = check_km2("min_change_km2", min_km2)
     geoms = [_split_small(g, min_km2)[0] for g in changes.geometry.values]
     out = changes.copy()
     out["geometry"] = geoms
@@ -606,7 +607,7 @@ def decompose_snapshots(
     >>> [(f"{s:%m-%d}", e) for s, e in zip(periods.start, periods.end)]
     [('01-01', NaT), ('01-03', NaT)]
     """
-    min_change_km2 = _check_min("min_change_km2", min_change_km2)
+    min_change_km2 = check_km2("min_change_km2", min_change_km2)
     if not (isinstance(tile_degrees, int | float) and 0 < tile_degrees <= 45):
         raise DataError(f"tile_degrees {tile_degrees!r} is not between 0 and 45")
     work = _Decomposer(float(tile_degrees), float(min_change_km2))
@@ -1118,7 +1119,7 @@ def change_series(
     from .model import _date_range
     from .periods import _seconds
 
-    _check_min("min_change_km2", min_change_km2)
+    check_km2("min_change_km2", min_change_km2)
     changes = timeline.change_dates
     first = parse_date(start, what="start") if start is not None else changes[0]
     last = parse_date(end, what="end") if end is not None else changes[-1]
@@ -1253,12 +1254,3 @@ def _trimmed_changes(
             areas = geodesic.geodesic_area_km2(parts)
             out[code, k] = float(areas[areas >= min_km2].sum())
     return out
-
-
-def _check_min(name: str, value: Any) -> float:
-    """A threshold in km²: a non-negative finite number, else a one-line error."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise DataError(f"{name} {value!r} is not a number of km²")
-    if not (math.isfinite(value) and value >= 0):
-        raise DataError(f"{name} {value!r} is not a non-negative number of km²")
-    return float(value)
