@@ -193,7 +193,7 @@ def parts_km2(geom: shapely.Geometry, min_km2: float) -> float:
 def geodesic_km2(geom: shapely.Geometry) -> float:
     if geom.is_empty:
         return 0.0
-    return abs(GEOD.geometry_area_perimeter(shapely.segmentize(geom, 0.01))[0]) / 1e6
+    return abs(GEOD.geometry_area_perimeter(shapely.segmentize(geom, 0.001))[0]) / 1e6
 
 
 def own(frame: gpd.GeoDataFrame, who: str) -> shapely.Geometry:
@@ -223,15 +223,16 @@ def test_change_series_drops_the_parts_changes_drops(
         assert row.gained_km2 == pytest.approx(gained, rel=1e-5, abs=1e-4)
         assert row.lost_km2 == pytest.approx(lost, rel=1e-5, abs=1e-4)
         assert (other.gained_km2, other.lost_km2) == pytest.approx(
-            (row.gained_km2, row.lost_km2), rel=1e-9, abs=1e-6
+            (row.gained_km2, row.lost_km2), rel=1e-5, abs=1e-6
         )
-        # Dropping parts never adds area.
-        assert row.gained_km2 <= every.gained_km2 + 1e-9
-        assert row.lost_km2 <= every.lost_km2 + 1e-9
+        # Dropping parts never adds area (beyond the 1e-5 by which the area of one
+        # region depends on where its edges have vertices).
+        assert row.gained_km2 <= every.gained_km2 * (1 + 1e-5) + 1e-9
+        assert row.lost_km2 <= every.lost_km2 * (1 + 1e-5) + 1e-9
         pair = tl.changes(row.start, row.end, min_change_km2=min_km2)
         mine = pair.loc[pair.actor == row.actor]
         assert mine.loc[mine.change == "gained", "area_km2"].sum() == pytest.approx(
-            row.gained_km2, rel=1e-9, abs=1e-6
+            row.gained_km2, rel=1e-5, abs=1e-6
         )
         parts = shapely.get_parts(mine.geometry.values)
         assert (controlmap.geodesic_area_km2(parts) >= min_km2).all()
@@ -300,3 +301,138 @@ def test_cli_changes_take_min_change_km2(tmp_path: Path) -> None:
         "YS", start="2015-01-01", end="2018-01-01", min_change_km2=10
     )
     assert table["gained_km2"].to_numpy() == pytest.approx(want["gained_km2"].to_numpy())
+
+
+# ---------------------------------------------------------------------------- snapshots
+SECTOR = 0.1  # degrees: about 120 km² near the equator
+DAY = "2020-06-01"
+
+
+@st.composite
+def holey_timelines(draw: st.DrawFn) -> Timeline:
+    """Sectors of A with holes of every size, B's enclaves in some, A's islands in others."""
+    cells = draw(st.sets(st.tuples(st.integers(0, 2), st.integers(0, 2)), min_size=1, max_size=5))
+    rows = []
+    for i, j in sorted(cells):
+        x, y = i * SECTOR, j * SECTOR
+        side = draw(st.sampled_from([0.0, 0.001, 0.004, 0.008, 0.02]))  # 0.01 to 5 km²
+        cx, cy = x + SECTOR / 2, y + SECTOR / 2
+        hole = shapely.box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+        rows.append(("A", shapely.box(x, y, x + SECTOR, y + SECTOR).difference(hole)))
+        if side and draw(st.integers(0, 3)) == 0:  # B holds (part of) the hole
+            rows.append(("B", shapely.box(cx - side / 4, cy - side / 4, cx, cy)))
+        elif side >= 0.008 and draw(st.booleans()):  # an island of A inside the hole
+            rows.append(
+                ("A", shapely.box(cx - side / 8, cy - side / 8, cx + side / 8, cy + side / 8))
+            )
+        if draw(st.booleans()):  # a speck of A beside the sector
+            s = draw(st.sampled_from([0.0005, 0.003, 0.01]))
+            rows.append(("A", shapely.box(x + 0.5, y, x + 0.5 + s, y + s)))
+    frame = gpd.GeoDataFrame(
+        {"actor": [r[0] for r in rows], "start": "2020-01-01", "source": "S"},
+        geometry=[r[1] for r in rows],
+        crs=4326,
+    )
+    return Timeline(frame)
+
+
+def holes_of(geom: shapely.Geometry) -> list[shapely.Polygon]:
+    return [shapely.Polygon(r) for p in shapely.get_parts(geom) for r in p.interiors]
+
+
+@settings(max_examples=40)
+@given(
+    tl=holey_timelines(),
+    min_hole=st.sampled_from([0.0, 0.5, 1.0, 10.0]),
+    min_part=st.sampled_from([0.0, 0.05, 2.0]),
+)
+def test_snapshot_fills_small_holes_and_drops_small_parts(
+    tl: Timeline, min_hole: float, min_part: float
+) -> None:
+    base = tl.at(DAY, min_hole_km2=0, min_part_km2=0)
+    got = tl.at(DAY, min_hole_km2=min_hole, min_part_km2=min_part)
+    periods = tl.periods
+    # With 0 and 0, today's snapshot: the union of the periods, its area that of area().
+    area = tl.area([DAY])
+    for row in base.itertuples():
+        union = shapely.union_all(periods.loc[periods.actor == row.actor].geometry.values)
+        assert shapely.symmetric_difference(union, row.geometry).area < 1e-12
+        assert row.area_km2 == pytest.approx(area.loc[DAY, row.actor], rel=1e-9)
+    others = {row.actor: base.loc[base.actor != row.actor].union_all() for row in base.itertuples()}
+    for row in base.itertuples():
+        # Independently: the holes to fill, then the parts to drop (pyproj areas).
+        fill = [
+            h
+            for h in holes_of(row.geometry)
+            if geodesic_km2(h) < min_hole
+            and shapely.intersection(h, others[row.actor]).area < 1e-12
+        ]
+        filled = shapely.union_all([row.geometry, *fill])
+        kept = [p for p in shapely.get_parts(filled) if geodesic_km2(p) >= min_part]
+        mine = got.loc[got.actor == row.actor]
+        if not kept:
+            assert mine.empty  # every part dropped: the row goes
+            continue
+        (tidy,) = mine.geometry.values
+        assert mine.area_km2.iloc[0] == pytest.approx(
+            geodesic_km2(shapely.union_all(kept)), rel=1e-5
+        )
+        # Filling adds exactly the holes (less islands already held); dropping parts
+        # never adds area.
+        assert shapely.symmetric_difference(tidy, shapely.union_all(kept)).area < 1e-12
+        assert mine.area_km2.iloc[0] <= (row.area_km2 + sum(geodesic_km2(h) for h in fill)) * (
+            1 + 1e-6
+        )
+        assert tidy.is_valid
+        # No small hole left that nobody else holds; no other actor's ground taken.
+        for h in holes_of(tidy):
+            assert (
+                geodesic_km2(h) >= min_hole or shapely.intersection(h, others[row.actor]).area > 0
+            )
+        assert (
+            shapely.intersection(tidy, others[row.actor]).area
+            <= shapely.intersection(row.geometry, others[row.actor]).area + 1e-12
+        )
+    # area() never changes: it is the periods' ground, not the snapshot's drawing.
+    assert tl.area([DAY]).equals(area)
+
+
+MOSUL = shapely.box(42.5, 35.8, 43.8, 36.8)
+
+
+def test_the_mosul_snapshot_has_no_sliver_holes_by_default() -> None:
+    tl = controlmap.load_dataset("islamic-state")
+    day = "2016-10-17"  # the eve of the Mosul offensive
+    before = tl.at(day, min_hole_km2=0)
+    after = tl.at(day)
+    control = before.loc[before.status == "control"].geometry.iloc[0]
+    near = [h for h in holes_of(control) if MOSUL.contains(h)]
+    small = [h for h in near if geodesic_km2(h) < 1]
+    assert len(small) == 6 and min(geodesic_km2(h) for h in small) < 0.1  # as the issue saw
+    tidy = after.loc[after.status == "control"].geometry.iloc[0]
+    assert not [h for h in holes_of(tidy) if geodesic_km2(h) < 1]
+    # What it costs: the area of the filled holes, added to the snapshot's area_km2 only
+    # (holes where another status holds ground stay).
+    added = after.area_km2.sum() - before.area_km2.sum()
+    want = 0.0
+    for row in before.itertuples():
+        others = before.loc[before.status != row.status].union_all()
+        fill = [
+            h
+            for h in holes_of(row.geometry)
+            if geodesic_km2(h) < 1 and shapely.intersection(h, others).area < 1e-12
+        ]
+        want += geodesic_km2(shapely.difference(shapely.union_all(fill), row.geometry))
+    # Within 0.2 %: these holes are slivers metres wide, whose area depends on whether an
+    # edge is a geodesic or a straight line in degrees by that much.
+    assert added == pytest.approx(want, rel=2e-3)
+    assert 0 < added < 10  # km², of about 142,000 held
+    assert before.area_km2.sum() == pytest.approx(tl.area([day]).iloc[0, 0], rel=1e-6)
+
+
+def test_snapshot_thresholds_are_checked() -> None:
+    tl = controlmap.load_dataset("islamic-state")
+    with pytest.raises(DataError, match=r"min_hole_km2 -1 is not a non-negative number"):
+        tl.at("2016-01-01", min_hole_km2=-1)
+    with pytest.raises(DataError, match=r"min_part_km2 'x' is not a number"):
+        tl.at("2016-01-01", min_part_km2="x")  # type: ignore[arg-type]

@@ -39,7 +39,7 @@ _DEBRIS_DEG2 = 1e-12
 
 def tidy_rows(
     geoms: Sequence[Any] | np.ndarray, *, min_hole_km2: float, min_part_km2: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> np.ndarray:
     """One snapshot's row geometries with small holes filled and small parts dropped.
 
     A hole (interior ring) under ``min_hole_km2`` is filled unless another row of the
@@ -55,44 +55,39 @@ def tidy_rows(
 
     Returns
     -------
-    geoms : ndarray
+    ndarray
         The tidied geometries (a row can become empty when every part is dropped).
-    filled_km2, dropped_km2 : ndarray
-        Per row, the area of the holes filled and of the parts dropped.
 
     Examples
     --------
     >>> ring = shapely.box(0, 0, 1, 1).difference(shapely.box(0.5, 0.5, 0.501, 0.501))
-    >>> out, filled, dropped = tidy_rows([ring], min_hole_km2=1.0, min_part_km2=0.0)
-    >>> len(out[0].interiors), round(float(filled[0]), 4), float(dropped[0])
-    (0, 0.0123, 0.0)
+    >>> [len(g.interiors) for g in tidy_rows([ring], min_hole_km2=1.0, min_part_km2=0.0)]
+    [0]
     """
     geoms = np.array(geoms, dtype=object)
-    filled = np.zeros(len(geoms))
-    dropped = np.zeros(len(geoms))
     tree: shapely.STRtree | None = None
     for i, geom in enumerate(geoms):
         if geom is None or shapely.is_empty(geom):
             continue
         polys = shapely.get_parts(geom)
+        changed = False
         if min_hole_km2 > 0 and shapely.get_num_interior_rings(polys).any():
             if tree is None:
                 tree = shapely.STRtree(geoms)
-            polys, filled[i] = _fill_holes(polys, i, geoms, tree, min_hole_km2)
+            polys, changed = _fill_holes(polys, i, geoms, tree, min_hole_km2)
         if min_part_km2 > 0:
-            areas = geodesic.geodesic_area_km2(polys)
-            small = areas < min_part_km2
-            dropped[i] = float(areas[small].sum())
+            small = geodesic.geodesic_area_km2(polys) < min_part_km2
+            changed |= bool(small.any())
             polys = polys[~small]
-        if filled[i] or dropped[i]:
+        if changed:
             geoms[i] = _joined(polys)
-    return geoms, filled, dropped
+    return geoms
 
 
 def _fill_holes(
     polys: np.ndarray, row: int, geoms: np.ndarray, tree: shapely.STRtree, min_km2: float
-) -> tuple[np.ndarray, float]:
-    """The polygons with their small holes nobody else holds removed, and the km² added."""
+) -> tuple[np.ndarray, bool]:
+    """The polygons without their small holes that nobody else holds; whether any was."""
     rings, owner = shapely.get_rings(polys, return_index=True)
     # Each polygon's rings come exterior first (``owner`` ascending): the others are holes.
     first = np.r_[0, np.flatnonzero(np.diff(owner)) + 1]
@@ -110,7 +105,7 @@ def _fill_holes(
             shared = shapely.area(shapely.intersection(holes[candidates[hole_ix]], geoms[row_ix]))
             fill[candidates[hole_ix[shared > _DEBRIS_DEG2]]] = False
     if not fill.any():
-        return polys, 0.0
+        return polys, False
     keep = np.ones(len(rings), dtype=bool)
     keep[np.flatnonzero(interior)[fill]] = False
     out = polys.copy()
@@ -118,7 +113,7 @@ def _fill_holes(
         if not keep[lo:hi].all():
             kept_holes = [rings[j] for j in range(lo + 1, hi) if keep[j]]
             out[k] = shapely.Polygon(rings[lo], kept_holes)
-    return out, float(areas[fill].sum())
+    return out, True
 
 
 def _joined(polys: np.ndarray) -> Any:

@@ -396,7 +396,7 @@ def _dissolve(
         rows.append(row)
     result = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
     if holes or parts:
-        tidy, _, _ = tidy_rows(result.geometry.values, min_hole_km2=holes, min_part_km2=parts)
+        tidy = tidy_rows(result.geometry.values, min_hole_km2=holes, min_part_km2=parts)
         result["geometry"] = tidy
         result = result.loc[~shapely.is_empty(tidy)].reset_index(drop=True)
     result.insert(len(columns) - 2, "area_km2", geodesic_area_km2(result.geometry.values))

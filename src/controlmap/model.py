@@ -425,7 +425,7 @@ class Timeline:
             rows, columns=[*columns, "geometry"], geometry="geometry", crs=4326
         )
         if holes or parts:
-            tidy, _, _ = tidy_rows(result.geometry.values, min_hole_km2=holes, min_part_km2=parts)
+            tidy = tidy_rows(result.geometry.values, min_hole_km2=holes, min_part_km2=parts)
             result["geometry"] = tidy
             result = result.loc[~shapely.is_empty(tidy)].reset_index(drop=True)
         result.insert(len(columns), "area_km2", geodesic.geodesic_area_km2(result.geometry.values))
