@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+import subprocess
 import warnings
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 from pyproj import Geod
 
 import controlmap
+import controlmap.io
 from controlmap import Timeline
 from controlmap.archive import REPAIR_LINES, read_snapshots
 from controlmap.cli import main
@@ -436,3 +439,73 @@ def test_snapshot_thresholds_are_checked() -> None:
         tl.at("2016-01-01", min_hole_km2=-1)
     with pytest.raises(DataError, match=r"min_part_km2 'x' is not a number"):
         tl.at("2016-01-01", min_part_km2="x")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------- sources
+def cited_km2(tl: Timeline, day: str, status: str) -> dict[str, float]:
+    """Independently: each source's km², summed over the active periods citing it."""
+    p = tl.periods
+    active = p.loc[(p.start <= day) & (p.end.isna() | (p.end > day)) & (p.status == status)]
+    km2: dict[str, float] = {}
+    for text, geom in zip(active.source, active.geometry, strict=True):
+        for name in str(text).split("; "):
+            km2[name] = km2.get(name, 0.0) + abs(GEOD.geometry_area_perimeter(geom)[0]) / 1e6
+    return km2
+
+
+def test_snapshot_sources_are_distinct_ranked_and_capped() -> None:
+    tl = controlmap.load_dataset("islamic-state")
+    day = "2016-10-17"
+    snap = tl.at(day)
+    for row in snap.itertuples():
+        km2 = cited_km2(tl, day, row.status)
+        assert sorted(row.sources) == sorted(km2)  # every distinct source, once
+        assert len(row.sources) == len(set(row.sources))
+        ranked = [km2[name] for name in row.sources]
+        # Largest first (within 0.1 %: pyproj's edges are geodesics, controlmap's are
+        # split where long, so near-equal areas may swap).
+        assert all(a >= b * (1 - 1e-3) for a, b in itertools.pairwise(ranked))
+        shown = row.sources[:5]
+        more = len(row.sources) - len(shown)
+        assert row.source == "; ".join(shown) + (f" and {more} more" if more > 0 else "")
+    control = snap.loc[snap.status == "control"].iloc[0]
+    assert len(control.sources) > 100 and len(control.source) < 400  # was 9,995 characters
+
+
+def test_snapshot_sources_survive_geojson_geopackage_and_geoparquet(tmp_path: Path) -> None:
+    pyogrio = pytest.importorskip("pyogrio")
+    tl = controlmap.load_dataset("islamic-state")
+    snap = tl.at("2016-10-17")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the list column is ours: written without a warning
+        for name in ("s.geojson", "s.gpkg", "s.parquet"):
+            controlmap.io.write_snapshot(snap, tmp_path / name)
+    geojson = pyogrio.read_dataframe(tmp_path / "s.geojson")
+    gpkg = pyogrio.read_dataframe(tmp_path / "s.gpkg")
+    parquet = gpd.read_parquet(tmp_path / "s.parquet")
+    for row, a, b, c in zip(
+        snap.itertuples(), geojson.sources, gpkg.sources, parquet.sources, strict=True
+    ):
+        assert list(a) == row.sources  # GeoJSON: an array (GDAL: StringList)
+        assert json.loads(b) == row.sources  # GeoPackage: JSON text
+        assert json.loads(c) == row.sources  # GeoParquet: JSON text
+    assert gpkg.source.tolist() == snap.source.tolist()
+    info = subprocess.run(
+        ["ogrinfo", "-so", "-al", str(tmp_path / "s.geojson")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "sources: StringList" in info and "source: String" in info
+
+
+def test_cli_snapshot_takes_the_hole_and_part_thresholds(tmp_path: Path) -> None:
+    filled, kept = tmp_path / "filled.geojson", tmp_path / "kept.geojson"
+    args = ["snapshot", "islamic-state", "--date", "2016-10-17", "-o"]
+    assert main([*args, str(filled)]) == 0
+    assert main([*args, str(kept), "--min-hole-km2", "0", "--min-part-km2", "0"]) == 0
+    small = [sum(geodesic_km2(h) < 1 for h in holes_of(g)) for g in gpd.read_file(kept).geometry]
+    assert sum(small) == 21 and not any(
+        geodesic_km2(h) < 1 for g in gpd.read_file(filled).geometry for h in holes_of(g)
+    )
+    assert main([*args, str(kept), "--min-part-km2", "-2"]) == 2

@@ -23,6 +23,7 @@ import pandas as pd
 from . import __version__
 from ._atomic import atomic_output
 from ._dates import format_date, parse_date
+from ._dissolve import DEFAULT_MIN_HOLE_KM2
 from ._text import CONTROL, printable
 from .datasets import DATASETS, TABLES, dataset_key, dataset_path, load_dataset
 from .errors import ControlMapError, DataError, OutputError, one_line
@@ -127,7 +128,10 @@ def area_table(series: pd.DataFrame) -> pd.DataFrame:
 def cmd_snapshot(args: argparse.Namespace) -> None:
     """What each actor held on one date."""
     timeline = open_source(args.source, **_read_options(args))
-    _write_frame_or_stdout(timeline.at(args.date), args.output)
+    snapshot = timeline.at(
+        args.date, min_hole_km2=args.min_hole_km2, min_part_km2=args.min_part_km2
+    )
+    _write_frame_or_stdout(snapshot, args.output)
 
 
 def cmd_area(args: argparse.Namespace) -> None:
@@ -425,6 +429,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = _source_command(sub, "snapshot", cmd_snapshot, "what each actor held on one date")
     p.add_argument("--date", required=True, help="the date (YYYY-MM-DD)")
     p.add_argument("-o", "--output", help="GeoJSON or GeoPackage file (default: GeoJSON on stdout)")
+    p.add_argument(
+        "--min-hole-km2",
+        type=float,
+        default=DEFAULT_MIN_HOLE_KM2,
+        help="fill holes under this area that no other row holds, km² (default"
+        f" {DEFAULT_MIN_HOLE_KM2:g}; 0 keeps every hole)",
+    )
+    p.add_argument(
+        "--min-part-km2",
+        type=float,
+        default=0.0,
+        help="drop parts under this area, km² (default 0: keep every part)",
+    )
 
     p = _source_command(sub, "area", cmd_area, "area held over time, as CSV (km²)")
     p.add_argument("--dates", help="comma-separated dates")
