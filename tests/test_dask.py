@@ -348,3 +348,23 @@ def test_place_rows_errors_name_the_problem() -> None:
     overlapping.geometry = [shapely.box(40, 33, 40.2, 33.1), shapely.box(40.1, 33, 40.3, 33.1)]
     with pytest.raises(controlmap.DataError, match="places 0 and 1 overlap"):
         places_to_timeline(lost.assign(place=[0, 1]), overlapping)
+
+
+def test_dask_snapshot_fills_holes_across_partitions_and_ranks_sources_alike(
+    tmp_path: Path, timeline: controlmap.Timeline
+) -> None:
+    # Tiles of 0.5°: Mosul's sectors, and the gaps between them, fall in several files.
+    lazy = controlmap.read(
+        timeline.to_file(tmp_path / "is", partition_by=["year", "tile"], tile_degrees=0.5)
+    )
+    day = "2016-10-17"
+    for options in ({}, {"min_hole_km2": 0}, {"min_hole_km2": 5, "min_part_km2": 1}):
+        got = engine.at(lazy, day, scheduler="synchronous", **options)
+        want = timeline.at(day, **options)
+        want = want.sort_values(["actor", "status"], ignore_index=True)
+        assert got["sources"].tolist() == want["sources"].tolist()
+        assert got["source"].tolist() == want["source"].tolist()
+        np.testing.assert_allclose(got["area_km2"], want["area_km2"], rtol=1e-9)
+        for a, b in zip(got.geometry, want.geometry, strict=True):
+            assert len(shapely.get_parts(a)) == len(shapely.get_parts(b))
+            assert shapely.symmetric_difference(a, b).area < 1e-9

@@ -13,7 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import controlmap
-from controlmap import DataError, DateError, GeometryError, Timeline, geodesic_area_km2
+from controlmap import (
+    DataError,
+    DateError,
+    GeometryError,
+    GeometryWarning,
+    Timeline,
+    geodesic_area_km2,
+)
 from controlmap.testing.strategies import dates, periods_frames, timelines
 
 BOX_A = shapely.box(40, 34, 41, 35)
@@ -478,14 +485,15 @@ def test_review_edge_cases() -> None:
 
 def test_from_snapshots_bad_rows() -> None:
     good = frame([{"actor": "A", "geometry": BOX_A}])
-    with pytest.raises(DataError, match="snapshot 2014-01-01: feature 0: no actor"):
+    with pytest.raises(DataError, match="snapshot 2014-01-01: index label 0: no actor"):
         Timeline.from_snapshots({"2014-01-01": frame([{"actor": None, "geometry": BOX_A}])})
     bowtie = shapely.Polygon([(40, 34), (41, 35), (41, 34), (40, 35)])
-    tl = Timeline.from_snapshots(
-        {"2014-01-01": frame([{"actor": "A", "geometry": bowtie}]), "2015-01-01": good}
-    )
+    with pytest.warns(GeometryWarning, match="snapshot 2014-01-01 .* repaired 1 invalid"):
+        tl = Timeline.from_snapshots(
+            {"2014-01-01": frame([{"actor": "A", "geometry": bowtie}]), "2015-01-01": good}
+        )
     assert len(tl) == 2
-    with pytest.raises(GeometryError, match="snapshot 2014-01-01: feature 0: geometry is empty"):
+    with pytest.raises(GeometryError, match="snapshot 2014-01-01: index label 0: geometry is"):
         Timeline.from_snapshots(
             {"2014-01-01": frame([{"actor": "A", "geometry": shapely.Polygon()}])}
         )

@@ -24,6 +24,8 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +38,8 @@ import shapely
 
 from . import geodesic, intervals
 from ._dates import DATE_DTYPE, DateLike, iso_day, parse_date, parse_dates
-from .errors import DataError, DateError, FormatError, one_line, some
+from ._dissolve import check_km2
+from .errors import DataError, DateError, FormatError, GeometryWarning, one_line, some
 
 if TYPE_CHECKING:
     import os
@@ -80,6 +83,13 @@ class SnapshotReport:
         The redraw-noise option used.
     input_vertices, stored_vertices : int
         Vertices read over all days, and vertices in the pieces kept.
+    pieces : int
+        Rows of the timeline built.
+    repairs : DataFrame
+        One row per invalid polygon of the maps, made valid before use: ``date`` (the
+        snapshot's), ``file`` (missing for maps given as frames), ``feature`` (its index
+        label: the position in a file read whole) and ``reason`` (GEOS's, e.g.
+        ``"self-intersection"``). A :class:`~controlmap.GeometryWarning` says the same.
     """
 
     days: pd.DataFrame
@@ -87,6 +97,9 @@ class SnapshotReport:
     input_vertices: int
     stored_vertices: int
     pieces: int
+    repairs: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["date", "file", "feature", "reason"])
+    )
 
     @property
     def largest_deviation_km2(self) -> float:
@@ -403,9 +416,8 @@ def without_small_parts(changes: gpd.GeoDataFrame, min_km2: float) -> gpd.GeoDat
     >>> round(float(without_small_parts(rows, 1.0).area_km2.iloc[0]))
     12308
     """
-    if not (isinstance(min_km2, int | float) and min_km2 >= 0):
-        raise DataError(f"min_change_km2 {min_km2!r} is not a non-negative number")
-    geoms = [_split_small(g, float(min_km2))[0] for g in changes.geometry.values]
+    min_km2 = check_km2("min_change_km2", min_km2)
+    geoms = [_split_small(g, min_km2)[0] for g in changes.geometry.values]
     out = changes.copy()
     out["geometry"] = geoms
     out["area_km2"] = geodesic.geodesic_area_km2(np.asarray(geoms, dtype=object))
@@ -422,23 +434,45 @@ def _key_rows(
     status: str,
     default_actor: str | None,
     file: object,
-) -> dict[tuple[str, str], list[Any]]:
+) -> tuple[dict[tuple[str, str], list[Any]], list[dict[str, Any]]]:
+    """One day's map as polygons per (actor, status), and the polygons it repaired.
+
+    Features are named by their index label: for a file read whole that is the
+    feature's position in the file, for a frame the label a person sees in it (a frame
+    filtered or built from several maps keeps labels that are not positions).
+    """
     from .periods import DEFAULT_STATUS, _is_blank, check_geometries, repaired
 
     label = f"{file}" if file is not None else f"snapshot {iso_day(stamp)}"
+    word = "feature" if file is not None else "index label"
+    index = frame.index
+
+    def name(i: int) -> str:
+        return f"{word} {_plain_label(index[i])!r}"
+
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs(4326)
     geoms = np.asarray(frame.geometry.values, dtype=object)
     if not len(geoms):
-        return {}
-    check_geometries(gpd.GeoSeries(geoms), file=label)
+        return {}, []
+    check_geometries(gpd.GeoSeries(geoms), file=label, name=name)
+    invalid = np.flatnonzero(~shapely.is_valid(geoms))
+    repairs = [
+        {
+            "date": stamp,
+            "file": None if file is None else str(file),
+            "feature": _plain_label(index[i]),
+            "reason": _reason(geoms[i]),
+        }
+        for i in invalid
+    ]
     geoms = repaired(geoms)
     if actor in frame.columns:
         names = frame[actor].to_numpy(dtype=object)
         blank = np.array([_is_blank(v) for v in names], dtype=bool)
         if blank.any():
             i = int(np.flatnonzero(blank)[0])
-            raise DataError(f"{label}: feature {i}: no actor ({actor!r} is blank)")
+            raise DataError(f"{label}: {name(i)}: no actor ({actor!r} is blank)")
         names = np.array([str(v).strip() for v in names], dtype=object)
     elif default_actor is not None:
         names = np.full(len(geoms), default_actor, dtype=object)
@@ -458,7 +492,68 @@ def _key_rows(
     out: dict[tuple[str, str], list[Any]] = {}
     for g, who, what in zip(geoms, names, stats, strict=True):
         out.setdefault((who, what), []).append(g)
-    return out
+    return out, repairs
+
+
+def _plain_label(label: Any) -> Any:
+    """An index label as Python has it (``179``, not ``np.int64(179)``), for messages."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def _outside_level() -> int:
+    """The ``stacklevel`` of the first caller outside controlmap: warnings point there."""
+    package = str(Path(__file__).parent)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
+
+
+def _reason(geom: Any) -> str:
+    """Why GEOS finds a polygon invalid, without the coordinates: "self-intersection"."""
+    text = re.sub(r"\[.*\]\s*$", "", shapely.is_valid_reason(geom)).strip()
+    return text.lower() or "invalid"
+
+
+#: Snapshots with repairs warned about one line each; beyond, one line for all of them.
+REPAIR_LINES = 5
+
+
+def _warn_repairs(repairs: pd.DataFrame, days: int) -> None:
+    """Tell what was repaired: one warning per snapshot, or one for all when many."""
+    if not len(repairs):
+        return
+
+    def reasons(rows: pd.DataFrame) -> str:
+        counts = rows["reason"].value_counts(sort=True)
+        return ", ".join(f"{reason} {n}" for reason, n in counts.items())
+
+    def plural(n: int) -> str:
+        return f"{n} invalid polygon{'s' if n != 1 else ''}"
+
+    groups = list(repairs.groupby("date", sort=True))
+    if len(groups) <= REPAIR_LINES:
+        for _, rows in groups:
+            word = "index label" if rows["file"].isna().all() else "feature"
+            named = some(rows["feature"], count=3)
+            where_ = f"{word}{'s' if len(rows) > 1 else ''} {named}"
+            if rows["file"].notna().any():
+                where_ = f"{rows['file'].iloc[0]}, {where_}"
+            warnings.warn(
+                f"snapshot {iso_day(rows['date'].iloc[0])} ({where_}): repaired {plural(len(rows))}"
+                f" ({reasons(rows)}); areas use the repaired polygons",
+                GeometryWarning,
+                stacklevel=_outside_level(),
+            )
+        return
+    first = iso_day(repairs["date"].min())
+    warnings.warn(
+        f"repaired {plural(len(repairs))} in {len(groups)} of {days} snapshots"
+        f" ({reasons(repairs)}), first on {first}; areas use the repaired polygons;"
+        " per snapshot: timeline.snapshot_report.repairs",
+        GeometryWarning,
+        stacklevel=_outside_level(),
+    )
 
 
 def decompose_snapshots(
@@ -512,24 +607,28 @@ def decompose_snapshots(
     >>> [(f"{s:%m-%d}", e) for s, e in zip(periods.start, periods.end)]
     [('01-01', NaT), ('01-03', NaT)]
     """
-    if not (isinstance(min_change_km2, int | float) and min_change_km2 >= 0):
-        raise DataError(f"min_change_km2 {min_change_km2!r} is not a non-negative number")
+    min_change_km2 = check_km2("min_change_km2", min_change_km2)
     if not (isinstance(tile_degrees, int | float) and 0 < tile_degrees <= 45):
         raise DataError(f"tile_degrees {tile_degrees!r} is not between 0 and 45")
     work = _Decomposer(float(tile_degrees), float(min_change_km2))
+    repairs: list[dict[str, Any]] = []
     for item in snapshots:
         stamp = parse_date(item[0], what="snapshot date")
         file = item[2] if len(item) > 2 else None
-        maps = _key_rows(
+        maps, repaired_here = _key_rows(
             item[1], stamp, actor=actor, status=status, default_actor=default_actor, file=file
         )
         work.add(stamp, maps)
+        repairs.extend(repaired_here)
     if not work.dates:
         raise DataError("snapshots: no snapshots given")
     final = parse_date(end, what="end") if end is not None else None
     if final is not None and final <= work.dates[-1]:
         raise DateError(f"snapshots: end {iso_day(final)} is not after the last snapshot")
-    return work.finish(final)
+    periods, report = work.finish(final)
+    report.repairs = pd.DataFrame(repairs, columns=["date", "file", "feature", "reason"])
+    _warn_repairs(report.repairs, len(work.dates))
+    return periods, report
 
 
 def timeline_from_snapshots(
@@ -580,19 +679,46 @@ def frames_by_date(
     """
     if isinstance(snapshots, pd.DataFrame):
         if date not in snapshots.columns:
-            raise DataError(f"snapshots: no {date!r} column saying when each map was true")
-        stamps = parse_dates(snapshots[date], what=date)
+            fields = [
+                c
+                for c in snapshots.columns
+                if c != getattr(snapshots, "_geometry_column_name", None)
+            ]
+            raise DataError(
+                f"snapshots: no {date!r} column saying when each map was true; columns are"
+                f" [{some(fields)}] (pass date='<column>')"
+            )
+        stamps = _frame_dates(snapshots[date], date)
         codes, uniques = pd.factorize(stamps, sort=True)
         return [
             (uniques[k], snapshots.iloc[np.flatnonzero(codes == k)].drop(columns=date))
             for k in range(len(uniques))
         ]
     pairs = [(parse_date(k, what="snapshot date"), v) for k, v in snapshots.items()]
+    for stamp, value in pairs:
+        if not isinstance(value, pd.DataFrame):
+            raise DataError(
+                f"snapshot {iso_day(stamp)}: a {type(value).__name__}, not a GeoDataFrame"
+            )
     pairs.sort(key=lambda kv: kv[0])
     for (a, _), (b, _) in itertools.pairwise(pairs):
         if a == b:
             raise DateError(f"snapshots: two maps for {iso_day(a)}")
     return pairs
+
+
+def _frame_dates(values: pd.Series, column: str) -> pd.DatetimeIndex:
+    """The dates of a frame's date column; a bad one is named by its index label."""
+    try:
+        return parse_dates(values, what=column)
+    except DateError:
+        pass
+    for label, value in values.items():
+        try:
+            parse_date(value, what=column)
+        except DateError as exc:
+            raise DateError(f"snapshots: index label {label!r}: {exc}") from None
+    raise AssertionError("unreachable: a date failed as a column but not alone")
 
 
 # ---------------------------------------------------------------------------- reading
@@ -952,6 +1078,7 @@ def change_series(
     start: DateLike | None = None,
     end: DateLike | None = None,
     status: str | Iterable[str] | None = None,
+    min_change_km2: float = 0.0,
 ) -> pd.DataFrame:
     """Ground gained and lost per actor in each step of ``freq``: the trackers' figure.
 
@@ -965,6 +1092,11 @@ def change_series(
         change date).
     status : str or list of str, optional
         Count only these statuses.
+    min_change_km2 : float, default 0
+        Slivers: in each step, gained or lost parts (connected polygons) under this
+        area are not counted, as in :meth:`Timeline.changes`. With the default 0,
+        ``net_km2`` is the change of ``area()``; above it, ``net_km2`` leaves out the
+        dropped parts.
 
     Returns
     -------
@@ -972,7 +1104,7 @@ def change_series(
         One row per step and actor: ``start``, ``end`` (the two dates compared: what
         was held on ``end`` against what was held on ``start``), ``actor``,
         ``gained_km2``, ``lost_km2``, ``net_km2``. ``net_km2`` is the change of
-        ``timeline.area()`` between the two dates.
+        ``timeline.area()`` between the two dates (with ``min_change_km2=0``).
 
     Examples
     --------
@@ -987,6 +1119,7 @@ def change_series(
     from .model import _date_range
     from .periods import _seconds
 
+    check_km2("min_change_km2", min_change_km2)
     changes = timeline.change_dates
     first = parse_date(start, what="start") if start is not None else changes[0]
     last = parse_date(end, what="end") if end is not None else changes[-1]
@@ -1013,12 +1146,13 @@ def change_series(
             keep,
             bounds.as_unit("s").asi8,
             len(labels),
+            float(min_change_km2),
         )
     else:
         table = np.zeros((len(bounds) - 1, len(labels), 2))
         index = {who: k for k, who in enumerate(labels)}
         for w, (a, b) in enumerate(itertools.pairwise(bounds)):
-            found = timeline.changes(a, b, status=status)
+            found = timeline.changes(a, b, status=status, min_change_km2=min_change_km2)
             for who, change, km2 in zip(found.actor, found.change, found.area_km2, strict=True):
                 table[w, index[who], 0 if change == "gained" else 1] += km2
     rows = []
@@ -1040,13 +1174,16 @@ def _disjoint_changes(
     keep: np.ndarray,
     bounds: np.ndarray,
     n_actors: int,
+    min_km2: float = 0.0,
 ) -> np.ndarray:
     """Gains and losses per step from pieces that never overlap while both are held.
 
     Between two dates ``a < b``, the ground gained is the pieces held on ``b`` that
     started after ``a``; the ground lost, the pieces held on ``a`` that ended by ``b``.
     Only ground lost and taken back within one step is in both: where a step holds
-    more than one change date, those overlaps are measured and taken off both.
+    more than one change date, those overlaps are measured and taken off both. With
+    ``min_km2``, the connected parts of each actor's gain and loss are needed: they are
+    built from those pieces alone (never from the whole map).
     """
     out = np.zeros((len(bounds) - 1, n_actors, 2))
     index = np.flatnonzero(keep)
@@ -1063,6 +1200,9 @@ def _disjoint_changes(
         lo, hi = np.searchsorted(e_sorted, [a, b], side="right")
         went = by_end[lo:hi]
         went = went[starts[went] <= a]
+        if min_km2 > 0:
+            out[w] = _trimmed_changes(geoms, codes, came, went, n_actors, min_km2)
+            continue
         gained = np.bincount(codes[came], weights=areas[came], minlength=n_actors)
         lost = np.bincount(codes[went], weights=areas[went], minlength=n_actors)
         if (
@@ -1085,4 +1225,32 @@ def _disjoint_changes(
                 lost -= again
         out[w, :, 0] = np.maximum(gained, 0.0)
         out[w, :, 1] = np.maximum(lost, 0.0)
+    return out
+
+
+def _trimmed_changes(
+    geoms: np.ndarray,
+    codes: np.ndarray,
+    came: np.ndarray,
+    went: np.ndarray,
+    n_actors: int,
+    min_km2: float,
+) -> np.ndarray:
+    """km² gained and lost per actor in one step, leaving out parts under ``min_km2``.
+
+    An actor's pieces held on both dates never meet the pieces that came or went, so
+    its gain is the union of the pieces that came less those that went (ground lost
+    and taken back within the step), and its loss the other way round: the same
+    geometry :meth:`Timeline.changes` finds from the two whole maps.
+    """
+    out = np.zeros((n_actors, 2))
+    for code in np.union1d(codes[came], codes[went]):
+        new = _polygonal(shapely.union_all(geoms[came[codes[came] == code]]))
+        old = _polygonal(shapely.union_all(geoms[went[codes[went] == code]]))
+        for k, change in enumerate((shapely.difference(new, old), shapely.difference(old, new))):
+            parts = shapely.get_parts(_polygonal(change))
+            if not len(parts):
+                continue
+            areas = geodesic.geodesic_area_km2(parts)
+            out[code, k] = float(areas[areas >= min_km2].sum())
     return out

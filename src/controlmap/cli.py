@@ -24,6 +24,7 @@ import pandas as pd
 from . import __version__
 from ._atomic import atomic_output
 from ._dates import format_date, parse_date
+from ._dissolve import DEFAULT_MIN_HOLE_KM2
 from ._extras import extra_of, missing_extra
 from ._text import CONTROL, printable
 from .datasets import DATASETS, TABLES, dataset_key, dataset_path, load_dataset
@@ -210,7 +211,10 @@ def area_table(series: pd.DataFrame) -> pd.DataFrame:
 def cmd_snapshot(args: argparse.Namespace) -> None:
     """What each actor held on one date."""
     timeline = open_source(args.source, **_read_options(args))
-    _write_frame_or_stdout(timeline.at(args.date), args.output)
+    snapshot = timeline.at(
+        args.date, min_hole_km2=args.min_hole_km2, min_part_km2=args.min_part_km2
+    )
+    _write_frame_or_stdout(snapshot, args.output)
 
 
 def cmd_area(args: argparse.Namespace) -> None:
@@ -227,14 +231,20 @@ def cmd_changes(args: argparse.Namespace) -> None:
     """Ground gained and lost between two dates, or km² gained/lost per step of --freq."""
     timeline = open_source(args.source, **_read_options(args))
     if args.freq is not None:
-        table = timeline.change_series(freq=args.freq, start=args.date_from, end=args.date_to)
+        table = timeline.change_series(
+            freq=args.freq,
+            start=args.date_from,
+            end=args.date_to,
+            min_change_km2=args.min_change_km2,
+        )
         table["start"] = [format_date(day) for day in table["start"]]
         table["end"] = [format_date(day) for day in table["end"]]
         _write_csv(table, args.output)
         return
     if args.date_from is None or args.date_to is None:
         raise DataError("changes: give --from and --to (two dates), or --freq (a series)")
-    _write_frame_or_stdout(timeline.changes(args.date_from, args.date_to), args.output)
+    found = timeline.changes(args.date_from, args.date_to, min_change_km2=args.min_change_km2)
+    _write_frame_or_stdout(found, args.output)
 
 
 def _field_values(text: str, option: str) -> tuple[str, list[str]]:
@@ -538,6 +548,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = _source_command(sub, "snapshot", cmd_snapshot, "what each actor held on one date")
     p.add_argument("--date", required=True, help="the date (YYYY-MM-DD)")
     p.add_argument("-o", "--output", help="GeoJSON or GeoPackage file (default: GeoJSON on stdout)")
+    p.add_argument(
+        "--min-hole-km2",
+        type=float,
+        default=DEFAULT_MIN_HOLE_KM2,
+        help="fill holes under this area that no other row holds, km² (default"
+        f" {DEFAULT_MIN_HOLE_KM2:g}; 0 keeps every hole)",
+    )
+    p.add_argument(
+        "--min-part-km2",
+        type=float,
+        default=0.0,
+        help="drop parts under this area, km² (default 0: keep every part)",
+    )
 
     p = _source_command(sub, "area", cmd_area, "area held over time, as CSV (km²)")
     p.add_argument("--dates", help="comma-separated dates")
@@ -553,6 +576,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="date_to", help="second date")
     p.add_argument("--freq", help="a CSV of km² gained/lost/net per step instead, e.g. D, W, MS")
     p.add_argument("-o", "--output", help="GeoJSON/GeoPackage (CSV with --freq); default: stdout")
+    p.add_argument(
+        "--min-change-km2",
+        type=float,
+        default=0.0,
+        help="slivers: leave out gained/lost parts under this area, km² (default 0: keep all)",
+    )
 
     text = "a folder of one-map-a-day files (or one file with a date column) as a timeline"
     p = sub.add_parser("from-snapshots", help=text, description=text)

@@ -46,6 +46,7 @@ import pandas as pd
 import shapely
 
 from ._dates import DATE_DTYPE, DateLike, parse_date
+from ._dissolve import DEFAULT_MIN_HOLE_KM2, check_km2, summarise_sources, tidy_rows
 from ._extras import missing_extra
 from .errors import DataError, some
 from .geodesic import geodesic_area_km2
@@ -281,6 +282,8 @@ def at(
     *,
     bbox: tuple[float, float, float, float] | None = None,
     scheduler: Any = None,
+    min_hole_km2: float = DEFAULT_MIN_HOLE_KM2,
+    min_part_km2: float = 0.0,
 ) -> gpd.GeoDataFrame:
     """What each actor held on ``date``: one dissolved row per actor and status.
 
@@ -293,6 +296,8 @@ def at(
         clipped); files and row groups outside it are skipped unread.
     scheduler : optional
         As in :func:`area`.
+    min_hole_km2, min_part_km2 : float
+        As in :meth:`Timeline.at`: applied once the partitions' rows are merged.
 
     Returns
     -------
@@ -306,6 +311,8 @@ def at(
     >>> sorted(at(tl, "2015-05-25").status)
     ['contested', 'control', 'support']
     """
+    holes = check_km2("min_hole_km2", min_hole_km2)
+    parts = check_km2("min_part_km2", min_part_km2)
     lazy = _lazy(source)
     day = parse_date(date)
     if isinstance(lazy, Timeline):
@@ -313,36 +320,60 @@ def at(
             keep = shapely.intersects(lazy._geoms, shapely.box(*bbox))
             periods = lazy.periods.loc[keep]
             if not len(periods):
-                return _dissolve([], day)
+                return _dissolve([], day, holes, parts)
             lazy = Timeline._from_normalized(
                 periods.reset_index(drop=True), name=lazy.name, source=lazy.source
             )
-        return _dissolve([lazy.at(day)], day)
+        return _dissolve([_untidy_at(lazy, day)], day, holes, parts)
     dask = require("dask")
     year = lazy.year_for(day)
     tasks = [dask.delayed(_part_at)(part, day, bbox) for part in lazy.parts_for(year)]
     (frames,) = dask.compute(tasks, scheduler=scheduler)
-    return _dissolve(frames, day)
+    return _dissolve(frames, day, holes, parts)
+
+
+_Snapshot = tuple[gpd.GeoDataFrame, pd.DataFrame | None]
 
 
 def _part_at(
     part: Part, day: pd.Timestamp, bbox: tuple[float, float, float, float] | None
-) -> gpd.GeoDataFrame | None:
+) -> _Snapshot | None:
     frame = read_part(part, active=(day, day), bbox=bbox)
     if not len(frame):
         return None
-    return _wrap(frame, part).at(day)
+    return _untidy_at(_wrap(frame, part), day)
 
 
-def _dissolve(given: Sequence[gpd.GeoDataFrame | None], day: pd.Timestamp) -> gpd.GeoDataFrame:
-    frames = [f for f in given if f is not None and len(f)]
-    texts = [c for c in ("source", "confidence") if any(c in f.columns for f in frames)]
+def _untidy_at(timeline: Timeline, day: pd.Timestamp) -> _Snapshot:
+    """``at(day)`` with every hole, and the km² of each active period's ``source``.
+
+    Holes are filled only once the partitions are merged (a gap between two
+    partitions' ground is a hole of neither); the km² rank the merged sources.
+    """
+    snapshot = timeline.at(day, min_hole_km2=0, min_part_km2=0)
+    if "source" not in timeline._periods.columns:
+        return snapshot, None
+    active = timeline._active(day)
+    cited = timeline._periods.loc[active, ["actor", "status", "source"]].copy()
+    cited["km2"] = geodesic_area_km2(timeline._geoms[active])
+    return snapshot, cited
+
+
+def _dissolve(
+    given: Sequence[_Snapshot | None], day: pd.Timestamp, holes: float, parts: float
+) -> gpd.GeoDataFrame:
+    found = [g for g in given if g is not None and len(g[0])]
+    frames = [frame for frame, _ in found]
+    cited = [table for _, table in found if table is not None]
+    texts = ["source", "sources"] if cited else []
+    texts += ["confidence"] if any("confidence" in f.columns for f in frames) else []
     columns = ["actor", "status", "date", "periods", *texts, "area_km2", "geometry"]
     if not frames:
         empty = gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)
         return empty.astype({"date": DATE_DTYPE, "periods": np.int64, "area_km2": float})
     rows = []
     table = pd.concat(frames, ignore_index=True)
+    sources = pd.concat(cited, ignore_index=True) if cited else None
     for (who, status), index in table.groupby(["actor", "status"], sort=True).indices.items():
         group = table.iloc[index]
         geoms = np.asarray(group.geometry.values, dtype=object)
@@ -352,12 +383,21 @@ def _dissolve(given: Sequence[gpd.GeoDataFrame | None], day: pd.Timestamp) -> gp
             "date": day,
             "periods": int(group["periods"].sum()),
         }
-        for column in texts:
-            values = group[column].dropna().astype(str).str.split("; ").explode()
-            row[column] = "; ".join(pd.unique(values[values != ""]))
+        if sources is not None:
+            mine = sources.loc[(sources["actor"] == who) & (sources["status"] == status)]
+            row["source"], row["sources"] = summarise_sources(
+                mine["source"].tolist(), mine["km2"].to_numpy()
+            )
+        if "confidence" in texts:
+            values = group["confidence"].dropna().astype(str).str.split("; ").explode()
+            row["confidence"] = "; ".join(pd.unique(values[values != ""]))
         row["geometry"] = geoms[0] if len(geoms) == 1 else _polygonal(shapely.union_all(geoms))
         rows.append(row)
     result = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+    if holes or parts:
+        tidy = tidy_rows(result.geometry.values, min_hole_km2=holes, min_part_km2=parts)
+        result["geometry"] = tidy
+        result = result.loc[~shapely.is_empty(tidy)].reset_index(drop=True)
     result.insert(len(columns) - 2, "area_km2", geodesic_area_km2(result.geometry.values))
     result["date"] = result["date"].astype(DATE_DTYPE)
     result["periods"] = result["periods"].astype(np.int64)

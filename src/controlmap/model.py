@@ -23,6 +23,7 @@ from pandas.errors import OutOfBoundsDatetime
 
 from . import geodesic, intervals
 from ._dates import DATE_DTYPE, DateLike, iso_day, parse_date, parse_dates
+from ._dissolve import DEFAULT_MIN_HOLE_KM2, check_km2, summarise_sources, tidy_rows
 from .errors import DataError, DateError, GeometryWarning, one_line, some, where
 from .events import check_events, turning_point_flags
 from .periods import (
@@ -344,20 +345,37 @@ class Timeline:
         return self._periods["status"].isin(wanted).to_numpy()
 
     # ------------------------------------------------------------------ questions
-    def at(self, date: DateLike) -> gpd.GeoDataFrame:
+    def at(
+        self,
+        date: DateLike,
+        *,
+        min_hole_km2: float = DEFAULT_MIN_HOLE_KM2,
+        min_part_km2: float = 0.0,
+    ) -> gpd.GeoDataFrame:
         """What each actor held on ``date``: one dissolved row per actor and status.
 
         Parameters
         ----------
         date : str, date or Timestamp
             The day asked about. A period counts when ``start <= date < end``.
+        min_hole_km2 : float, default 1
+            Holes smaller than this (geodesic km²) are filled, unless another row of
+            the snapshot holds part of that ground: dissolving sectors drawn apart
+            leaves gaps between them that nobody holds (the bundled data has holes
+            of 138 m²). ``0`` keeps every hole. A row's ``area_km2`` includes the
+            holes filled; :meth:`area` does not change (see docs/archives.md).
+        min_part_km2 : float, default 0
+            Parts (connected polygons) smaller than this are dropped, and rows left
+            with nothing; ``0`` keeps every part (small islands are often real).
 
         Returns
         -------
         GeoDataFrame
             Columns ``actor``, ``status``, ``date``, ``periods`` (how many periods
-            were merged), ``source`` and ``confidence`` (when the timeline has them,
-            the distinct values joined with ``"; "``), ``area_km2`` and geometry.
+            were merged), ``source`` (when the timeline has one: the distinct sources,
+            the five citing the most ground first, then ``"and N more"``) with
+            ``sources`` (all of them, a list, in that order), ``confidence`` (the
+            distinct values joined with ``"; "``), ``area_km2`` and geometry.
 
         Examples
         --------
@@ -367,12 +385,22 @@ class Timeline:
         >>> sorted(zip(snap.actor, snap.status))  # doctest: +NORMALIZE_WHITESPACE
         [('Islamic State', 'contested'), ('Islamic State', 'control'),
          ('Islamic State', 'support')]
+        >>> control = snap.loc[snap.status == "control"].iloc[0]
+        >>> control.source.endswith("more"), len(control.sources) > 5
+        (True, True)
         """
+        holes = check_km2("min_hole_km2", min_hole_km2)
+        parts = check_km2("min_part_km2", min_part_km2)
         day = parse_date(date)
         mask = self._active(day)
         rows: list[dict[str, Any]] = []
         frame = self._periods.loc[mask]
         geoms = self._geoms[mask]
+        cited = "source" in frame.columns
+        if cited:  # sources are ranked by the ground their periods cover
+            weights = (
+                self._area[mask] if self._area is not None else geodesic.geodesic_area_km2(geoms)
+            )
         for (who, status), index in frame.groupby(["actor", "status"], sort=False).indices.items():
             geom = _polygonal(union(geoms[index]))
             row: dict[str, Any] = {
@@ -381,17 +409,25 @@ class Timeline:
                 "date": day,
                 "periods": len(index),
             }
-            for column in ("source", "confidence"):
-                if column in frame.columns:
-                    values = pd.unique(frame[column].iloc[index].dropna().astype(str))
-                    row[column] = "; ".join(values)
+            if cited:
+                row["source"], row["sources"] = summarise_sources(
+                    frame["source"].iloc[index].tolist(), weights[index]
+                )
+            if "confidence" in frame.columns:
+                values = pd.unique(frame["confidence"].iloc[index].dropna().astype(str))
+                row["confidence"] = "; ".join(values)
             row["geometry"] = geom
             rows.append(row)
         columns = ["actor", "status", "date", "periods"]
-        columns += [c for c in ("source", "confidence") if c in frame.columns]
+        columns += ["source", "sources"] if cited else []
+        columns += ["confidence"] if "confidence" in frame.columns else []
         result = gpd.GeoDataFrame(
             rows, columns=[*columns, "geometry"], geometry="geometry", crs=4326
         )
+        if holes or parts:
+            tidy = tidy_rows(result.geometry.values, min_hole_km2=holes, min_part_km2=parts)
+            result["geometry"] = tidy
+            result = result.loc[~shapely.is_empty(tidy)].reset_index(drop=True)
         result.insert(len(columns), "area_km2", geodesic.geodesic_area_km2(result.geometry.values))
         # Typed even when nothing is held, so writers still declare a Date field.
         result["date"] = result["date"].astype(DATE_DTYPE)
@@ -529,8 +565,12 @@ class Timeline:
             Also give the ground held on both dates (``change == "kept"``). An actor's
             kept, gained and lost ground never overlap, so their areas add up.
         min_change_km2 : float, default 0
-            Redraw noise: leave out gained or lost parts (connected polygons) under
-            this area, as :meth:`from_snapshots` does.
+            Slivers: leave out gained or lost parts (connected polygons) under this
+            geodesic area, as :meth:`from_snapshots` does with redraw noise. ``0``
+            keeps every part (only float debris under
+            :data:`~controlmap.geodesic.SLIVER_KM2` is dropped); kept ground is never
+            trimmed. The name is shared by :meth:`change_series`, ``from_snapshots``
+            and the CLI's ``--min-change-km2``: it says what is dropped, a change.
 
         Returns
         -------
@@ -552,6 +592,9 @@ class Timeline:
         >>> sorted(set(tl.changes("2015-01-01", "2018-02-01", kept=True).change))
         ['gained', 'kept', 'lost']
         """
+        from .archive import without_small_parts
+
+        min_km2 = check_km2("min_change_km2", min_change_km2)
         first, last = parse_date(start, what="start"), parse_date(end, what="end")
         if last < first:
             raise DateError(f"changes: end {iso_day(last)} is before start {iso_day(first)}")
@@ -588,12 +631,10 @@ class Timeline:
         )
         result.insert(4, "area_km2", geodesic.geodesic_area_km2(result.geometry.values))
         result = result.loc[result["area_km2"] >= geodesic.SLIVER_KM2].reset_index(drop=True)
-        if min_change_km2:
-            from .archive import without_small_parts
-
+        if min_km2:
             # Redraw noise is a gain or loss that is not one; kept ground stays whole.
             moved = (result["change"] != "kept").to_numpy()
-            trimmed = without_small_parts(result.loc[moved], min_change_km2)
+            trimmed = without_small_parts(result.loc[moved], min_km2)
             result = pd.concat([trimmed, result.loc[~moved]]).sort_index(kind="stable")
             result = result.reset_index(drop=True)
         return result
@@ -605,10 +646,12 @@ class Timeline:
         start: DateLike | None = None,
         end: DateLike | None = None,
         status: str | Iterable[str] | None = None,
+        min_change_km2: float = 0.0,
     ) -> pd.DataFrame:
         """km² gained, lost and net per actor in each step of ``freq``.
 
-        See :func:`controlmap.archive.change_series`.
+        See :func:`controlmap.archive.change_series` (``min_change_km2`` leaves out
+        gained/lost parts under that area in each step, as in :meth:`changes`).
 
         Examples
         --------
@@ -620,7 +663,9 @@ class Timeline:
         """
         from .archive import change_series
 
-        return change_series(self, freq=freq, start=start, end=end, status=status)
+        return change_series(
+            self, freq=freq, start=start, end=end, status=status, min_change_km2=min_change_km2
+        )
 
     def _held(self, day: pd.Timestamp, keep: np.ndarray) -> dict[str, shapely.Geometry]:
         mask = self._active(day) & keep

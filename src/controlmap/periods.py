@@ -9,7 +9,7 @@ naming the feature; :func:`check_geometries` and :func:`repaired` are the geomet
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -44,13 +44,19 @@ def _seconds(values: pd.DatetimeIndex | pd.Series) -> np.ndarray:
 
 
 def check_geometries(
-    geometries: gpd.GeoSeries, *, file: object | None = None, ids: Sequence[Any] | None = None
+    geometries: gpd.GeoSeries,
+    *,
+    file: object | None = None,
+    ids: Sequence[Any] | None = None,
+    name: Callable[[int], str] | None = None,
 ) -> None:
     """Raise :class:`GeometryError` for the first geometry a timeline cannot hold.
 
     A geometry must be a non-empty Polygon or MultiPolygon with finite coordinates
     in longitude/latitude range. Invalid (self-intersecting) polygons pass here:
     they are reported by :func:`controlmap.validate` and fixed by ``repair``.
+    ``name(i)`` names the ``i``-th feature in messages (e.g. ``"index label 179"`` for
+    a frame whose index is not its positions); default ``feature i``.
 
     Examples
     --------
@@ -63,6 +69,8 @@ def check_geometries(
     geoms = np.asarray(geometries.values, dtype=object)
 
     def fail(i: int, problem: str) -> GeometryError:
+        if name is not None:
+            return GeometryError(f"{where(file)}: {name(i)}: {problem}")
         fid = ids[i] if ids is not None else None
         return GeometryError(f"{where(file, i, fid)}: {problem}")
 

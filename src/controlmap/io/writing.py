@@ -232,7 +232,8 @@ def _faithful_columns(frame: gpd.GeoDataFrame, target: Path, kind: str) -> gpd.G
     A column mixing kinds of value (0.8, "high", 3) or holding lists and objects
     becomes a text column of every value (numbers as written, lists and objects as
     JSON), with a warning; writers would otherwise keep one kind and drop the rest.
-    Text a GeoPackage would cut short (a NUL character) is refused.
+    The lists of :data:`LIST_COLUMNS` become JSON text without a warning. Text a
+    GeoPackage would cut short (a NUL character) is refused.
     """
     frame = frame.copy()
     seen: dict[str, str] = {}
@@ -249,7 +250,10 @@ def _faithful_columns(frame: gpd.GeoDataFrame, target: Path, kind: str) -> gpd.G
                 )
             seen[folded] = str(column)
         values = frame[column]
-        if values.dtype == object:
+        if column in LIST_COLUMNS and values.dtype == object and all(map(_text_list, values)):
+            # controlmap's own list of text (a snapshot's sources): JSON text, as documented.
+            values = frame[column] = values.map(_as_text).astype(object)
+        elif values.dtype == object:
             kinds = {_value_kind(v) for v in values} - {"missing"}
             numbers = kinds == {"int", "float"}  # a float column holds both exactly
             if (len(kinds) > 1 and not numbers) or kinds & {"other", "huge"}:
@@ -273,6 +277,21 @@ def _faithful_columns(frame: gpd.GeoDataFrame, target: Path, kind: str) -> gpd.G
         if kind == "GPKG" and values.dtype in (object, "string", "str"):
             _refuse_nul(values, column, target)
     return frame
+
+
+#: Columns controlmap itself fills with lists of text (``Timeline.at``'s ``sources``):
+#: GeoJSON keeps them as arrays; GeoPackage and GeoParquet get JSON text, without the
+#: warning other list columns give.
+LIST_COLUMNS = frozenset({"sources"})
+
+
+def _text_list(value: Any) -> bool:
+    """A list of text (or nothing): what a LIST_COLUMNS column may hold."""
+    if _value_kind(value) == "missing":
+        return True
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
 
 
 _KIND_NAMES = {
