@@ -16,9 +16,9 @@ import warnings
 from pathlib import Path
 
 from controlmap.render import area_chart, save, small_multiples, snapshot_map, timeline_map
-from controlmap.render.figures.animation import _Animator
 from controlmap.render._basemap import Basemap
 from controlmap.render._style import DEFAULT_STYLE
+from controlmap.render.figures.animation import _Animator
 from controlmap.testing.world import WORLD_DATES, world_timeline
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "display_name",
     "legend_actors",
     "others_label",
+    "short_name",
     "status_styles",
 ]
 
@@ -283,9 +284,7 @@ def _map_colours(timeline: Any, names: list[str], palette: tuple[str, ...]) -> d
     return dict(known[palette])
 
 
-def _work_out_colours(
-    timeline: Any, names: list[str], palette: tuple[str, ...]
-) -> dict[str, str]:
+def _work_out_colours(timeline: Any, names: list[str], palette: tuple[str, ...]) -> dict[str, str]:
     import pandas as pd
     import shapely
 
@@ -356,6 +355,27 @@ def legend_actors(areas: pd.Series, limit: int = LEGEND_ACTORS) -> tuple[list[st
         return [str(a) for a in ranked.index], 0, 0.0
     rest = ranked.iloc[limit:]
     return [str(a) for a in ranked.index[:limit]], len(rest), float(rest.sum())
+
+
+#: Names longer than this are cut (with "…") in figure legends, where a column
+#: is as wide as its longest name.
+SHORT_NAME = 40
+
+
+def short_name(name: str, limit: int = SHORT_NAME) -> str:
+    """``name`` cut at a word boundary to ``limit`` characters, with "…" when cut.
+
+    Examples
+    --------
+    >>> short_name("United Kingdom of Great Britain and Northern Ireland", 30)
+    'United Kingdom of Great…'
+    """
+    name = str(name)
+    if len(name) <= limit:
+        return name
+    cut = name[: limit - 1]
+    word = cut.rsplit(" ", 1)[0]
+    return (word if len(word) >= limit // 2 else cut).rstrip(" ,;:-(") + "…"
 
 
 def others_label(count: int, km2: float | None = None) -> str:

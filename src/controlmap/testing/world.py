@@ -270,7 +270,7 @@ def world_timeline(
         weights = np.array([STATES[k][2] for k in alive]) * rng.uniform(0.92, 1.08, len(alive))
         dx = (centres[:, None, 0] - capitals[None, :, 0]) * stretch[:, None]
         dy = centres[:, None, 1] - capitals[None, :, 1]
-        reach = np.hypot(dx, dy) / weights[None, :]
+        reach = np.hypot(dx, dy) / np.sqrt(weights)[None, :]
         owners[t] = np.asarray(alive)[np.argmin(reach, axis=1)]
         # A small state next to a large one may win no square: give it the one
         # nearest its capital, as an atlas shows every state it names.
@@ -302,9 +302,7 @@ def world_timeline(
         alive_tail = [k for k in range(len(tail)) if born[k] <= t < born[k] + lives[k]]
         holes = shapely.union_all([discs[k] for k in alive_tail]) if alive_tail else None
         for k in np.unique(owners[t][owners[t] >= 0]):
-            ground = shapely.coverage_union_all(
-                np.asarray(cells, dtype=object)[owners[t] == k]
-            )
+            ground = shapely.coverage_union_all(np.asarray(cells, dtype=object)[owners[t] == k])
             if holes is not None:
                 ground = shapely.difference(ground, holes)
             if not shapely.is_empty(ground):

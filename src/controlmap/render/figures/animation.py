@@ -28,9 +28,18 @@ from ...errors import DataError, OutputError
 from ...io import atomic_output
 from ...model import Timeline
 from .._basemap import Basemap
-from .._mpl import installed_fonts
+from .._mpl import drawable, drawable_texts, installed_fonts
 from .._progress import progress_bar
-from .._style import Style, attrs_of, status_order, status_styles, style_or_default
+from .._style import (
+    Style,
+    attrs_of,
+    legend_actors,
+    others_label,
+    short_name,
+    status_order,
+    status_styles,
+    style_or_default,
+)
 from ._draw import STATIC_TOLERANCE, Frame, add_polygons, gid, ground_style, paths, status_handle
 
 __all__ = ["FORMATS", "SUFFIXES", "animate", "animation_dates"]
@@ -217,11 +226,14 @@ class _Animator:
         frame.draw_places(ax, font_size=11 * s)
         order = status_order(timeline.periods["status"])
         styles = status_styles(order)
-        colours = style.colours(timeline.actors)
+        colours = style.colours(timeline)
         periods = timeline.periods
         self.starts = pd.DatetimeIndex(periods["start"]).to_numpy()
         ends = pd.DatetimeIndex(periods["end"])
-        self.ends = ends.fillna(pd.Timestamp.max).to_numpy()
+        # An open end as the last day numpy's unit of the dates can hold (filling with
+        # pd.Timestamp.max, in nanoseconds, does not fit a datetime64[s] column).
+        never = np.datetime64("9999-12-31").astype(ends.to_numpy().dtype)
+        self.ends = np.where(ends.isna(), never, ends.to_numpy())
         self.ground: list[Any] = []
         rank = periods["status"].astype(str).map(order.index).to_numpy()
         simple = shapely.simplify(
@@ -279,11 +291,24 @@ class _Animator:
                 fontsize=9.5 * s, color=muted, va="bottom", **common,
             )  # fmt: skip
 
-        # The legend beside the text it explains: actors, then statuses.
+        # The legend beside the text it explains: actors, then statuses. The actors
+        # holding ground on some frame, largest first (their most on any frame), at
+        # most style.legend_actors of them; the rest one "N others" row.
+        counted = [st for st in attrs_of(timeline).get("published_statuses", []) if st in order]
+        area = timeline.area(dates, status=counted) if counted else timeline.area(dates)
+        listed, others, _ = legend_actors(area.max(), style.legend_actors)
         handles: list[Any] = [
-            Patch(facecolor=colours[a], edgecolor=colours[a], alpha=ALPHA, label=printable(a))
-            for a in timeline.actors
-        ]
+            Patch(
+                facecolor=colours[a], edgecolor=colours[a], alpha=ALPHA,
+                label=short_name(printable(a)),
+            )
+            for a in listed
+        ]  # fmt: skip
+        if others:
+            handles.append(
+                Patch(facecolor="#bdbdbd", edgecolor="#bdbdbd", alpha=ALPHA,
+                      label=others_label(others))
+            )  # fmt: skip
         if order != ["control"]:
             ink_status = colours[timeline.actors[0]] if len(timeline.actors) == 1 else muted
             handles = [status_handle(st, ink_status, styles[st], alpha=ALPHA) for st in order]
@@ -300,8 +325,6 @@ class _Animator:
 
         # The area held over the whole span, with a marker at the frame's date.
         # "Held" counts the statuses published figures count (attrs), else all.
-        counted = [st for st in attrs_of(timeline).get("published_statuses", []) if st in order]
-        area = timeline.area(dates, status=counted) if counted else timeline.area(dates)
         self.total = area.sum(axis=1).to_numpy(dtype=float)
         self.by_status = (
             {st: timeline.area(dates, status=st).sum(axis=1).to_numpy(dtype=float) for st in order}
@@ -333,6 +356,10 @@ class _Animator:
         (self.marker,) = chart.plot([days[0]], [self.total[0]], "o", color=main, markersize=7 * s)
         self.cursor = chart.axvline(days[0], color=ink, linewidth=0.8 * s, alpha=0.6)
         self.events = _event_texts(timeline, dates, event_frames)
+        # Names in scripts the house font lacks: a font that has them, else Latin letters.
+        drawable_texts(fig)
+        self.events = [drawable(text, font)[0] for text in self.events]
+        self.event_text.set_fontfamily(drawable("".join(self.events), font)[1])
 
     def show(self, k: int) -> None:
         """Set the figure to frame ``k``."""

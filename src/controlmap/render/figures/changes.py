@@ -63,7 +63,7 @@ def changes_figure(
     basemap = Basemap.for_timeline(timeline, basemap)
     frame = Frame(timeline, basemap)
     layers = change_layers(timeline, first, last)
-    colours = style_or_default(style).colours(timeline.actors)
+    colours = style_or_default(style).colours(timeline)
     multi = len(timeline.actors) > 1
     styles = status_styles(status_order(timeline.periods["status"]))
     plain = set(styles) == {"control"}
