@@ -2,8 +2,9 @@
 # Set up a development environment in .venv: Python packages for the given extra
 # ("render" for the main job, "dev" for the tests and linters) and, for "dev", the
 # real clients the tests drive (Debian's chromium, gdal-bin and QGIS's Python
-# bindings, each installed only when missing; needs root or sudo). QGIS is the
-# largest: about 235 packages, 300 MB to download, 1.3 GB installed (Debian 12).
+# bindings, fonts for other scripts, each installed only when missing; needs root
+# or sudo). QGIS is the largest: about 235 packages, 300 MB to download, 1.3 GB
+# installed (Debian 12).
 #
 #   bash tools/setup.sh render     # enough to run `controlmap report ...`
 #   bash tools/setup.sh dev        # everything the test suite needs
@@ -25,6 +26,13 @@ if [ "$extra" = "dev" ]; then
     command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
     # tests/integration/test_qgis.py opens the exports in QGIS, run by Debian's python3.
     for package in python3-qgis qgis-providers; do
+        status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
+        [ "$status" = installed ] || need+=("$package")
+    done
+    # Fonts for names in other scripts (Arabic, Devanagari, Ethiopic... and CJK): the
+    # figures draw them with these; tests check no glyph is missing. About 14 MB to
+    # download, 50 MB installed.
+    for package in fonts-noto-core fonts-droid-fallback; do
         status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
         [ "$status" = installed ] || need+=("$package")
     done
