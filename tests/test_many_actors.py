@@ -31,7 +31,7 @@ from controlmap.render import Style, area_chart, save, small_multiples, snapshot
 from controlmap.render._basemap import Basemap
 from controlmap.render._colour import delta_e
 from controlmap.render._mpl import drawable, script_fonts
-from controlmap.render._style import DEFAULT_STYLE, NEIGHBOUR_CONTRAST, held_area
+from controlmap.render._style import DEFAULT_STYLE, NEIGHBOUR_CONTRAST, held_area, short_name
 from controlmap.render.figures.animation import _Animator
 from controlmap.testing.world import world_timeline
 
@@ -182,7 +182,7 @@ def test_small_multiples_legend_lists_the_largest_and_the_others(
     most = held_area(world, DAYS).max()
     listed, others = expected_legend(most, 10)
     texts = legend_texts(fig)
-    assert texts[:-1] == [a if len(a) <= 40 else texts[k] for k, a in enumerate(listed)]
+    assert texts[:-1] == [short_name(a) for a in listed]
     assert texts[-1] == f"{others} others"
     assert others == int((most > 0).sum()) - 10
     # The legend stays above the maps, clear of the title and of every panel.
@@ -210,6 +210,28 @@ def test_animation_legend_lists_the_largest_and_the_others(world: controlmap.Tim
     texts = legend_texts(animator.fig)
     assert len(texts) == 7 and texts[-1] == f"{others} others"
     assert texts[0] == listed[0]
+
+
+@pytest.mark.parametrize("size", [(1080, 1080), (1920, 1080), (640, 640)])
+def test_animation_legend_keeps_off_the_map(
+    world: controlmap.Timeline, size: tuple[int, int]
+) -> None:
+    animator = _Animator(
+        world, world.change_dates, size, style=DEFAULT_STYLE,
+        basemap=Basemap.empty(), title=None, credit=None, event_frames=0,
+    )  # fmt: skip
+    fig = animator.fig
+    animator.show(3)
+    renderer = fig.canvas.get_renderer()
+    legend = fig.legends[0].get_window_extent(renderer)
+    # As many of the largest actors as fit (ten on a square frame), then the others.
+    texts = legend_texts(fig)
+    assert texts[-1].endswith(" others") and len(texts) >= (11 if size[0] == size[1] else 4)
+    for ax in fig.axes:  # the map and the area chart
+        assert not legend.overlaps(ax.get_tightbbox(renderer)), ax
+    for text in (animator.date_text, animator.area_text):
+        assert not legend.overlaps(text.get_window_extent(renderer))
+    assert fig.bbox.contains(legend.x0, legend.y0) and fig.bbox.contains(legend.x1, legend.y1)
 
 
 # --------------------------------------------------------------------------- the chart

@@ -40,11 +40,16 @@ def lab(colours: Sequence[str]) -> np.ndarray:
             [0.0193339, 0.1191920, 0.9503041],
         ]
     )
-    xyz = linear @ to_xyz.T / np.array([0.95047, 1.0, 1.08883])
+    # The white point as the matrix maps sRGB white (D65), so white is exactly grey.
+    xyz = linear @ to_xyz.T / to_xyz.sum(axis=1)
     eps = 216 / 24389
     f = np.where(xyz > eps, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
-    return np.column_stack(
-        [116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])]
+    # + 0.0: a grey's a and b are 0, never -0 (which would print as "-0.0").
+    return (
+        np.column_stack(
+            [116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])]
+        ).round(10)
+        + 0.0
     )
 
 

@@ -357,25 +357,35 @@ def legend_actors(areas: pd.Series, limit: int = LEGEND_ACTORS) -> tuple[list[st
     return [str(a) for a in ranked.index[:limit]], len(rest), float(rest.sum())
 
 
-#: Names longer than this are cut (with "…") in figure legends, where a column
-#: is as wide as its longest name.
-SHORT_NAME = 40
+#: Figure legends write a long name on lines of at most this many characters, and
+#: on two lines at most (the rest cut, with "…"): a legend column is as wide as its
+#: longest name, and one long name must not push the legend off the figure.
+NAME_LINE = 32
 
 
-def short_name(name: str, limit: int = SHORT_NAME) -> str:
-    """``name`` cut at a word boundary to ``limit`` characters, with "…" when cut.
+def short_name(name: str, width: int = NAME_LINE, lines: int = 2) -> str:
+    """``name`` on at most ``lines`` lines of ``width`` characters, cut with "…".
 
     Examples
     --------
-    >>> short_name("United Kingdom of Great Britain and Northern Ireland", 30)
-    'United Kingdom of Great…'
+    >>> print(short_name("United Kingdom of Great Britain and Northern Ireland"))
+    United Kingdom of Great Britain
+    and Northern Ireland
+    >>> print(short_name("Union of Soviet Socialist Republics and many more words", 20))
+    Union of Soviet
+    Socialist Republics…
     """
+    import textwrap
+
     name = str(name)
-    if len(name) <= limit:
+    if len(name) <= width or "\n" in name:
         return name
-    cut = name[: limit - 1]
-    word = cut.rsplit(" ", 1)[0]
-    return (word if len(word) >= limit // 2 else cut).rstrip(" ,;:-(") + "…"
+    wrapped = textwrap.wrap(name, width=width, break_long_words=True, break_on_hyphens=False)
+    if len(wrapped) <= lines:
+        return "\n".join(wrapped)
+    kept = wrapped[:lines]
+    kept[-1] = kept[-1][: width - 1].rstrip(" ,;:-(") + "…"
+    return "\n".join(kept)
 
 
 def others_label(count: int, km2: float | None = None) -> str:

@@ -11,9 +11,9 @@ read with many actors.
 Examples
 --------
 >>> from controlmap.testing.world import world_timeline
->>> tl = world_timeline(60, seed=1)
+>>> tl = world_timeline(80, seed=1)
 >>> len(tl.actors)
-60
+80
 >>> area = tl.area(tl.change_dates)
 >>> bool((area == 0).any().any())  # some actors hold nothing on some dates
 True

@@ -297,31 +297,63 @@ class _Animator:
         counted = [st for st in attrs_of(timeline).get("published_statuses", []) if st in order]
         area = timeline.area(dates, status=counted) if counted else timeline.area(dates)
         listed, others, _ = legend_actors(area.max(), style.legend_actors)
-        handles: list[Any] = [
-            Patch(
-                facecolor=colours[a], edgecolor=colours[a], alpha=ALPHA,
-                label=short_name(printable(a)),
-            )
-            for a in listed
-        ]  # fmt: skip
-        if others:
-            handles.append(
-                Patch(facecolor="#bdbdbd", edgecolor="#bdbdbd", alpha=ALPHA,
-                      label=others_label(others))
-            )  # fmt: skip
+
+        def actor_handles(count: int) -> list[Any]:
+            shown, rest = listed[:count], others + len(listed) - count
+            handles: list[Any] = [
+                Patch(facecolor=colours[a], edgecolor=colours[a], alpha=ALPHA,
+                      label=short_name(printable(a)))
+                for a in shown
+            ]  # fmt: skip
+            if rest:
+                handles.append(
+                    Patch(facecolor="#bdbdbd", edgecolor="#bdbdbd", alpha=ALPHA,
+                          label=others_label(rest))
+                )  # fmt: skip
+            return handles
+
         if order != ["control"]:
             ink_status = colours[timeline.actors[0]] if len(timeline.actors) == 1 else muted
-            handles = [status_handle(st, ink_status, styles[st], alpha=ALPHA) for st in order]
+            choices = [[status_handle(st, ink_status, styles[st], alpha=ALPHA) for st in order]]
+        else:
+            choices = [actor_handles(k) for k in range(len(listed), 0, -1)] or [actor_handles(0)]
         landscape = width / height >= 1.4
-        fig.legend(
-            handles=handles,
-            loc="upper left" if landscape else "upper right",
-            bbox_to_anchor=lay.legend_anchor,
-            frameon=False,
-            fontsize=14 * s,
-            handlelength=1.6,
-            prop={"family": font, "size": 14 * s},
-        )
+        # The legend keeps to its band (beside the text, clear of the map and the
+        # chart): more columns and smaller type while it does not fit, then fewer
+        # actors listed (the others' row counts the rest).
+        if landscape:
+            room = (
+                0.02 * width,
+                (lay.chart_box[1] + lay.chart_box[3]) * height + 34 * s,
+                lay.map_box[0] * width,
+                lay.legend_anchor[1] * height + 2,
+            )
+        else:
+            room = (0.4 * width, (lay.map_box[1] + lay.map_box[3]) * height + 4,
+                    width, lay.legend_anchor[1] * height + 2)  # fmt: skip
+        sizes = ((1, 14), (2, 14), (2, 12), (2, 11), (3, 11), (2, 10), (3, 10), (3, 9))
+        for handles in choices:
+            for ncol, size in sizes:
+                legend = fig.legend(
+                    handles=handles,
+                    loc="upper left" if landscape else "upper right",
+                    bbox_to_anchor=lay.legend_anchor,
+                    frameon=False,
+                    ncol=ncol,
+                    handlelength=1.6,
+                    prop={"family": font, "size": size * s},
+                )
+                drawable_texts(legend)
+                box = legend.get_window_extent(fig.canvas.get_renderer())
+                if (box.x0 >= room[0] and box.y0 >= room[1] and box.x1 <= room[2]
+                        and box.y1 <= room[3]):  # fmt: skip
+                    break
+                legend.remove()
+            else:
+                continue
+            break
+        else:
+            fig.legends.append(legend)  # the smallest, where nothing fits
 
         # The area held over the whole span, with a marker at the frame's date.
         # "Held" counts the statuses published figures count (attrs), else all.
@@ -344,6 +376,10 @@ class _Animator:
             chart.spines[side].set_visible(False)
         chart.spines["bottom"].set_color(muted)
         years = pd.date_range(dates[0], dates[-1], freq="YS")
+        # A label every 1, 2, 5, 10... years: at most about ten along the axis.
+        step = next(n for n in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000, 10**9)
+                    if len(years) / n <= 10)  # fmt: skip
+        years = years[years.year % step == 0]
         chart.set_xticks(years.to_numpy(), [str(y.year) for y in years])
         chart.set_xlim(days[0], days[-1] if len(days) > 1 else days[0] + np.timedelta64(1, "D"))
         chart.tick_params(axis="x", labelsize=11 * s, colors=muted, length=3 * s)

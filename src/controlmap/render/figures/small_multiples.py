@@ -137,12 +137,13 @@ def small_multiples(
     # The actors of the legend: those holding ground on some panel, largest first
     # (their most on any panel), at most style.legend_actors; the rest one row.
     # The band above the maps grows with the legend's rows (about 2.3 inches a
-    # column: names are cut to SHORT_NAME characters).
+    # column: long names take two lines of NAME_LINE characters).
     look = style_or_default(style)
     listed, others, _ = legend_actors(held_area(timeline, days).max(), look.legend_actors)
     entries = len(listed) + bool(others) + (len(order) if several else 0)
     legend_cols = max(1, min(4, entries, int((fig_w - 2 * side) // 2.3)))
-    header, footer = max(0.9, 0.55 + math.ceil(entries / legend_cols) * 0.19), 0.36
+    row = 0.33 if any("\n" in short_name(a) for a in listed) else 0.19
+    header, footer = max(0.9, 0.55 + math.ceil(entries / legend_cols) * row), 0.36
     fig_h = header + rows * (band + map_h) + (rows - 1) * gap + footer
     fig = Figure(figsize=(fig_w, fig_h))
     FigureCanvasAgg(fig)  # a canvas of its own: no pyplot state, no display
