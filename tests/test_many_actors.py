@@ -27,7 +27,15 @@ from matplotlib.colors import to_hex
 from PIL import Image
 
 import controlmap
-from controlmap.render import Style, area_chart, save, small_multiples, snapshot_map
+from controlmap.render import (
+    Style,
+    area_chart,
+    changes_figure,
+    changes_map,
+    save,
+    small_multiples,
+    snapshot_map,
+)
 from controlmap.render._basemap import Basemap
 from controlmap.render._colour import delta_e
 from controlmap.render._mpl import drawable, script_fonts
@@ -232,6 +240,31 @@ def test_animation_legend_keeps_off_the_map(
     for text in (animator.date_text, animator.area_text):
         assert not legend.overlaps(text.get_window_extent(renderer))
     assert fig.bbox.contains(legend.x0, legend.y0) and fig.bbox.contains(legend.x1, legend.y1)
+
+
+def test_changes_legends_name_the_actors_with_most_change(
+    world: controlmap.Timeline, tmp_path: Path
+) -> None:
+    # Ground gained and lost per actor, worked out here from the two snapshots.
+    first, last = world.area(["1914-01-01", "1938-01-01"]).to_numpy()
+    actors = list(world.actors)
+    fig = changes_figure(world, "1914-01-01", "1938-01-01")
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    named = {t.split(":")[0] for t in texts[:-1]}
+    assert len(named) == 3 and re.fullmatch(r"\d+ others: [\d,]+ km²", texts[-1])
+    # The Russian Empire lost all it held and the USSR gained most of it: both named.
+    empire, ussr = (
+        actors.index("Russian Empire"),
+        actors.index("Union of Soviet Socialist Republics"),
+    )
+    assert first[empire] > 1e7 and last[empire] == 0 and last[ussr] > 1e7 and first[ussr] == 0
+    assert {"Russian Empire", "Union of Soviet Socialist Republics"} <= named
+    # A map of the world has no locator inset (it would be a dot).
+    assert [a for a in fig.axes if a.get_gid() == "locator"] == []
+    page = save(changes_map(world, "1914-01-01", "1938-01-01"), tmp_path / "changes.html")
+    legend = payload_of(page.read_text(encoding="utf-8"))["legend"]
+    assert legend[-1]["kind"] == "others" and len(legend) <= 3 * 3 + 1
+    assert {row["label"].split(":")[0] for row in legend[:-1]} == named
 
 
 # --------------------------------------------------------------------------- the chart

@@ -1,12 +1,13 @@
 """Draw every map and figure of a 400-actor world-borders timeline, to look at them.
 
-    .venv/bin/python tools/many_actors.py OUT_FOLDER [--actors 400]
+    .venv/bin/python tools/many_actors.py OUT_FOLDER [--actors 400] [--docs]
 
 Writes the area chart, small multiples, a changes figure, one animation frame (PNG),
 the slider page and the one-date map (HTML) and screenshots of both pages (headless
 Chromium, when playwright and /usr/bin/chromium are there), and prints every warning
 raised while drawing. The timeline is synthetic (controlmap.testing.world): nothing
-is downloaded.
+is downloaded. ``--docs`` also redraws the two pictures of docs/maps.md ("Many
+actors") in docs/img/.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ import argparse
 import warnings
 from pathlib import Path
 
-from controlmap.render import area_chart, save, small_multiples, snapshot_map, timeline_map
+from controlmap.render import (
+    area_chart,
+    changes_figure,
+    changes_map,
+    save,
+    small_multiples,
+    snapshot_map,
+    timeline_map,
+)
 from controlmap.render._basemap import Basemap
 from controlmap.render._style import DEFAULT_STYLE
 from controlmap.render.figures.animation import _Animator
@@ -39,6 +48,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--actors", type=int, default=400)
+    parser.add_argument("--docs", action="store_true", help="redraw docs/img/many_actors_*")
     args = parser.parse_args()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -62,14 +72,30 @@ def main() -> None:
         animator.fig.savefig(out / "animation_frame.png", dpi=animator.fig.dpi)
         save(timeline_map(tl, date=WORLD_DATES[3]), out / "timeline_map.html")
         save(snapshot_map(tl, WORLD_DATES[0]), out / "snapshot_map.html")
+        save(changes_figure(tl, WORLD_DATES[2], WORLD_DATES[4]), out / "changes_figure.png")
+        save(changes_map(tl, WORLD_DATES[2], WORLD_DATES[4]), out / "changes_map.html")
     for w in caught:
         print(f"warning: {w.category.__name__}: {w.message}")
     print(f"{len(caught)} warnings")
     try:
         screenshot(out / "timeline_map.html", out / "timeline_map.png")
         screenshot(out / "snapshot_map.html", out / "snapshot_map.png")
+        screenshot(out / "changes_map.html", out / "changes_map.png")
     except ImportError:
         print("no playwright: no screenshots")
+        return
+    if args.docs:
+        from PIL import Image
+
+        img = Path(__file__).resolve().parents[1] / "docs" / "img"
+        for source, target in (
+            ("timeline_map.png", "many_actors_slider.png"),
+            ("area_chart.png", "many_actors_area_chart.png"),
+        ):
+            picture = Image.open(out / source).convert("RGB")
+            picture = picture.resize((900, round(picture.height * 900 / picture.width)))
+            picture.save(img / target, optimize=True)
+            print(f"wrote docs/img/{target}")
 
 
 if __name__ == "__main__":

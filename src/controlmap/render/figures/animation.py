@@ -129,7 +129,7 @@ def _layout(width: int, height: int) -> _Layout:
             title_y=0.95,
             date_y=0.74,
             credit_y=0.025,
-            legend_anchor=(0.03, 0.44),
+            legend_anchor=(0.03, 0.52),  # under two lines of event text
             scale=scale,
             wrap=max(20, int(column * width / (15 * scale))),
         )

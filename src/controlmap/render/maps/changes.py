@@ -107,7 +107,7 @@ def changes_map(
                 "area_km2": float(row.area_km2),
             }
         )
-    legend = _fewer_rows(legend, frame, LEGEND_ACTORS)
+    legend = _fewer_rows(legend, frame, max(1, LEGEND_ACTORS // 3))
     payload, extent = base_payload(timeline, basemap, tiles=tiles, credit=credit)
     payload.update(
         {
@@ -134,13 +134,21 @@ def changes_map(
 
 
 def _fewer_rows(legend: list[dict[str, Any]], frame: Any, limit: int) -> list[dict[str, Any]]:
-    """The legend rows of the ``limit`` actors with the most ground on the map.
+    """The legend rows of the ``limit`` actors with the most ground changing hands.
 
     The rest are one "N others" row (their layers' km² summed).
     """
     actors = [str(a) for a in frame["actor"]]
-    by_actor = pd.Series([row["area_km2"] for row in legend], dtype=float).groupby(actors).sum()
-    listed, others, km2 = legend_actors(by_actor, limit)
+    # Ranked by ground gained and lost (kept ground only breaks ties).
+    changed = [
+        row["area_km2"] * (1 if c != "kept" else 1e-6)
+        for row, c in zip(legend, frame["change"], strict=True)
+    ]
+    by_actor = pd.Series(changed, dtype=float).groupby(actors, sort=False).sum()
+    listed, others, _ = legend_actors(by_actor, limit)
+    km2 = sum(
+        row["area_km2"] for row, actor in zip(legend, actors, strict=True) if actor not in listed
+    )
     keep = set(listed)
     rows = [row for row, actor in zip(legend, actors, strict=True) if actor in keep]
     if others:
