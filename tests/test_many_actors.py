@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from matplotlib.colors import to_hex
 from PIL import Image
 
@@ -39,7 +41,13 @@ from controlmap.render import (
 from controlmap.render._basemap import Basemap
 from controlmap.render._colour import delta_e
 from controlmap.render._mpl import drawable, script_fonts
-from controlmap.render._style import DEFAULT_STYLE, NEIGHBOUR_CONTRAST, held_area, short_name
+from controlmap.render._style import (
+    DEFAULT_STYLE,
+    NEIGHBOUR_CONTRAST,
+    held_area,
+    legend_actors,
+    short_name,
+)
 from controlmap.render.figures.animation import _Animator
 from controlmap.testing.world import world_timeline
 
@@ -179,6 +187,29 @@ def test_each_actor_has_one_colour_in_every_output(
 
 
 # ----------------------------------------------------------------------------- legends
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=6),
+        st.one_of(st.just(0.0), st.floats(min_value=0.0, max_value=1e8)),
+        max_size=40,
+    ),
+    st.integers(min_value=1, max_value=12),
+)
+def test_legend_rows_invariants(areas: dict[str, float], limit: int) -> None:
+    series = pd.Series(areas, dtype=float)
+    listed, others, km2 = legend_actors(series, limit)
+    held = {a for a, v in areas.items() if v > 0}
+    # Only actors holding ground, the largest first, each listed or counted once.
+    assert set(listed) <= held and len(listed) + others == len(held)
+    assert [areas[a] for a in listed] == sorted((areas[a] for a in listed), reverse=True)
+    assert len(listed) <= limit + 1 and (others == 0 or len(listed) == limit)
+    assert others != 1  # a lone other is listed, not summed
+    assert km2 == pytest.approx(sum(areas[a] for a in held - set(listed)))
+    if listed and others:
+        assert min(areas[a] for a in listed) >= max(areas[a] for a in held - set(listed))
+
+
 def legend_texts(fig: Any) -> list[str]:
     return [t.get_text() for t in fig.legends[0].get_texts()]
 

@@ -130,12 +130,14 @@ def script_fonts() -> tuple[tuple[str, str], ...]:
 def _family_files(families: Sequence[str]) -> list[str]:
     from matplotlib import font_manager
 
-    files = []
+    files: list[str] = []
     for family in families:
         try:
             files.append(
-                font_manager.findfont(
-                    font_manager.FontProperties(family=[family]), fallback_to_default=False
+                str(
+                    font_manager.findfont(
+                        font_manager.FontProperties(family=[family]), fallback_to_default=False
+                    )
                 )
             )
         except ValueError:

@@ -253,7 +253,8 @@ def actor_colours(
     '#b2182b'
     """
     palette = tuple(dict.fromkeys(palette))
-    names = list(actors.actors) if hasattr(actors, "periods") else [str(a) for a in actors]
+    given: Any = actors  # a Timeline (read through its attributes) or a list of names
+    names = list(given.actors) if hasattr(given, "periods") else [str(a) for a in given]
     if len(names) <= len(palette):
         return {a: palette[i] for i, a in enumerate(names)}
     if not hasattr(actors, "periods"):
@@ -581,7 +582,8 @@ class Style:
         A palette shorter than the actors is extended with controlmap's own
         colours, so many actors never share one colour where they meet.
         """
-        count = len(actors.actors) if hasattr(actors, "periods") else len(actors)
+        given: Any = actors
+        count = len(given.actors) if hasattr(given, "periods") else len(given)
         palette = self.actor_colours
         if count > len(palette) and hasattr(actors, "periods"):
             palette = (*palette, *ACTOR_COLOURS)

@@ -213,7 +213,7 @@ class _Animator:
         lay = _layout(width, height)
         s = lay.scale
         fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
-        FigureCanvasAgg(fig)
+        canvas = FigureCanvasAgg(fig)
         fig.patch.set_facecolor("white")
         self.fig = fig
         ink, muted = style.ink, style.muted
@@ -333,7 +333,7 @@ class _Animator:
                     width, lay.legend_anchor[1] * height + 2)  # fmt: skip
         sizes = ((1, 14), (2, 14), (2, 12), (2, 11), (3, 11), (2, 10), (3, 10), (3, 9))
         for handles in choices:
-            for ncol, size in sizes:
+            for ncol, points in sizes:
                 legend = fig.legend(
                     handles=handles,
                     loc="upper left" if landscape else "upper right",
@@ -341,10 +341,10 @@ class _Animator:
                     frameon=False,
                     ncol=ncol,
                     handlelength=1.6,
-                    prop={"family": font, "size": size * s},
+                    prop={"family": font, "size": points * s},
                 )
                 drawable_texts(legend)
-                box = legend.get_window_extent(fig.canvas.get_renderer())
+                box = legend.get_window_extent(canvas.get_renderer())
                 if (box.x0 >= room[0] and box.y0 >= room[1] and box.x1 <= room[2]
                         and box.y1 <= room[3]):  # fmt: skip
                     break

@@ -322,7 +322,7 @@ def _fit(fig: Figure, ax: Any, legend: Any) -> None:
                 if text.get_gid() == "credit":
                     x, y = text.get_position()
                     text.set_position((x, y * scale))
-            title = fig._suptitle
+            title = getattr(fig, "_suptitle", None)
             if title is not None:
                 title.set_y(1 - (1 - title.get_position()[1]) * scale)
         else:
