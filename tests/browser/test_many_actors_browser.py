@@ -133,6 +133,9 @@ def test_legend_never_covers_most_of_the_map(
     assert legend is not None and frame is not None
     assert legend["height"] <= 0.5 * frame["height"] + 1
     assert legend["width"] * legend["height"] <= 0.3 * frame["width"] * frame["height"]
+    # A phone lists six actors at most (and the others' row).
+    rows = page.evaluate(ROWS)
+    assert len(rows) == (7 if width < 600 else 11) and rows[-1]["name"].endswith(" others")
     # Long names take two lines at most; the full name is the row's title.
     names = page.locator(".cm-legend-name")
     for k in range(names.count()):

@@ -383,7 +383,9 @@
     function othersLabel(count) { return count + (count === 1 ? " other" : " others"); }
     function fillActors(index) {
       var actors = data.areas.actors, km2 = data.areas.km2[index], colours = data.areas.colours || [];
+      // A phone lists six at most: the legend must leave it most of the map.
       var limit = Math.max(1, look.legend_actors || 10);
+      if (container.clientWidth < 600) { limit = Math.min(limit, 6); }
       var ranked = actors.map(function (a, k) { return k; })
         .filter(function (k) { return km2[k] > 0; })
         .sort(function (a, b) { return km2[b] - km2[a] || a - b; });
@@ -430,6 +432,9 @@
       axis.setAttribute("aria-hidden", "true");
       var ticks = el("div", "cm-ticks");
       var last = dates.length - 1, labelled = -1;
+      // Labels at least 32 px apart on the track (280 px, 210 px on a phone: the CSS).
+      var narrow = window.matchMedia && window.matchMedia("(max-width: 600px)").matches;
+      var minGap = 100 * 32 / (narrow ? 210 : 280);
       var firstYear = parseInt(dates[0].slice(0, 4), 10), lastYear = parseInt(dates[last].slice(0, 4), 10);
       for (var year = firstYear + 1; year <= lastYear; year++) {
         var k = 0;
@@ -441,7 +446,7 @@
         var tick = el("span", "cm-tick");
         tick.style.left = at + "%";
         ticks.appendChild(tick);
-        if (labelled < 0 || at - labelled >= 9) {
+        if (labelled < 0 || at - labelled >= minGap) {
           var label = el("span", "cm-tick-label", String(year));
           label.style.left = at + "%";
           ticks.appendChild(label);
