@@ -22,6 +22,7 @@ RENDER_PATHS = (
     "tests/test_fighters_render.py",
     "tests/test_animation.py",
     "tests/test_figures_layout.py",
+    "tests/test_many_actors.py",
     "tests/browser",
     "tests/browser/*",
     "tests/integration/test_examples.py",

@@ -341,16 +341,22 @@ def test_area_chart_skips_missing_event_labels() -> None:
 
 
 def test_actor_colours_distinct_before_they_repeat() -> None:
+    from controlmap.render._colour import delta_e
     from controlmap.render._style import actor_colours
 
     n = len(ACTOR_COLOURS)
-    assert n >= 12
+    assert n >= 24
     colours = actor_colours([f"actor {k}" for k in range(n)])
     assert len(set(colours.values())) == n  # actor 8 is not actor 0
     others = [*CHANGE_COLOURS.values(), BASE["land"], BASE["neighbour"], BASE["background"]]
+    # Perceived differences (CIEDE2000): any two actors apart, and every actor
+    # apart from the base map and the gained/lost colours.
     for i, a in enumerate(ACTOR_COLOURS):
-        for b in [*ACTOR_COLOURS[i + 1 :], *others]:
-            assert np.abs(rgb(a) - rgb(b)).sum() >= 90, (a, b)
+        for b in ACTOR_COLOURS[i + 1 :]:
+            assert delta_e(a, b) >= 13, (a, b)
+        for b in others:
+            assert delta_e(a, b) >= 14, (a, b)
+    # A bare list of names has no areas or neighbours: beyond the palette it repeats.
     with pytest.warns(UserWarning, match="repeat"):
         many = actor_colours([f"actor {k}" for k in range(n + 1)])
     assert many[f"actor {n}"] == ACTOR_COLOURS[0]

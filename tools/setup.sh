@@ -2,9 +2,9 @@
 # Set up a development environment in .venv: Python packages for the given extra
 # ("render" for the main job, "dev" for the tests and linters) and, for "dev", the
 # real clients the tests drive (Debian's chromium, gdal-bin and QGIS's Python
-# bindings, and Node.js with npm, each installed only when missing; needs root or
-# sudo). QGIS is the largest: about 235 packages, 300 MB to download, 1.3 GB
-# installed (Debian 12). Then kepler.gl's packages from npm, as pinned in
+# bindings, fonts for other scripts, and Node.js with npm, each installed only when
+# missing; needs root or sudo). QGIS is the largest: about 235 packages, 300 MB to
+# download, 1.3 GB installed (Debian 12). Then kepler.gl's packages from npm, as pinned in
 # tests/integration/kepler/package-lock.json, for tests/integration/test_kepler*.py:
 # about 830 packages, 260 MB to download, 840 MB in tests/integration/kepler/node_modules,
 # 3 minutes (177 s wall, 35 s CPU with an empty npm cache, on a shared machine).
@@ -31,6 +31,13 @@ if [ "$extra" = "dev" ]; then
     command -v npm >/dev/null 2>&1 || need+=(npm)
     # tests/integration/test_qgis.py opens the exports in QGIS, run by Debian's python3.
     for package in python3-qgis qgis-providers; do
+        status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
+        [ "$status" = installed ] || need+=("$package")
+    done
+    # Fonts for names in other scripts (Arabic, Devanagari, Ethiopic... and CJK): the
+    # figures draw them with these; tests check no glyph is missing. About 14 MB to
+    # download, 50 MB installed.
+    for package in fonts-noto-core fonts-droid-fallback; do
         status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
         [ "$status" = installed ] || need+=("$package")
     done

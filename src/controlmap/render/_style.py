@@ -9,10 +9,13 @@ figure or animation.
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from ..errors import StyleWarning
 
@@ -37,12 +40,19 @@ __all__ = [
     "credit_line",
     "day_text",
     "display_name",
+    "legend_actors",
+    "others_label",
+    "short_name",
     "status_styles",
 ]
 
-#: Colours given to actors in order of appearance. The first (the timeline's main
-#: actor) is the dark red newspapers use for the Islamic State; the next seven are
-#: colour-blind-safe hues that stay apart from it and from the grey base map.
+#: Colours of the actors. The first (the timeline's main actor) is the dark red
+#: newspapers use for the Islamic State; the next seven are colour-blind-safe hues
+#: that stay apart from it and from the grey base map. The further sixteen were
+#: picked one at a time as the candidate farthest (CIEDE2000, see
+#: :mod:`controlmap.render._colour`) from all chosen before, leaving out colours too
+#: light to see on the land or near the base map and the gained/lost colours: any
+#: two of the 24 differ by ΔE00 13 or more.
 ACTOR_COLOURS: tuple[str, ...] = (
     "#b2182b",
     "#2166ac",
@@ -52,16 +62,31 @@ ACTOR_COLOURS: tuple[str, ...] = (
     "#35978f",
     "#8c510a",
     "#c51b7d",
-    # Beyond eight actors: further hues chosen to differ from all of the above, from
-    # the gained/lost colours and from the base map by at least 90 (sum of RGB
-    # differences), so a ninth actor is not mistaken for the first.
-    "#66a61e",
-    "#053061",
-    "#40004b",
+    "#cab2d6",
     "#bcbd22",
-    "#984ea3",
-    "#f781bf",
+    "#4daf4a",
+    "#ff9da7",
+    "#9467bd",
+    "#0f4c5c",
+    "#e377c2",
+    "#e15759",
+    "#9c755f",
+    "#e6ab02",
+    "#6d597a",
+    "#83c5be",
+    "#c2b280",
+    "#e25822",
+    "#3a5a40",
+    "#a6761d",
 )
+
+#: Actors whose ground touches or overlaps (at any time: the USSR on the Russian
+#: Empire's ground) get colours at least this far apart (ΔE00) where the palette allows.
+NEIGHBOUR_CONTRAST = 20.0
+
+#: How many actors a legend lists by default: the largest on the date shown; the
+#: rest are summed up in one "N others" row.
+LEGEND_ACTORS = 10
 
 #: Gained and lost ground in a changes map ("kept" ground is drawn in the actor's
 #: own colour). Gains are a bright cyan that no actor colour comes near, so a
@@ -204,24 +229,176 @@ def held_area(timeline: Any, dates: Any) -> pd.DataFrame:
     return timeline.area(dates, status=counted) if counted else timeline.area(dates)
 
 
-def actor_colours(actors: Sequence[str]) -> dict[str, str]:
-    """A colour for each actor, stable in order of appearance.
+def actor_colours(
+    actors: Timeline | Sequence[str], palette: Sequence[str] = ACTOR_COLOURS
+) -> dict[str, str]:
+    """A colour for each actor, the same in every map and figure of a timeline.
 
-    Colours repeat (with a warning) only beyond ``len(ACTOR_COLOURS)`` actors.
+    Up to ``len(palette)`` actors take the palette's colours in order of
+    appearance. A timeline of more actors is coloured as a cartographer colours
+    a political map: actors by descending peak area (``Timeline.area`` on its
+    change dates), the largest ``len(palette)`` each a colour of their own, in
+    the palette's order where neighbours allow; every other actor the least used
+    colour that differs by :data:`NEIGHBOUR_CONTRAST` from every actor whose
+    ground touches or overlaps its own at any time (else the farthest one). The
+    result depends on the timeline only, so a page, a figure and an animation
+    of it agree.
+
+    A plain list of actor names has no areas or neighbours: its colours follow
+    the order and repeat (with a warning) beyond the palette.
 
     Examples
     --------
     >>> actor_colours(["Islamic State", "Kurdish forces"])["Islamic State"]
     '#b2182b'
     """
-    if len(actors) > len(ACTOR_COLOURS):
+    palette = tuple(dict.fromkeys(palette))
+    given: Any = actors  # a Timeline (read through its attributes) or a list of names
+    names = list(given.actors) if hasattr(given, "periods") else [str(a) for a in given]
+    if len(names) <= len(palette):
+        return {a: palette[i] for i, a in enumerate(names)}
+    if not hasattr(actors, "periods"):
         warnings.warn(
-            f"{len(actors)} actors but {len(ACTOR_COLOURS)} distinct colours: "
-            f"actors after the {len(ACTOR_COLOURS)}th repeat colours",
+            f"{len(names)} actors but {len(palette)} distinct colours: "
+            f"actors after the {len(palette)}th repeat colours",
             StyleWarning,
             stacklevel=2,
         )
-    return {a: ACTOR_COLOURS[i % len(ACTOR_COLOURS)] for i, a in enumerate(actors)}
+        return {a: palette[i % len(palette)] for i, a in enumerate(names)}
+    return _map_colours(actors, names, palette)
+
+
+#: Colours already worked out per timeline (a Timeline never changes: its periods
+#: are handed out as copies), so a report's pages and figures pay for them once.
+_COLOURED: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], dict[str, str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _map_colours(timeline: Any, names: list[str], palette: tuple[str, ...]) -> dict[str, str]:
+    try:
+        known = _COLOURED.setdefault(timeline, {})
+    except TypeError:  # not weakly referable: work it out each time
+        known = {}
+    if palette not in known:
+        known[palette] = _work_out_colours(timeline, names, palette)
+    return dict(known[palette])
+
+
+def _work_out_colours(timeline: Any, names: list[str], palette: tuple[str, ...]) -> dict[str, str]:
+    import pandas as pd
+    import shapely
+
+    from ._colour import delta_e_matrix
+
+    periods = timeline.periods
+    index = {a: k for k, a in enumerate(names)}
+    owner = np.array([index[str(a)] for a in periods["actor"]])
+    # The peak area of an actor, as the largest of its periods: an atlas has one
+    # period per actor and snapshot, and this needs no union.
+    largest = pd.Series(np.asarray(timeline.period_area_km2, dtype=float)).groupby(owner).max()
+    sizes = [float(largest.get(k, 0.0)) for k in range(len(names))]
+    order = sorted(range(len(names)), key=lambda k: (-sizes[k], k))
+    # Who touches whom, at any time: outlines simplified (topology kept, so no
+    # small state vanishes) to keep the test cheap on detailed borders.
+    geoms = shapely.simplify(
+        np.asarray(periods.geometry.values, dtype=object), 0.05, preserve_topology=True
+    )
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    neighbours: list[set[int]] = [set() for _ in names]
+    for i, j in zip(owner[left], owner[right], strict=True):
+        if i != j:
+            neighbours[int(i)].add(int(j))
+            neighbours[int(j)].add(int(i))
+    distance = delta_e_matrix(list(palette))
+    chosen: dict[int, int] = {}
+    used = np.zeros(len(palette), dtype=int)
+    for rank, k in enumerate(order):
+        near = [chosen[j] for j in neighbours[k] if j in chosen]
+        if rank < len(palette):
+            # The largest actors: each its own colour (they share legends and the
+            # area chart), in palette order unless that one is close to a neighbour.
+            free = [c for c in range(len(palette)) if not used[c]]
+        else:
+            free = sorted(range(len(palette)), key=lambda c: (int(used[c]), c))
+        far = [c for c in free if not near or distance[c, near].min() >= NEIGHBOUR_CONTRAST]
+        if far:
+            pick = far[0]
+        else:
+            pick = max(free, key=lambda c: (distance[c, near].min(), -int(used[c]), -c))
+        chosen[k] = pick
+        used[pick] += 1
+    return {names[k]: palette[c] for k, c in chosen.items()}
+
+
+def legend_actors(areas: pd.Series, limit: int = LEGEND_ACTORS) -> tuple[list[str], int, float]:
+    """The actors a legend lists for one date, and what the "others" row sums up.
+
+    Actors holding nothing on the date are left out; the others are listed by
+    descending area, at most ``limit`` of them; the rest are counted and summed
+    (when only one would remain it is listed instead of an "1 other" row).
+
+    Returns
+    -------
+    (list of str, int, float)
+        Actors to list, largest first; how many others hold ground; their km².
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> legend_actors(pd.Series({"A": 5.0, "B": 0.0, "C": 9.0, "D": 1.0, "E": 2.0}), 2)
+    (['C', 'A'], 2, 3.0)
+    """
+    held = areas[areas.astype(float) > 0].astype(float)
+    ranked = held.iloc[np.argsort(-held.to_numpy(), kind="stable")] if len(held) else held
+    limit = max(int(limit), 1)
+    if len(ranked) <= limit + 1:
+        return [str(a) for a in ranked.index], 0, 0.0
+    rest = ranked.iloc[limit:]
+    return [str(a) for a in ranked.index[:limit]], len(rest), float(rest.sum())
+
+
+#: Figure legends write a long name on lines of at most this many characters, and
+#: on two lines at most (the rest cut, with "…"): a legend column is as wide as its
+#: longest name, and one long name must not push the legend off the figure.
+NAME_LINE = 32
+
+
+def short_name(name: str, width: int = NAME_LINE, lines: int = 2) -> str:
+    """``name`` on at most ``lines`` lines of ``width`` characters, cut with "…".
+
+    Examples
+    --------
+    >>> print(short_name("United Kingdom of Great Britain and Northern Ireland"))
+    United Kingdom of Great Britain
+    and Northern Ireland
+    >>> print(short_name("Union of Soviet Socialist Republics and many more words", 20))
+    Union of Soviet
+    Socialist Republics…
+    """
+    import textwrap
+
+    name = str(name)
+    if len(name) <= width or "\n" in name:
+        return name
+    wrapped = textwrap.wrap(name, width=width, break_long_words=True, break_on_hyphens=False)
+    if len(wrapped) <= lines:
+        return "\n".join(wrapped)
+    kept = wrapped[:lines]
+    kept[-1] = kept[-1][: width - 1].rstrip(" ,;:-(") + "…"
+    return "\n".join(kept)
+
+
+def others_label(count: int, km2: float | None = None) -> str:
+    """The legend row that stands for the actors not listed.
+
+    Examples
+    --------
+    >>> others_label(390, 1234567.4)
+    '390 others (1,234,567 km²)'
+    """
+    text = f"{count} other" + ("s" if count != 1 else "")
+    return text if km2 is None else f"{text} ({km2:,.0f} km²)"
 
 
 MONTH_NAMES = (
@@ -359,6 +536,9 @@ class Style:
         Colours of text and of secondary text (areas, credit).
     date_format : str
         How dates are written (codes of :func:`format_day`), e.g. ``"%B %-d, %Y"``.
+    legend_actors : int
+        How many actors a legend lists (the largest on the date; the rest are
+        one "N others" row; actors holding nothing are left out).
 
     Examples
     --------
@@ -377,6 +557,7 @@ class Style:
     ink: str = "#111111"
     muted: str = "#555555"
     date_format: str = "%-d %b %Y"
+    legend_actors: int = LEGEND_ACTORS
 
     def __post_init__(self) -> None:
         missing = sorted(set(BASE) - set(self.base))
@@ -384,6 +565,8 @@ class Style:
             raise ValueError(f"Style.base lacks colours for {', '.join(missing)}")
         if not self.actor_colours:
             raise ValueError("Style.actor_colours is empty")
+        if int(self.legend_actors) < 1:
+            raise ValueError("Style.legend_actors must be at least 1")
 
     def replace(self, **changes: Any) -> Style:
         """A copy with ``changes`` (dataclass fields) applied."""
@@ -393,10 +576,18 @@ class Style:
         """``day`` written in :attr:`date_format`."""
         return format_day(day, self.date_format)
 
-    def colours(self, actors: Sequence[str]) -> dict[str, str]:
-        """A colour for each actor, in order of appearance (repeating beyond the list)."""
+    def colours(self, actors: Timeline | Sequence[str]) -> dict[str, str]:
+        """A colour for each actor of a timeline (or of a list), see :func:`actor_colours`.
+
+        A palette shorter than the actors is extended with controlmap's own
+        colours, so many actors never share one colour where they meet.
+        """
+        given: Any = actors
+        count = len(given.actors) if hasattr(given, "periods") else len(given)
         palette = self.actor_colours
-        return {a: palette[i % len(palette)] for i, a in enumerate(actors)}
+        if count > len(palette) and hasattr(actors, "periods"):
+            palette = (*palette, *ACTOR_COLOURS)
+        return actor_colours(actors, palette)
 
     def title_of(self, timeline: Any, title: str | None = None) -> str:
         """``title``, else the style's title, else the timeline's own name."""
@@ -424,6 +615,7 @@ class Style:
             "ink": self.ink,
             "muted": self.muted,
             "date_format": self.date_format,
+            "legend_actors": int(self.legend_actors),
         }
 
 

@@ -364,24 +364,63 @@
 
     // Legend: one swatch per actor (or per change), then one per status, each with
     // the area on the date shown. A status row's swatch is drawn in a neutral ink.
-    var areaCells = {};
+    // On a slider page the actor rows follow the date: the largest actors holding
+    // ground then (look.legend_actors of them), the rest summed in one row.
+    var areaCells = {}, actorRows = null, legendBox = null;
+    function legendRow(item) {
+      var row = el("div", "cm-legend-row" + (item.kind ? " cm-legend-" + item.kind : ""));
+      if (item.status !== undefined) { row.setAttribute("data-cm-status", item.status); }
+      if (item.actor !== undefined) { row.setAttribute("data-cm-actor", item.actor); }
+      row.appendChild(swatch(item.color || "#555555", item.kind, item.status, data));
+      var name = el("span", "cm-legend-name", item.label);
+      name.title = String(item.label);  // long names are cut to two lines; the full one on hover
+      row.appendChild(name);
+      var cell = el("span", "cm-legend-area", item.area_km2 !== undefined ? formatArea(item.area_km2) : "");
+      row.appendChild(cell);
+      areaCells[item.key] = cell;
+      return row;
+    }
+    function othersLabel(count) { return count + (count === 1 ? " other" : " others"); }
+    function fillActors(index) {
+      var actors = data.areas.actors, km2 = data.areas.km2[index], colours = data.areas.colours || [];
+      // A phone lists six at most: the legend must leave it most of the map.
+      var limit = Math.max(1, look.legend_actors || 10);
+      if (container.clientWidth < 600) { limit = Math.min(limit, 6); }
+      var ranked = actors.map(function (a, k) { return k; })
+        .filter(function (k) { return km2[k] > 0; })
+        .sort(function (a, b) { return km2[b] - km2[a] || a - b; });
+      var listed = ranked.length <= limit + 1 ? ranked : ranked.slice(0, limit);
+      var rest = ranked.slice(listed.length);
+      actorRows.textContent = "";
+      listed.forEach(function (k) {
+        actorRows.appendChild(legendRow({key: "actor:" + k, kind: "actor", actor: actors[k],
+                                         label: actors[k], color: colours[k], area_km2: km2[k]}));
+      });
+      if (rest.length) {
+        var sum = rest.reduce(function (total, k) { return total + km2[k]; }, 0);
+        actorRows.appendChild(legendRow({key: "others", kind: "others", label: othersLabel(rest.length),
+                                         color: "#bdbdbd", area_km2: sum}));
+      }
+    }
+    function fitLegend() {
+      // Never more than half the map's height: a long legend scrolls instead.
+      if (legendBox) { legendBox.style.maxHeight = Math.max(140, Math.round(container.clientHeight * 0.5)) + "px"; }
+    }
     var legend = makeControl("topright", function () {
       var box = el("div", "cm-legend leaflet-bar");
+      legendBox = box;
       if (data.title) { box.appendChild(el("div", "cm-legend-title", data.title)); }
-      data.legend.forEach(function (item) {
-        var row = el("div", "cm-legend-row" + (item.kind === "status" ? " cm-legend-status" : ""));
-        if (item.status !== undefined) { row.setAttribute("data-cm-status", item.status); }
-        row.appendChild(swatch(item.color || "#555555", item.kind, item.status, data));
-        row.appendChild(el("span", "cm-legend-name", item.label));
-        var cell = el("span", "cm-legend-area", item.area_km2 !== undefined ? formatArea(item.area_km2) : "");
-        row.appendChild(cell);
-        areaCells[item.key] = cell;
-        box.appendChild(row);
-      });
+      if (data.areas && data.areas.colours) {
+        actorRows = el("div", "cm-legend-actors");
+        box.appendChild(actorRows);
+      }
+      data.legend.forEach(function (item) { box.appendChild(legendRow(item)); });
       if (data.credit) { box.appendChild(el("div", "cm-credit", data.credit)); }
       return box;
     });
     legend.addTo(map);
+    fitLegend();
+    map.on("resize", fitLegend);
 
     // Date panel: a label, and for a timeline the slider, step and play buttons.
     var dates = data.dates || [];
@@ -393,15 +432,21 @@
       axis.setAttribute("aria-hidden", "true");
       var ticks = el("div", "cm-ticks");
       var last = dates.length - 1, labelled = -1;
+      // Labels at least 32 px apart on the track (280 px, 210 px on a phone: the CSS).
+      var narrow = window.matchMedia && window.matchMedia("(max-width: 600px)").matches;
+      var minGap = 100 * 32 / (narrow ? 210 : 280);
       var firstYear = parseInt(dates[0].slice(0, 4), 10), lastYear = parseInt(dates[last].slice(0, 4), 10);
       for (var year = firstYear + 1; year <= lastYear; year++) {
         var k = 0;
         while (k < last && dates[k] < year + "-01-01") { k++; }
+        // No change in that year (an atlas of 1880, 1900, 1914...): no tick, or the
+        // next change would be labelled with a year it is not in.
+        if (parseInt(dates[k].slice(0, 4), 10) !== year) { continue; }
         var at = (100 * k) / last;
         var tick = el("span", "cm-tick");
         tick.style.left = at + "%";
         ticks.appendChild(tick);
-        if (labelled < 0 || at - labelled >= 9) {
+        if (labelled < 0 || at - labelled >= minGap) {
           var label = el("span", "cm-tick-label", String(year));
           label.style.left = at + "%";
           ticks.appendChild(label);
@@ -487,10 +532,7 @@
       }
       var index = dates.indexOf(iso);
       if (index >= 0 && data.areas) {
-        data.areas.actors.forEach(function (actor, k) {
-          var cell = areaCells["actor:" + k];
-          if (cell) { cell.textContent = formatArea(data.areas.km2[index][k]); }
-        });
+        if (actorRows) { fillActors(index); }
         (data.areas.statuses || []).forEach(function (status, k) {
           var cell = areaCells["status:" + k];
           if (cell) { cell.textContent = formatArea(data.areas.status_km2[index][k]); }

@@ -28,9 +28,18 @@ from ...errors import DataError, OutputError
 from ...io import atomic_output
 from ...model import Timeline
 from .._basemap import Basemap
-from .._mpl import installed_fonts
+from .._mpl import drawable, drawable_texts, installed_fonts
 from .._progress import progress_bar
-from .._style import Style, attrs_of, status_order, status_styles, style_or_default
+from .._style import (
+    Style,
+    attrs_of,
+    legend_actors,
+    others_label,
+    short_name,
+    status_order,
+    status_styles,
+    style_or_default,
+)
 from ._draw import STATIC_TOLERANCE, Frame, add_polygons, gid, ground_style, paths, status_handle
 
 __all__ = ["FORMATS", "SUFFIXES", "animate", "animation_dates"]
@@ -120,7 +129,7 @@ def _layout(width: int, height: int) -> _Layout:
             title_y=0.95,
             date_y=0.74,
             credit_y=0.025,
-            legend_anchor=(0.03, 0.44),
+            legend_anchor=(0.03, 0.52),  # under two lines of event text
             scale=scale,
             wrap=max(20, int(column * width / (15 * scale))),
         )
@@ -204,7 +213,7 @@ class _Animator:
         lay = _layout(width, height)
         s = lay.scale
         fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
-        FigureCanvasAgg(fig)
+        canvas = FigureCanvasAgg(fig)
         fig.patch.set_facecolor("white")
         self.fig = fig
         ink, muted = style.ink, style.muted
@@ -217,11 +226,14 @@ class _Animator:
         frame.draw_places(ax, font_size=11 * s)
         order = status_order(timeline.periods["status"])
         styles = status_styles(order)
-        colours = style.colours(timeline.actors)
+        colours = style.colours(timeline)
         periods = timeline.periods
         self.starts = pd.DatetimeIndex(periods["start"]).to_numpy()
         ends = pd.DatetimeIndex(periods["end"])
-        self.ends = ends.fillna(pd.Timestamp.max).to_numpy()
+        # An open end as the last day numpy's unit of the dates can hold (filling with
+        # pd.Timestamp.max, in nanoseconds, does not fit a datetime64[s] column).
+        never = np.datetime64("9999-12-31").astype(ends.to_numpy().dtype)
+        self.ends = np.where(ends.isna(), never, ends.to_numpy())
         self.ground: list[Any] = []
         rank = periods["status"].astype(str).map(order.index).to_numpy()
         simple = shapely.simplify(
@@ -279,29 +291,72 @@ class _Animator:
                 fontsize=9.5 * s, color=muted, va="bottom", **common,
             )  # fmt: skip
 
-        # The legend beside the text it explains: actors, then statuses.
-        handles: list[Any] = [
-            Patch(facecolor=colours[a], edgecolor=colours[a], alpha=ALPHA, label=printable(a))
-            for a in timeline.actors
-        ]
+        # The legend beside the text it explains: actors, then statuses. The actors
+        # holding ground on some frame, largest first (their most on any frame), at
+        # most style.legend_actors of them; the rest one "N others" row.
+        counted = [st for st in attrs_of(timeline).get("published_statuses", []) if st in order]
+        area = timeline.area(dates, status=counted) if counted else timeline.area(dates)
+        listed, others, _ = legend_actors(area.max(), style.legend_actors)
+
+        def actor_handles(count: int) -> list[Any]:
+            shown, rest = listed[:count], others + len(listed) - count
+            handles: list[Any] = [
+                Patch(facecolor=colours[a], edgecolor=colours[a], alpha=ALPHA,
+                      label=short_name(printable(a)))
+                for a in shown
+            ]  # fmt: skip
+            if rest:
+                handles.append(
+                    Patch(facecolor="#bdbdbd", edgecolor="#bdbdbd", alpha=ALPHA,
+                          label=others_label(rest))
+                )  # fmt: skip
+            return handles
+
         if order != ["control"]:
             ink_status = colours[timeline.actors[0]] if len(timeline.actors) == 1 else muted
-            handles = [status_handle(st, ink_status, styles[st], alpha=ALPHA) for st in order]
+            choices = [[status_handle(st, ink_status, styles[st], alpha=ALPHA) for st in order]]
+        else:
+            choices = [actor_handles(k) for k in range(len(listed), 0, -1)] or [actor_handles(0)]
         landscape = width / height >= 1.4
-        fig.legend(
-            handles=handles,
-            loc="upper left" if landscape else "upper right",
-            bbox_to_anchor=lay.legend_anchor,
-            frameon=False,
-            fontsize=14 * s,
-            handlelength=1.6,
-            prop={"family": font, "size": 14 * s},
-        )
+        # The legend keeps to its band (beside the text, clear of the map and the
+        # chart): more columns and smaller type while it does not fit, then fewer
+        # actors listed (the others' row counts the rest).
+        if landscape:
+            room = (
+                0.02 * width,
+                (lay.chart_box[1] + lay.chart_box[3]) * height + 34 * s,
+                lay.map_box[0] * width,
+                lay.legend_anchor[1] * height + 2,
+            )
+        else:
+            room = (0.4 * width, (lay.map_box[1] + lay.map_box[3]) * height + 4,
+                    width, lay.legend_anchor[1] * height + 2)  # fmt: skip
+        sizes = ((1, 14), (2, 14), (2, 12), (2, 11), (3, 11), (2, 10), (3, 10), (3, 9))
+        for handles in choices:
+            for ncol, points in sizes:
+                legend = fig.legend(
+                    handles=handles,
+                    loc="upper left" if landscape else "upper right",
+                    bbox_to_anchor=lay.legend_anchor,
+                    frameon=False,
+                    ncol=ncol,
+                    handlelength=1.6,
+                    prop={"family": font, "size": points * s},
+                )
+                drawable_texts(legend)
+                box = legend.get_window_extent(canvas.get_renderer())
+                if (box.x0 >= room[0] and box.y0 >= room[1] and box.x1 <= room[2]
+                        and box.y1 <= room[3]):  # fmt: skip
+                    break
+                legend.remove()
+            else:
+                continue
+            break
+        else:
+            fig.legends.append(legend)  # the smallest, where nothing fits
 
         # The area held over the whole span, with a marker at the frame's date.
         # "Held" counts the statuses published figures count (attrs), else all.
-        counted = [st for st in attrs_of(timeline).get("published_statuses", []) if st in order]
-        area = timeline.area(dates, status=counted) if counted else timeline.area(dates)
         self.total = area.sum(axis=1).to_numpy(dtype=float)
         self.by_status = (
             {st: timeline.area(dates, status=st).sum(axis=1).to_numpy(dtype=float) for st in order}
@@ -321,6 +376,10 @@ class _Animator:
             chart.spines[side].set_visible(False)
         chart.spines["bottom"].set_color(muted)
         years = pd.date_range(dates[0], dates[-1], freq="YS")
+        # A label every 1, 2, 5, 10... years: at most about ten along the axis.
+        step = next(n for n in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000, 10**9)
+                    if len(years) / n <= 10)  # fmt: skip
+        years = years[years.year % step == 0]
         chart.set_xticks(years.to_numpy(), [str(y.year) for y in years])
         chart.set_xlim(days[0], days[-1] if len(days) > 1 else days[0] + np.timedelta64(1, "D"))
         chart.tick_params(axis="x", labelsize=11 * s, colors=muted, length=3 * s)
@@ -333,6 +392,10 @@ class _Animator:
         (self.marker,) = chart.plot([days[0]], [self.total[0]], "o", color=main, markersize=7 * s)
         self.cursor = chart.axvline(days[0], color=ink, linewidth=0.8 * s, alpha=0.6)
         self.events = _event_texts(timeline, dates, event_frames)
+        # Names in scripts the house font lacks: a font that has them, else Latin letters.
+        drawable_texts(fig)
+        self.events = [drawable(text, font)[0] for text in self.events]
+        self.event_text.set_fontfamily(drawable("".join(self.events), font)[1])
 
     def show(self, k: int) -> None:
         """Set the figure to frame ``k``."""

@@ -14,11 +14,14 @@ from matplotlib.figure import Figure
 from ..._dates import parse_date
 from ..._text import printable
 from ...model import Timeline
-from .._mpl import plain_text
+from .._mpl import drawable_texts, plain_text
 from .._style import (
     StatusStyle,
     Style,
     attrs_of,
+    legend_actors,
+    others_label,
+    short_name,
     status_order,
     status_styles,
     style_or_default,
@@ -104,7 +107,7 @@ def area_chart(
     """
     changes = timeline.change_dates
     series = timeline.area(changes)
-    colours = style_or_default(style).colours(timeline.actors)
+    colours = style_or_default(style).colours(timeline)
     fig = Figure(figsize=size)
     FigureCanvasAgg(fig)  # measuring label sizes needs a renderer
     fig.patch.set_facecolor("white")
@@ -122,27 +125,47 @@ def area_chart(
         drawn = pd.concat([series, series.iloc[[-1]].set_axis(pd.DatetimeIndex([right]))])
     order = status_order(timeline.periods["status"])
     styles = status_styles(order)
+    look = style_or_default(style)
     if len(drawn.columns) == 1 and order != ["control"]:
         _status_bands(ax, timeline, drawn, order, styles, colours, changes, right)
+        curve = series.sum(axis=1)
     else:
-        for actor in drawn.columns:
-            values = drawn[actor].to_numpy(dtype=float)
-            ax.fill_between(
-                drawn.index, values, step="post", color=colours[actor], alpha=0.22, linewidth=0
-            )
+        # The largest actors (their peak area) each a line, at most
+        # style.legend_actors of them; of the rest, the largest on each date as one
+        # grey line (their sum would dwarf every actor drawn and squash the chart).
+        listed, others, _ = legend_actors(series.max(), look.legend_actors)
+        lines = drawn[listed] if listed else drawn.iloc[:, :0]
+        if others:
+            rest = drawn.drop(columns=listed).max(axis=1).rename(OTHERS)
+            lines = pd.concat([lines, rest], axis=1)
+        for actor in lines.columns:
+            values = lines[actor].to_numpy(dtype=float)
+            # Not drawn where the actor holds nothing: a dozen lines lying on the
+            # axis would hide it; a line starts and ends with the actor's ground.
+            values = np.where(values > 0, values, np.nan)
+            is_rest = bool(others) and actor == OTHERS
+            colour = OTHERS_INK if is_rest else colours[actor]
+            if len(lines.columns) <= 3:  # more fills would pile into a muddy blur
+                ax.fill_between(
+                    lines.index, values, step="post", color=colour, alpha=0.22, linewidth=0
+                )
             ax.step(
-                drawn.index,
+                lines.index,
                 values,
                 where="post",
-                color=colours[actor],
-                linewidth=1.6,
-                label=_legend_label(actor),
+                color=colour,
+                linewidth=1.2 if is_rest else 1.6,
+                linestyle=(0, (3, 1.5)) if is_rest else "solid",
+                label=f"the largest of {others_label(others)}" if is_rest else _legend_label(actor),
+                gid=gid("line", "others" if is_rest else actor),
             )
         if order != ["control"]:
             note = f"statuses counted together: {', '.join(order)}"
             ax.plot([], [], linestyle="none", label=note)
-    total = series.sum(axis=1)
-    top = float(total.max()) if len(total) else 1.0
+        # The axis is scaled to what is drawn: the highest line, not the sum of all.
+        curve = lines.loc[series.index].max(axis=1) if len(lines.columns) else series.sum(axis=1)
+    total = curve
+    top = float(total.max()) if len(total) and float(total.max()) > 0 else 1.0
 
     own = published is None or published is True
     if own:
@@ -200,21 +223,26 @@ def area_chart(
         if events is None or _annotate(ax, events, total, top) or headroom == tries[-1]:
             break
         _clear_annotations(ax)
-    ax.set_ylabel("km² held")
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    _km2_axis(ax, float(ax.get_ylim()[1]))
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    legend = ax.legend(
-        loc="upper left",
-        bbox_to_anchor=(0, -0.09),
-        ncol=3,
-        frameon=False,
-        fontsize=8,
-        handlelength=1.8,
-        columnspacing=1.4,
-    )
+    for ncol in (3, 2, 1):  # as many columns as fit the figure's width
+        legend = ax.legend(
+            loc="upper left",
+            bbox_to_anchor=(0, -0.09),
+            ncol=ncol,
+            frameon=False,
+            fontsize=8,
+            handlelength=1.8,
+            columnspacing=1.4,
+        )
+        for text in legend.get_texts():
+            text.set_text(short_name(text.get_text()))
+        drawable_texts(legend)  # measured below: in the fonts it will be drawn in
+        if legend.get_window_extent().x1 <= fig.bbox.x1 - 4:
+            break
     legend.set_gid("legend")
     fig.suptitle(
         title if title is not None else f"{style_or_default(style).title_of(timeline)}: area held",
@@ -226,8 +254,80 @@ def area_chart(
     )
     credit_text = style_or_default(style).credit_of(timeline, credit)
     if credit_text:
-        fig.text(0.11, 0.02, credit_text, fontsize=6.5, color="#555555", wrap=True)
+        fig.text(0.11, 0.02, credit_text, fontsize=6.5, color="#555555", wrap=True, gid="credit")
+    _fit(fig, ax, legend)
     return fig
+
+
+#: The name of the line summing the actors a chart does not draw one by one.
+OTHERS = "\x00others"
+#: Its colour: a grey no actor has.
+OTHERS_INK = "#8a8a8a"
+
+
+def _number(value: float) -> str:
+    """A tick value with no needless decimals: 2.5, 5, 10, 1,250."""
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _km2_axis(ax: Any, top: float) -> None:
+    """Label the y axis in km², in millions when the axis goes past two million.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().add_subplot()
+    >>> _km2_axis(ax, 25e6)
+    >>> ax.get_ylabel(), ax.yaxis.get_major_formatter()(20e6, 0)
+    ('million km² held', '20')
+    """
+    if top >= 2e6:
+        ax.set_ylabel("million km² held")
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: _number(v / 1e6)))
+    else:
+        ax.set_ylabel("km² held")
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+
+
+def _fit(fig: Figure, ax: Any, legend: Any) -> None:
+    """Move the axes so the tick labels, the axis label and the legend stay on the figure.
+
+    The axes start 0.11 of the width from the left and the legend hangs under
+    them: wide tick labels push the axes right, a tall legend pushes them up
+    (and the figure grows when the axes would keep less than half its height).
+    """
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    pad = 6.0  # pixels kept clear at the figure's edges
+    x0, y0, width, height = ax.get_position().bounds
+    left_px = ax.get_tightbbox(renderer).x0
+    if left_px < pad:
+        shift = (pad - left_px) / fig.bbox.width
+        x0, width = x0 + shift, width - shift
+    below = legend.get_window_extent(renderer).y0
+    credit = max(
+        (t.get_window_extent(renderer).y1 for t in fig.texts if t.get_gid() == "credit"),
+        default=0.0,
+    )
+    need = max(credit, 0.0) + pad - below
+    if need > 0:
+        grow = need / fig.bbox.height
+        if height - grow < 0.5:  # a taller figure, not a flat chart
+            inches = fig.get_size_inches()
+            extra = need / fig.dpi
+            scale = inches[1] / (inches[1] + extra)
+            fig.set_size_inches(inches[0], inches[1] + extra)
+            y0, height = y0 * scale + extra / (inches[1] + extra), height * scale
+            for text in fig.texts:
+                if text.get_gid() == "credit":
+                    x, y = text.get_position()
+                    text.set_position((x, y * scale))
+            title = getattr(fig, "_suptitle", None)
+            if title is not None:
+                title.set_y(1 - (1 - title.get_position()[1]) * scale)
+        else:
+            y0, height = y0 + grow, height - grow
+    ax.set_position((x0, y0, width, height))
 
 
 def _legend_label(text: str) -> str:
@@ -358,6 +458,7 @@ def _annotate(ax: Any, events: pd.DataFrame, total: pd.Series, top: float) -> bo
             zorder=6,
             gid="event-label",
         )
+        drawable_texts(text)  # measured below: in the fonts it will be drawn in
         point_x, point_y = ax.transData.transform((matplotlib.dates.date2num(day), value))
         y, box, found = value, None, False
         # First keep clear of the points still to be labelled (their leaders will

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import shapely
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from ..._dates import DateLike, parse_date
 from ...errors import DataError
@@ -17,6 +20,8 @@ from .._style import (
     Style,
     change_label,
     changes_title,
+    legend_actors,
+    others_label,
     status_order,
     status_styles,
     style_or_default,
@@ -63,7 +68,7 @@ def changes_figure(
     basemap = Basemap.for_timeline(timeline, basemap)
     frame = Frame(timeline, basemap)
     layers = change_layers(timeline, first, last)
-    colours = style_or_default(style).colours(timeline.actors)
+    colours = style_or_default(style).colours(timeline)
     multi = len(timeline.actors) > 1
     styles = status_styles(status_order(timeline.periods["status"]))
     plain = set(styles) == {"control"}
@@ -75,6 +80,10 @@ def changes_figure(
     ax = fig.add_axes((0, footer / height, 1, map_h / height))
     frame.draw(ax)
     handles = []
+    # The legend names the actors with the most ground changing hands (up to three
+    # layers each: kept, gained, lost), the rest in one "N others" row.
+    look = style_or_default(style)
+    listed, others, _ = legend_actors(_changed_km2(layers), max(1, look.legend_actors // 3))
     for row in layers.itertuples(index=False):
         label = change_label(str(row.actor), row.change, multi)
         if not plain:
@@ -89,12 +98,24 @@ def changes_figure(
             zorder=3,
             gid=gid("change", row.actor, row.change, row.status),
         )
-        handles.append(status_handle(f"{label}: {area:,.0f} km²", colour, drawn_as, alpha=ALPHA))
+        if str(row.actor) in listed:
+            handles.append(
+                status_handle(f"{label}: {area:,.0f} km²", colour, drawn_as, alpha=ALPHA)
+            )
+    if others:
+        rest = layers.loc[~layers["actor"].astype(str).isin(listed), "area_km2"].sum()
+        handles.append(
+            Patch(facecolor="#bdbdbd", edgecolor="#bdbdbd", alpha=ALPHA,
+                  label=f"{others_label(others)}: {float(rest):,.0f} km²")
+        )  # fmt: skip
     frame.draw_countries(ax, font_size=8)
     frame.draw_places(ax, font_size=8)
     # Where the map is: a small locator in the top corner, away from the legend.
-    inset_h = 0.19 * width / height
-    frame.draw_locator(fig, (0.8, (footer + map_h) / height - inset_h - 0.012, 0.19, inset_h))
+    # A map of a continent or the world needs none (its locator would be a dot).
+    west, _, east, _ = frame.extent
+    if east - west < 60:
+        inset_h = 0.19 * width / height
+        frame.draw_locator(fig, (0.8, (footer + map_h) / height - inset_h - 0.012, 0.19, inset_h))
     fig.suptitle(
         title
         if title is not None
@@ -114,3 +135,10 @@ def changes_figure(
     if credit_text:
         fig.text(0.02, 0.1 / height, credit_text, fontsize=6, color="#555555", wrap=True)
     return fig
+
+
+def _changed_km2(layers: Any) -> Any:
+    """km² gained and lost per actor (kept ground counts only for an actor with no change)."""
+    changed = layers["change"].astype(str) != "kept"
+    weight = layers["area_km2"].astype(float).where(changed, layers["area_km2"] * 1e-6)
+    return weight.groupby(layers["actor"].astype(str), sort=False).sum()

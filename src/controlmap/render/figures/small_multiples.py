@@ -23,6 +23,9 @@ from .._style import (
     attrs_of,
     day_text,
     held_area,
+    legend_actors,
+    others_label,
+    short_name,
     status_order,
     status_styles,
     style_or_default,
@@ -46,6 +49,8 @@ MAX_NCOLS = 50
 ALPHA = 0.75
 #: The ink of status swatches in a legend of several actors (a status is not an actor).
 NEUTRAL_INK = "#555555"
+#: The swatch of the "N others" row: a grey no actor colour is.
+OTHERS_INK = "#bdbdbd"
 
 
 def _default_dates(timeline: Timeline) -> list[Any]:
@@ -128,8 +133,17 @@ def small_multiples(
     map_h = panel_width * frame.aspect
     # A second line under the total gives the km² of each status, when there are several.
     band, gap, side = (0.56 if several else 0.42), 0.12, 0.2
-    header, footer = 0.9, 0.36
     fig_w = side * 2 + cols * map_w + (cols - 1) * gap
+    # The actors of the legend: those holding ground on some panel, largest first
+    # (their most on any panel), at most style.legend_actors; the rest one row.
+    # The band above the maps grows with the legend's rows (about 2.3 inches a
+    # column: long names take two lines of NAME_LINE characters).
+    look = style_or_default(style)
+    listed, others, _ = legend_actors(held_area(timeline, days).max(), look.legend_actors)
+    entries = len(listed) + bool(others) + (len(order) if several else 0)
+    legend_cols = max(1, min(4, entries, int((fig_w - 2 * side) // 2.3)))
+    row = 0.33 if any("\n" in short_name(a) for a in listed) else 0.19
+    header, footer = max(0.9, 0.55 + math.ceil(entries / legend_cols) * row), 0.36
     fig_h = header + rows * (band + map_h) + (rows - 1) * gap + footer
     fig = Figure(figsize=(fig_w, fig_h))
     FigureCanvasAgg(fig)  # a canvas of its own: no pyplot state, no display
@@ -143,7 +157,7 @@ def small_multiples(
             fig.add_axes((left / fig_w, 1 - (top + map_h) / fig_h, map_w / fig_w, map_h / fig_h))
         )
     height = fig_h
-    colours = style_or_default(style).colours(timeline.actors)
+    colours = style_or_default(style).colours(timeline)
     for k, day in enumerate(show_progress(days, progress, "maps")):
         ax = axes[k]
         frame.draw(ax)
@@ -198,9 +212,15 @@ def small_multiples(
         fontweight="bold",
     )
     handles: list[Any] = [
-        Patch(facecolor=colours[a], edgecolor=colours[a], alpha=ALPHA, label=a)
-        for a in timeline.actors
+        Patch(facecolor=colours[a], edgecolor=colours[a], alpha=ALPHA, label=short_name(a))
+        for a in listed
     ]
+    if others:
+        handles.append(
+            Patch(
+                facecolor=OTHERS_INK, edgecolor=OTHERS_INK, alpha=ALPHA, label=others_label(others)
+            )
+        )
     if several:
         ink = colours[timeline.actors[0]] if len(timeline.actors) == 1 else NEUTRAL_INK
         handles += [status_handle(s, ink, styles[s], alpha=ALPHA) for s in order]
@@ -209,7 +229,7 @@ def small_multiples(
         handles=handles,
         loc="lower left",
         bbox_to_anchor=(side / fig_w - 0.01, 1 - (header - 0.02) / height),
-        ncol=min(len(handles), 4),
+        ncol=legend_cols,
         frameon=False,
         fontsize=8.5,
         handlelength=1.4,

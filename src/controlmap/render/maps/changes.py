@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from ..._dates import DateLike, parse_date
 from ...errors import DataError
 from ...model import Timeline
 from .._basemap import Basemap
 from .._changes import change_layers
-from .._style import CHANGE_COLOURS, actor_colours, change_label, changes_title
+from .._style import (
+    CHANGE_COLOURS,
+    LEGEND_ACTORS,
+    actor_colours,
+    change_label,
+    changes_title,
+    legend_actors,
+    others_label,
+)
 from ._leaflet import (
     ControlMap,
     base_payload,
@@ -58,7 +68,7 @@ def changes_map(
         raise DataError(f"changes map: end {last:%Y-%m-%d} is not after start {first:%Y-%m-%d}")
     frame = change_layers(timeline, first, last)
     multi = len(timeline.actors) > 1
-    colours = actor_colours(timeline.actors)
+    colours = actor_colours(timeline)
     _, styles = status_payload(timeline.periods["status"])
     # A status is named in the legend only when the timeline has more than control.
     plain = set(styles) == {"control"}
@@ -97,6 +107,7 @@ def changes_map(
                 "area_km2": float(row.area_km2),
             }
         )
+    legend = _fewer_rows(legend, frame, max(1, LEGEND_ACTORS // 3))
     payload, extent = base_payload(timeline, basemap, tiles=tiles, credit=credit)
     payload.update(
         {
@@ -120,3 +131,29 @@ def changes_map(
         width=width,
         height=height,
     )
+
+
+def _fewer_rows(legend: list[dict[str, Any]], frame: Any, limit: int) -> list[dict[str, Any]]:
+    """The legend rows of the ``limit`` actors with the most ground changing hands.
+
+    The rest are one "N others" row (their layers' km² summed).
+    """
+    actors = [str(a) for a in frame["actor"]]
+    # Ranked by ground gained and lost (kept ground only breaks ties).
+    changed = [
+        row["area_km2"] * (1 if c != "kept" else 1e-6)
+        for row, c in zip(legend, frame["change"], strict=True)
+    ]
+    by_actor = pd.Series(changed, dtype=float).groupby(actors, sort=False).sum()
+    listed, others, _ = legend_actors(by_actor, limit)
+    km2 = sum(
+        row["area_km2"] for row, actor in zip(legend, actors, strict=True) if actor not in listed
+    )
+    keep = set(listed)
+    rows = [row for row, actor in zip(legend, actors, strict=True) if actor in keep]
+    if others:
+        rows.append(
+            {"key": "others", "kind": "others", "label": others_label(others),
+             "color": "#bdbdbd", "area_km2": km2}
+        )  # fmt: skip
+    return rows

@@ -9,7 +9,7 @@ import pandas as pd
 from ..._dates import DateLike, parse_date
 from ...model import Timeline
 from .._basemap import Basemap
-from .._style import actor_colours, day_text, held_area
+from .._style import Style, day_text, held_area, legend_actors, others_label, style_or_default
 from ._leaflet import (
     ControlMap,
     base_payload,
@@ -36,12 +36,15 @@ def snapshot_map(
     basemap: Basemap | None = None,
     width: str | int = "100%",
     height: str | int = "100%",
+    style: Style | None = None,
 ) -> ControlMap:
     """A map of what each actor held on one date, each status drawn its own way.
 
     Parameters are as in :func:`controlmap.render.timeline_map`; ``date`` is the day
-    shown. The legend gives each actor's km² and, when the timeline has statuses
-    other than ``control``, each status's km² (``Timeline.area(status=...)``).
+    shown. The legend gives the km² of the largest actors holding ground on the day
+    (at most ``style.legend_actors``, default 10; the rest as one "N others" row)
+    and, when the timeline has statuses other than ``control``, each status's km²
+    (``Timeline.area(status=...)``).
 
     Examples
     --------
@@ -55,7 +58,8 @@ def snapshot_map(
     basemap = Basemap.for_timeline(timeline, basemap)
     day = parse_date(date)
     snap = timeline.at(day)
-    colours = actor_colours(timeline.actors)
+    look = style_or_default(style)
+    colours = look.colours(timeline)
     features = []
     for i, row in enumerate(snap.itertuples(index=False)):
         geometry = screen_geometry(row.geometry)
@@ -75,11 +79,35 @@ def snapshot_map(
             if field in snap.columns:
                 properties[field] = text_value(getattr(row, field))
         features.append({"type": "Feature", "properties": properties, "geometry": geometry})
-    payload, extent = base_payload(timeline, basemap, tiles=tiles, credit=credit)
+    payload, extent = base_payload(timeline, basemap, tiles=tiles, credit=credit, style=look)
     # Timeline.area counts ground held under two statuses (control and contested)
     # once; summing the snapshot's rows would count the overlap twice.
     totals = held_area(timeline, [day])
     by_actor = totals.iloc[0] if len(totals) else pd.Series(dtype=float)
+    # The largest actors on the day, then the rest in one row; none holding nothing.
+    listed, others, others_km2 = legend_actors(by_actor, look.legend_actors)
+    actors = [str(a) for a in timeline.actors]
+    actor_rows: list[dict[str, Any]] = [
+        {
+            "key": f"actor:{actors.index(a)}",
+            "kind": "actor",
+            "actor": a,
+            "label": a,
+            "color": colours[a],
+            "area_km2": float(by_actor.get(a, 0.0)),
+        }
+        for a in listed
+    ]
+    if others:
+        actor_rows.append(
+            {
+                "key": "others",
+                "kind": "others",
+                "label": others_label(others),
+                "color": "#bdbdbd",
+                "area_km2": others_km2,
+            }
+        )
     # The legend explains every status of the timeline, held on this day or not.
     statuses, styles = status_payload(timeline.periods["status"])
     status_legend, status_km2 = status_rows(timeline, pd.DatetimeIndex([day]), statuses)
@@ -92,23 +120,14 @@ def snapshot_map(
             "dates": [f"{day:%Y-%m-%d}"],
             "date": f"{day:%Y-%m-%d}",
             "status_styles": styles,
-            "legend": [
-                {
-                    "key": f"actor:{k}",
-                    "label": str(a),
-                    "color": colours[a],
-                    "area_km2": float(by_actor.get(a, 0.0)),
-                }
-                for k, a in enumerate(timeline.actors)
-            ]
-            + status_legend,
+            "legend": actor_rows + status_legend,
             "events": events_payload(timeline, pd.DatetimeIndex([day]), exact=True),
         }
     )
     return make_map(
         payload,
         extent,
-        title=map_title(timeline, title, day_text(day)),
+        title=map_title(timeline, title, day_text(day, look), look),
         tiles=tiles,
         self_contained=self_contained,
         width=width,

@@ -71,7 +71,10 @@ def timeline_map(
 
     Each status is drawn its own way (control solid, contested hatched, support a
     light fill; other statuses in further patterns) and has a legend row with its
-    km² on the date shown.
+    km² on the date shown. The legend lists the actors holding ground on the date
+    shown, the largest first, at most ``style.legend_actors`` (default 10) of them;
+    the rest are one "N others" row with their km². Each actor keeps one colour
+    in every map and figure of the timeline (see :meth:`Style.colours`).
 
     Parameters
     ----------
@@ -124,7 +127,7 @@ def timeline_map(
         earlier = dates[dates <= shown]
         shown = earlier[-1] if len(earlier) else dates[0]
     look = style_or_default(style)
-    colours = look.colours(timeline.actors)
+    colours = look.colours(timeline)
     periods = timeline.periods
     area = timeline.period_area_km2
     features = []
@@ -157,14 +160,14 @@ def timeline_map(
             "areas": {
                 "actors": actors,
                 "km2": np.round(areas.to_numpy(dtype=float)).astype(int).tolist(),
+                "colours": [colours[a] for a in actors],
                 "statuses": statuses if status_legend else [],
                 "status_km2": status_km2,
             },
             "status_styles": styles,
-            "legend": [
-                {"key": f"actor:{k}", "label": a, "color": colours[a]} for k, a in enumerate(actors)
-            ]
-            + status_legend,
+            # The actor rows are the page's to choose on each date (the largest
+            # style.legend_actors holding ground, the rest summed in one row).
+            "legend": status_legend,
             "events": events_payload(timeline),
             "interval": int(interval_ms),
         }
