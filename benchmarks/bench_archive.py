@@ -53,10 +53,10 @@ REAL = next(
 GEOD = Geod(ellps="WGS84")
 
 
-def synthetic_archive(path: Path, days: int, seed: int = 0) -> None:
+def synthetic_archive(path: Path, days: int, seed: int = 0, vertices: int = 7000) -> None:
     """A front moving a little each day, redrawn each day with 30 m of vertex jitter."""
     rng = np.random.default_rng(seed)
-    ys = np.linspace(45.5, 51.5, 7000)
+    ys = np.linspace(45.5, 51.5, vertices)
     base = 36.5 + 0.6 * np.sin(ys * 3.0) + 0.05 * np.sin(ys * 50.0)
     drift = np.zeros_like(ys)
     rows = []

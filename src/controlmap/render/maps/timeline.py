@@ -12,14 +12,15 @@ from ...model import Timeline
 from .._basemap import Basemap
 from .._style import Style, held_area, style_or_default
 from ._leaflet import (
+    DECIMALS,
     TEXT_FIELDS,
     ControlMap,
     base_payload,
+    encoded_geometry,
     events_payload,
     iso_date,
     make_map,
     map_title,
-    screen_geometry,
     status_payload,
     text_value,
 )
@@ -129,7 +130,7 @@ def timeline_map(
     area = timeline.period_area_km2
     features = []
     for i, row in enumerate(periods.itertuples(index=False)):
-        geometry = screen_geometry(row.geometry)
+        geometry = encoded_geometry(row.geometry)
         if geometry is None:
             continue
         properties: dict[str, Any] = {
@@ -151,6 +152,8 @@ def timeline_map(
     payload.update(
         {
             "mode": "timeline",
+            # Geometries are compact text (see encoded_geometry): integers of 1/grid degrees.
+            "grid": 10**DECIMALS,
             "features": {"type": "FeatureCollection", "features": features},
             "dates": [f"{d:%Y-%m-%d}" for d in dates],
             "date": f"{shown:%Y-%m-%d}",
