@@ -16,10 +16,23 @@ Each side runs in its own forked process, so its peak memory (ru_maxrss) is its 
 It also checks, on every 10th day, the timeline's area against pyproj's geodesic area
 of that day's own map, and reports both series' largest disagreement.
 
+Two more measurements (issue 9, items 3 and 5), each in its own process too:
+
+- memory: peak RSS of streaming the archive into a timeline and answering two dates
+  (``at`` and ``area``), against the file's size and the sizes (WKB) of the timeline's
+  pieces and of two days' maps: "the timeline plus two days";
+- the slider page of the first ``--page-days`` days (769: the issue's case; a
+  synthetic archive of 769 days of a 2,940-vertex front when the real one is absent):
+  its size, the time it takes to open in headless Chromium (``/usr/bin/chromium``,
+  through playwright, offline), and the time of each slider step (script, style,
+  layout and paint: until the frame after the step); against the size of every day's
+  map as GeoJSON (what a page of one folium layer a day carries).
+
 Goals: the whole archive built in under 60 s and 4 GB on 2 cores; a year of daily
 changes in under 1 s once built. The machine may be shared: read the ratios too.
 
-Run: ``python benchmarks/bench_archive.py [--days N] [--synthetic] [--min-change-km2 X]``.
+Run: ``python benchmarks/bench_archive.py [--days N] [--synthetic] [--min-change-km2 X]
+[--page-days N] [--no-page]``.
 """
 
 from __future__ import annotations
@@ -158,13 +171,132 @@ def run_baseline(path: str, days: int | None) -> dict[str, Any]:
     }
 
 
+def _rss_mb() -> float:
+    """This process's resident memory now (MB), from /proc (Linux)."""
+    with open("/proc/self/statm", encoding="ascii") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def run_memory(path: str, days: int | None, min_change: float) -> dict[str, Any]:
+    """Peak memory of streaming the archive into a timeline and answering two dates."""
+    from controlmap.archive import iter_snapshots, timeline_from_snapshots
+
+    start_mb = _rss_mb()
+    stream = iter_snapshots(path, where=held_mask, progress=False)
+    if days:
+        stream = itertools.islice(stream, days)
+    tl = timeline_from_snapshots(stream, default_actor="held", min_change_km2=min_change)
+    dates = tl.change_dates
+    a, b = dates[len(dates) // 3], dates[-1]
+    maps = [tl.at(a), tl.at(b)]
+    km2 = tl.area([a, b])
+    wkb = shapely.to_wkb(tl.periods.geometry.values)
+    two_days = sum(len(w) for m in maps for w in shapely.to_wkb(m.geometry.values))
+    return {
+        "start_mb": start_mb,
+        "timeline_mb": sum(len(w) for w in wkb) / 2**20,
+        "two_days_mb": two_days / 2**20,
+        "km2": km2,
+    }
+
+
+def page_archive(path: str, days: int, min_change: float) -> Any:
+    """The timeline of the first ``days`` days, and every day's map as GeoJSON bytes."""
+    from controlmap.archive import iter_snapshots, timeline_from_snapshots
+
+    geojson = 0
+
+    def counted(stream: Any) -> Any:
+        nonlocal geojson
+        for stamp, frame, file in stream:
+            geojson += len(frame.loc[held_mask(frame)].geometry.to_json().encode())
+            yield stamp, frame, file
+
+    stream = itertools.islice(iter_snapshots(path, progress=False), days)
+    tl = timeline_from_snapshots(
+        ((d, f.loc[held_mask(f)], n) for d, f, n in counted(stream)),
+        default_actor="held",
+        min_change_km2=min_change,
+    )
+    return tl, geojson
+
+
+STEP_SCRIPT = """async () => {
+  const api = window.controlmapMaps[0];
+  const n = api.data.dates.length, times = [];
+  // Until the frame after the step is painted: rAF runs before the paint, the
+  // timeout after it.
+  const painted = () => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+  api.showIndex(0); await painted();
+  for (let i = 1; i < n; i++) {
+    const t0 = performance.now();
+    api.showIndex(i);
+    await painted();
+    times.push(performance.now() - t0);
+  }
+  return times;
+}"""
+
+
+def run_page(path: str, days: int, min_change: float) -> dict[str, Any]:
+    """Write the slider page of ``days`` days, open it in Chromium, step the slider."""
+    from playwright.sync_api import sync_playwright
+
+    from controlmap.render import save, timeline_map
+
+    tl, geojson = page_archive(path, days, min_change)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        page_path = save(timeline_map(tl), Path(tmp) / "archive.html")
+        write_s = time.perf_counter() - t0
+        size = page_path.stat().st_size
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+            )
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            asked: list[str] = []
+
+            def route(r: Any) -> None:
+                if r.request.url.startswith(("file:", "data:")):
+                    r.continue_()
+                else:
+                    asked.append(r.request.url)
+                    r.abort()
+
+            page.route("**/*", route)
+            t0 = time.perf_counter()
+            page.goto(page_path.as_uri())
+            page.wait_for_function("window.controlmapMaps && window.controlmapMaps.length > 0")
+            load_s = time.perf_counter() - t0
+            steps = np.array(page.evaluate(STEP_SCRIPT))
+            browser.close()
+    stored = int(shapely.get_num_coordinates(tl.periods.geometry.values).sum())
+    return {
+        "days": days,
+        "pieces": len(tl),
+        "stops": len(tl.change_dates),
+        "stored": stored,
+        "page_mb": size / 1e6,
+        "geojson_mb": geojson / 1e6,
+        "write_s": write_s,
+        "load_s": load_s,
+        "step_ms": steps,
+        "network": asked,
+        "deviation_pct": tl.snapshot_report.largest_deviation_percent,  # type: ignore[union-attr]
+    }
+
+
 def in_child(target: Any, *args: Any) -> dict[str, Any]:
     """Run ``target`` in a forked process; return its result and its own peak memory."""
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
 
     def work() -> None:
+        cpu = time.process_time()
         result = target(*args)
+        result["cpu_s"] = time.process_time() - cpu
         result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         child.send(result)
 
@@ -181,17 +313,37 @@ def main() -> None:
     parser.add_argument("--synthetic", action="store_true", help="even if the real one exists")
     parser.add_argument("--synthetic-days", type=int, default=1641)
     parser.add_argument("--min-change-km2", type=float, default=0.0)
+    parser.add_argument("--page-days", type=int, default=769, help="days of the slider page")
+    parser.add_argument(
+        "--page-min-change-km2",
+        type=float,
+        help="min_change_km2 of the page's timeline (default: --min-change-km2 on the real"
+        " archive, 0.05 on the synthetic one, whose jitter would otherwise be kept)",
+    )
+    parser.add_argument("--no-page", action="store_true", help="skip the slider page")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if REAL.exists() and not args.synthetic:
             path, label = str(REAL), f"real archive {REAL.name}"
+            page_path, page_label = path, label
+            page_min = args.min_change_km2
         else:
             path = str(Path(tmp) / "synthetic.parquet")
             synthetic_archive(Path(path), args.synthetic_days)
             label = f"synthetic archive ({args.synthetic_days} days, jittered front)"
+            page_path = str(Path(tmp) / "synthetic_page.parquet")
+            if not args.no_page:
+                synthetic_archive(Path(page_path), args.page_days, vertices=2940)
+            page_label = f"synthetic archive ({args.page_days} days, 2,940-vertex jittered front)"
+            page_min = 0.05
+        if args.page_min_change_km2 is not None:
+            page_min = args.page_min_change_km2
         print(f"input: {label}; controlmap {controlmap.__version__}")
+        file_mb = Path(path).stat().st_size / 2**20
         ours = in_child(run_controlmap, path, args.days, args.min_change_km2)
         base = in_child(run_baseline, path, args.days)
+        memory = in_child(run_memory, path, args.days, args.min_change_km2)
+        page = None if args.no_page else in_child(run_page, page_path, args.page_days, page_min)
     print(ours["summary"])
     days = len(ours["daily"])
     print(f"{'':32}{'controlmap':>12}{'baseline':>12}{'ratio':>9}")
@@ -232,6 +384,35 @@ def main() -> None:
         f" (equal-area projection vs geodesic; mean |net| {weekly_base.abs().mean():.1f} km²)"
     )
     print(f"largest deviation from a day's own map: {ours['deviation_pct']:.5f} %")
+    print(
+        f"CPU (user+sys) of each process: controlmap {ours['cpu_s']:.1f} s,"
+        f" baseline {base['cpu_s']:.1f} s (wall times above; the machine may be shared)"
+    )
+    print(
+        f"timeline + two days: peak memory {memory['peak_mb']:.0f} MB"
+        f" ({memory['start_mb']:.0f} MB of it before reading: Python and the libraries);"
+        f" the file {file_mb:.1f} MB, the timeline's pieces {memory['timeline_mb']:.1f} MB"
+        f" of WKB, two days' maps {memory['two_days_mb']:.1f} MB"
+    )
+    if page is not None:
+        steps = page["step_ms"]
+        print(
+            f"slider page of {page['days']} days ({page_label};"
+            f" min_change_km2={page_min:g}, largest deviation {page['deviation_pct']:.4f} %):"
+            f" {page['pieces']:,} pieces, {page['stored']:,} vertices, {page['stops']} slider"
+            f" stops"
+        )
+        print(
+            f"  page {page['page_mb']:.2f} MB (goal 2 MB) vs every day's map as GeoJSON"
+            f" {page['geojson_mb']:.1f} MB ({page['geojson_mb'] / page['page_mb']:.0f}x);"
+            f" written in {page['write_s']:.2f} s"
+        )
+        print(
+            f"  opens in {page['load_s']:.2f} s (goal 2 s); a slider step: median"
+            f" {np.median(steps):.1f} ms, 95th percentile {np.percentile(steps, 95):.1f} ms,"
+            f" slowest {steps.max():.1f} ms (goal 50 ms; until the next frame is painted)"
+        )
+        print(f"  network requests: {len(page['network'])}")
 
 
 if __name__ == "__main__":
