@@ -312,8 +312,12 @@
 
     // The control polygons: each period's geometry once, shown or hidden by date.
     var shown = L.featureGroup().addTo(map);
+    // A page may name each actor's colour once (a Map: an actor's name is never a key
+    // of a plain object, where "__proto__" would mean something else).
+    var actorColours = new Map(data.actor_colours || []);
+    function colourOf(p) { return p.color || actorColours.get(p.actor) || "#555555"; }
     L.geoJSON(decodedFeatures(data.features, data.grid || 1), {
-      style: function (f) { return featureStyle(data, f.properties.color, f.properties.status); },
+      style: function (f) { return featureStyle(data, colourOf(f.properties), f.properties.status); },
       onEachFeature: function (f, layer) {
         layer.cmProps = f.properties;
         layer.bindTooltip(function () { return tooltipFor(f.properties); },
@@ -329,7 +333,7 @@
         });
         layer.on("mouseover", function () { layer.setStyle({color: "#000000", weight: 2}); layer.bringToFront(); });
         layer.on("mouseout", function () {
-          layer.setStyle(featureStyle(data, f.properties.color, f.properties.status));
+          layer.setStyle(featureStyle(data, colourOf(f.properties), f.properties.status));
         });
         api.layers.push(layer);
       }

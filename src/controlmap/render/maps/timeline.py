@@ -139,7 +139,6 @@ def timeline_map(
             "start": iso_date(row.start),
             "end": iso_date(row.end),
             "area_km2": round(float(area[i]), 1),
-            "color": colours[row.actor],
         }
         for field in TEXT_FIELDS:
             if field in periods.columns:
@@ -163,6 +162,8 @@ def timeline_map(
                 "statuses": statuses if status_legend else [],
                 "status_km2": status_km2,
             },
+            # Each actor's colour once, not in every piece (an archive has thousands).
+            "actor_colours": [[str(a), colours[a]] for a in timeline.actors],
             "status_styles": styles,
             "legend": [
                 {"key": f"actor:{k}", "label": a, "color": colours[a]} for k, a in enumerate(actors)
