@@ -20,7 +20,7 @@ import controlmap
 from controlmap.errors import OutputError
 from controlmap.render import Basemap, save, snapshot_map, timeline_map
 from controlmap.render._assets import leaflet_css, leaflet_js, script_safe
-from controlmap.render.maps._leaflet import DECIMALS, screen_geometry
+from controlmap.render.maps._leaflet import DECIMALS, DIGITS, encoded_geometry, screen_geometry
 from controlmap.render.maps._leaflet import text_value as _text
 
 MAX_PAGE_BYTES = 2_000_000
@@ -281,3 +281,40 @@ def test_missing_text_is_left_out_not_shown_as_na(tmp_path: Path) -> None:
     for missing in (None, float("nan"), pd.NA, pd.NaT, np.nan, "  "):
         assert _text(missing) is None
     assert _text("Reuters") == "Reuters"
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(-180, 179, allow_nan=False),
+            st.floats(-85, 84, allow_nan=False),
+            st.floats(1e-4, 1, allow_nan=False),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_encoded_geometry_reads_back_as_the_rounded_geojson(
+    squares: list[tuple[float, float, float, bool]],
+) -> None:
+    # Anywhere on the globe (negative steps, 7-digit integers), with and without holes,
+    # and squares small enough to collapse at the page's precision.
+    polygons = []
+    for x, y, side, holed in squares:
+        outer = shapely.box(x, y, x + side, y + side)
+        if holed:
+            outer = outer.difference(
+                shapely.box(x + side / 4, y + side / 4, x + side / 2, y + side / 2)
+            )
+        polygons.append(outer)
+    geom = shapely.MultiPolygon(
+        [p for g in polygons for p in shapely.get_parts(g) if p.geom_type == "Polygon"]
+    )
+    text = encoded_geometry(geom)
+    expected = screen_geometry(geom)
+    if expected is None:
+        assert text is None
+        return
+    assert text is not None and set(text) <= set(DIGITS)
+    assert decode_geometry(text, 10**DECIMALS) == expected["coordinates"]
