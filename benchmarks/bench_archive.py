@@ -191,7 +191,12 @@ def write_day_files(path: str, days: int | None, folder: str) -> dict[str, Any]:
 
 def run_memory(path: str, days: int | None, min_change: float) -> dict[str, Any]:
     """Peak memory of streaming the archive into a timeline and answering two dates."""
+    # The readers' libraries are loaded first: their code is not the data's memory.
+    import pyarrow.parquet  # noqa: F401
+    import pyogrio  # noqa: F401
+
     from controlmap.archive import iter_snapshots, timeline_from_snapshots
+    from controlmap.io import reading  # noqa: F401
 
     start_mb = _rss_mb()
     stream = iter_snapshots(path, where=held_mask, progress=False)
@@ -206,6 +211,7 @@ def run_memory(path: str, days: int | None, min_change: float) -> dict[str, Any]
     two_days = sum(len(w) for m in maps for w in shapely.to_wkb(m.geometry.values))
     return {
         "start_mb": start_mb,
+        "end_mb": _rss_mb(),
         "timeline_mb": sum(len(w) for w in wkb) / 2**20,
         "two_days_mb": two_days / 2**20,
         "km2": km2,
@@ -343,6 +349,7 @@ def main() -> None:
     parser.add_argument(
         "--only-page", action="store_true", help="only the slider page (no build comparison)"
     )
+    parser.add_argument("--only-memory", action="store_true", help="only the memory figures")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if REAL.exists() and not args.synthetic:
@@ -367,14 +374,17 @@ def main() -> None:
             print_page(page, page_label, page_min)
         if args.only_page:
             return
-        ours = in_child(run_controlmap, path, args.days, args.min_change_km2)
-        base = in_child(run_baseline, path, args.days)
         memory = in_child(run_memory, path, args.days, args.min_change_km2)
         # The same days as a folder of day files: read one file at a time.
         folder = Path(tmp) / "days"
         folder.mkdir()
         folder_mb = in_child(write_day_files, path, args.days, str(folder))["bytes"] / 2**20
         by_day = in_child(run_memory, str(folder), None, args.min_change_km2)
+        print_memory(memory, by_day, file_mb, folder_mb)
+        if args.only_memory:
+            return
+        ours = in_child(run_controlmap, path, args.days, args.min_change_km2)
+        base = in_child(run_baseline, path, args.days)
     print(ours["summary"])
     days = len(ours["daily"])
     print(f"{'':32}{'controlmap':>12}{'baseline':>12}{'ratio':>9}")
@@ -419,15 +429,23 @@ def main() -> None:
         f"CPU (user+sys) of each process: controlmap {ours['cpu_s']:.1f} s,"
         f" baseline {base['cpu_s']:.1f} s (wall times above; the machine may be shared)"
     )
+
+
+def print_memory(
+    memory: dict[str, Any], by_day: dict[str, Any], file_mb: float, folder_mb: float
+) -> None:
+    """Peak memory of the timeline and two days, from one file and from a folder."""
     print(
         f"timeline + two days: peak memory {memory['peak_mb']:.0f} MB"
-        f" ({memory['start_mb']:.0f} MB of it before reading: Python and the libraries);"
+        f" ({memory['start_mb']:.0f} MB before reading: Python and the libraries;"
+        f" {memory['end_mb']:.0f} MB at the end);"
         f" the file {file_mb:.1f} MB, the timeline's pieces {memory['timeline_mb']:.1f} MB"
         f" of WKB, two days' maps {memory['two_days_mb']:.1f} MB"
     )
     print(
         f"  the same days as a folder of day files ({folder_mb:.1f} MB): peak memory"
-        f" {by_day['peak_mb']:.0f} MB ({by_day['start_mb']:.0f} MB before reading)"
+        f" {by_day['peak_mb']:.0f} MB ({by_day['start_mb']:.0f} MB before reading,"
+        f" {by_day['end_mb']:.0f} MB at the end)"
     )
 
 
