@@ -20,7 +20,7 @@ import controlmap
 from controlmap.errors import OutputError
 from controlmap.render import Basemap, save, snapshot_map, timeline_map
 from controlmap.render._assets import leaflet_css, leaflet_js, script_safe
-from controlmap.render.maps._leaflet import DECIMALS, screen_geometry
+from controlmap.render.maps._leaflet import DECIMALS, DIGITS, encoded_geometry, screen_geometry
 from controlmap.render.maps._leaflet import text_value as _text
 
 MAX_PAGE_BYTES = 2_000_000
@@ -91,19 +91,59 @@ def test_each_period_written_once(pages: dict, timeline: controlmap.Timeline) ->
     assert payload["dates"] == [f"{d:%Y-%m-%d}" for d in timeline.change_dates]
 
 
-def test_coordinates_rounded(pages: dict) -> None:
+def decode_geometry(text: str, grid: int) -> list[list[list[list[float]]]]:
+    """The page's compact geometry read back, written here from its description."""
+    digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    values, value, shift = [], 0, 0
+    for char in text:
+        digit = digits.index(char)
+        value |= (digit & 31) << shift
+        shift += 5
+        if not digit & 32:
+            values.append(value)
+            value, shift = 0, 0
+    assert shift == 0, "the text ends inside a number"
+    numbers = iter(values)
+
+    def signed() -> int:
+        u = next(numbers)
+        return -(u + 1) // 2 if u % 2 else u // 2
+
+    x = y = 0
+    polygons = []
+    for _ in range(next(numbers)):
+        rings = []
+        for _ in range(next(numbers)):
+            ring = []
+            for _ in range(next(numbers)):
+                x += signed()
+                y += signed()
+                ring.append([x / grid, y / grid])
+            rings.append([*ring, ring[0]])
+        polygons.append(rings)
+    assert next(numbers, None) is None, "numbers left over"
+    return polygons
+
+
+def test_coordinates_rounded(pages: dict, timeline: controlmap.Timeline) -> None:
+    # Each period's geometry is written as compact text; read back, it is the GeoJSON
+    # rounded to DECIMALS places that screen_geometry makes.
     payload = payload_of(pages[True].read_text(encoding="utf-8"))
-    coords = np.array(
-        [
-            xy
-            for f in payload["features"]["features"]
-            for polygon in f["geometry"]["coordinates"]
-            for ring in polygon
-            for xy in ring
-        ]
-    )
-    assert len(coords) > 100
-    assert np.allclose(coords, np.round(coords, DECIMALS), atol=1e-12)
+    assert payload["grid"] == 10**DECIMALS
+    vertices = 0
+    geojson_chars = text_chars = 0
+    for feature in payload["features"]["features"]:
+        text = feature["geometry"]
+        assert isinstance(text, str)
+        decoded = decode_geometry(text, payload["grid"])
+        expected = screen_geometry(timeline.periods.geometry.iloc[feature["properties"]["id"]])
+        assert expected is not None
+        assert decoded == expected["coordinates"]
+        vertices += sum(len(ring) for polygon in decoded for ring in polygon)
+        geojson_chars += len(json.dumps(expected["coordinates"], separators=(",", ":")))
+        text_chars += len(text)
+    assert vertices > 100
+    assert text_chars < geojson_chars / 3  # what the encoding is for
 
 
 def test_embedded_areas_match_independent_union(pages: dict, timeline: controlmap.Timeline) -> None:
@@ -241,3 +281,40 @@ def test_missing_text_is_left_out_not_shown_as_na(tmp_path: Path) -> None:
     for missing in (None, float("nan"), pd.NA, pd.NaT, np.nan, "  "):
         assert _text(missing) is None
     assert _text("Reuters") == "Reuters"
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(-180, 179, allow_nan=False),
+            st.floats(-85, 84, allow_nan=False),
+            st.floats(1e-4, 1, allow_nan=False),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_encoded_geometry_reads_back_as_the_rounded_geojson(
+    squares: list[tuple[float, float, float, bool]],
+) -> None:
+    # Anywhere on the globe (negative steps, 7-digit integers), with and without holes,
+    # and squares small enough to collapse at the page's precision.
+    polygons = []
+    for x, y, side, holed in squares:
+        outer = shapely.box(x, y, x + side, y + side)
+        if holed:
+            outer = outer.difference(
+                shapely.box(x + side / 4, y + side / 4, x + side / 2, y + side / 2)
+            )
+        polygons.append(outer)
+    geom = shapely.MultiPolygon(
+        [p for g in polygons for p in shapely.get_parts(g) if p.geom_type == "Polygon"]
+    )
+    text = encoded_geometry(geom)
+    expected = screen_geometry(geom)
+    if expected is None:
+        assert text is None
+        return
+    assert text is not None and set(text) <= set(DIGITS)
+    assert decode_geometry(text, 10**DECIMALS) == expected["coordinates"]

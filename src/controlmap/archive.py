@@ -281,7 +281,10 @@ class _Decomposer:
             for cell, part in _tile_clips(geom, self.tile):
                 clips.setdefault(cell, []).append(part)
         signed = state.signed
-        held_change = 0.0
+        # Areas of what was gained and lost today, measured together at the end (one
+        # geodesic call instead of one per piece).
+        gains: list[Any] = []
+        cuts: list[Any] = []
         for cell in set(clips) | set(state.raw):
             parts = clips.get(cell)
             if parts is None:
@@ -304,30 +307,16 @@ class _Decomposer:
             )
             pieces = state.pieces.setdefault(cell, [])
             if not lost.is_empty:
-                kept: list[_Piece] = []
-                for piece in pieces:
-                    if not shapely.intersects(piece.geom, lost):
-                        kept.append(piece)
-                        continue
-                    cut = _polygonal(shapely.intersection(piece.geom, lost))
-                    if shapely.area(cut) <= _DEBRIS_DEG2:
-                        kept.append(piece)
-                        continue
-                    self.closed.append((key, cell, cut, piece.start, day))
-                    held_change -= float(geodesic.geodesic_area_km2([cut])[0])
-                    rest = _polygonal(shapely.difference(piece.geom, lost))
-                    if shapely.area(rest) > _DEBRIS_DEG2:
-                        kept.append(_Piece(rest, piece.start))
-                pieces[:] = kept
+                pieces[:] = self._cut(key, cell, pieces, lost, day, cuts)
             if not gained.is_empty:
                 pieces.append(_Piece(gained, day))
-                held_change += float(geodesic.geodesic_area_km2([gained])[0])
-            if pieces:
-                geoms = [p.geom for p in pieces]
-                state.held[cell] = geoms[0] if len(geoms) == 1 else shapely.union_all(geoms)
-            else:
+                gains.append(gained)
+            if not pieces:
                 state.held.pop(cell, None)
                 del state.pieces[cell]
+            else:
+                geoms = [p.geom for p in pieces]
+                state.held[cell] = geoms[0] if len(geoms) == 1 else shapely.union_all(geoms)
             if new.is_empty:
                 state.raw.pop(cell, None)
             else:
@@ -338,7 +327,61 @@ class _Decomposer:
             else:
                 state.apart.pop(cell, None)
                 signed.pop(cell, None)
+        held_change = 0.0
+        if gains:
+            held_change += float(geodesic.geodesic_area_km2(gains).sum())
+        if cuts:
+            held_change -= float(geodesic.geodesic_area_km2(cuts).sum())
         self.held_km2[key] = self.held_km2.get(key, 0.0) + held_change
+
+    def _cut(
+        self,
+        key: tuple[str, str],
+        cell: tuple[int, int],
+        pieces: list[_Piece],
+        lost: Any,
+        day: int,
+        cuts: list[Any],
+    ) -> list[_Piece]:
+        """The pieces of a cell once ``lost`` is taken from them; what it took is closed.
+
+        Each piece is overlaid only with the parts of ``lost`` near it (found in an
+        STRtree): a day's loss is often many slivers along the whole front, and
+        overlaying each piece with all of them was the slowest step of a redrawn front.
+        """
+        geoms = np.array([p.geom for p in pieces], dtype=object)
+        parts = shapely.get_parts(lost)
+        piece_of, part_of = shapely.STRtree(parts).query(geoms, predicate="intersects")
+        if not len(piece_of):
+            return pieces
+        near = np.unique(piece_of)
+        order = np.argsort(piece_of, kind="stable")
+        groups = np.split(part_of[order], np.searchsorted(piece_of[order], near[1:]))
+        # The parts of one polygonal geometry never overlap: a multipolygon of them
+        # is valid and needs no union.
+        local = np.array(
+            [parts[g[0]] if len(g) == 1 else shapely.multipolygons(parts[g]) for g in groups],
+            dtype=object,
+        )
+        cut = shapely.intersection(geoms[near], local)
+        rest = shapely.difference(geoms[near], local)
+        touched = dict(zip(near.tolist(), range(len(near)), strict=True))
+        kept: list[_Piece] = []
+        for i, piece in enumerate(pieces):
+            k = touched.get(i)
+            if k is None:
+                kept.append(piece)
+                continue
+            piece_cut = _polygonal(cut[k])
+            if shapely.area(piece_cut) <= _DEBRIS_DEG2:
+                kept.append(piece)
+                continue
+            self.closed.append((key, cell, piece_cut, piece.start, day))
+            cuts.append(piece_cut)
+            piece_rest = _polygonal(rest[k])
+            if shapely.area(piece_rest) > _DEBRIS_DEG2:
+                kept.append(_Piece(piece_rest, piece.start))
+        return kept
 
     def finish(self, end: pd.Timestamp | None) -> tuple[gpd.GeoDataFrame, SnapshotReport]:
         open_day = len(self.dates)  # index past the last date: "until end"

@@ -428,16 +428,26 @@ def cmd_map(args: argparse.Namespace) -> None:
 
 
 def cmd_figure(args: argparse.Namespace) -> None:
-    """A static figure: small multiples of maps, or the area chart."""
-    from .render import area_chart, save, small_multiples
+    """A static figure: small multiples of maps, the area chart, or the change chart."""
+    from .render import area_chart, change_chart, save, small_multiples
 
     if Path(args.output).suffix.lower() not in (".png", ".svg"):
         raise OutputError(f"{args.output}: figures are written as .png or .svg")
+    if args.kind != "changes" and (args.freq or args.date_from or args.date_to):
+        raise DataError("figure: --freq, --from and --to apply to --kind changes")
+    if args.kind != "maps" and args.dates:
+        raise DataError(f"figure: --dates applies to --kind maps, not {args.kind}")
     timeline = open_source(args.source, **_read_options(args))
     if args.kind == "area":
-        if args.dates:
-            raise DataError("figure: --dates applies to --kind maps, not area")
         fig = area_chart(timeline, title=args.title)
+    elif args.kind == "changes":
+        fig = change_chart(
+            timeline,
+            args.freq or "W",
+            start=args.date_from,
+            end=args.date_to,
+            title=args.title,
+        )
     else:
         dates = _date_list(args.dates, "--dates") if args.dates is not None else None
         fig = small_multiples(timeline, dates, ncols=args.ncols, title=args.title, progress=None)
@@ -675,9 +685,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", help="title shown in the legend and the browser tab")
     _self_contained_flag(p)
 
-    p = _source_command(sub, "figure", cmd_figure, "static PNG/SVG: maps at dates, or area chart")
+    p = _source_command(
+        sub, "figure", cmd_figure, "static PNG/SVG: maps at dates, area chart, or change chart"
+    )
     p.add_argument("-o", "--output", required=True, help=".png or .svg")
-    p.add_argument("--kind", choices=["maps", "area"], default="maps", help="default: maps")
+    p.add_argument(
+        "--kind",
+        choices=["maps", "area", "changes"],
+        default="maps",
+        help="maps (default), area (km² held over time), or changes (km² gained and lost "
+        "per --freq step, with the net)",
+    )
+    p.add_argument("--freq", help="--kind changes: the step (pandas frequency; default W)")
+    p.add_argument("--from", dest="date_from", help="--kind changes: first date")
+    p.add_argument("--to", dest="date_to", help="--kind changes: last date")
     p.add_argument("--dates", help="comma-separated dates of the maps (default: turning points)")
     p.add_argument("--ncols", type=int, help="maps per row (1 to 50)")
     p.add_argument("--title", help="the figure title")

@@ -66,11 +66,12 @@ def union(geometries: np.ndarray) -> shapely.Geometry:
 def _tile_union(geoms: np.ndarray, tile: shapely.Geometry) -> shapely.Geometry:
     """Union of the parts of ``geoms`` inside a rectangle."""
     # clip_by_rect is several times faster than a general intersection, but GEOS
-    # does not promise a valid result: where the union refuses it, intersect.
-    pieces = shapely.get_parts(shapely.clip_by_rect(geoms, *shapely.bounds(tile)))
-    # A polygon meeting the tile along a line or a point leaves that behind.
-    pieces = pieces[(shapely.get_type_id(pieces) == 3) & ~shapely.is_empty(pieces)]
+    # does not promise a valid result (the clip itself may fail on a thin sliver that
+    # doubles back along the rectangle, as archive pieces do): then, intersect.
     try:
+        pieces = shapely.get_parts(shapely.clip_by_rect(geoms, *shapely.bounds(tile)))
+        # A polygon meeting the tile along a line or a point leaves that behind.
+        pieces = pieces[(shapely.get_type_id(pieces) == 3) & ~shapely.is_empty(pieces)]
         return shapely.union_all(pieces)
     except shapely.errors.GEOSException:
         pieces = shapely.get_parts(shapely.intersection(geoms, tile))

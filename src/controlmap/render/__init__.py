@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from ._style import Style
     from .figures.animation import animate
     from .figures.area_chart import area_chart, published_figures
+    from .figures.change_chart import change_chart
     from .figures.changes import changes_figure
     from .figures.fighters import fighters_figure
     from .figures.small_multiples import small_multiples
@@ -60,6 +61,7 @@ _HOMES: dict[str, str] = {
     "SymbolScale": "._fighters",
     "animate": ".figures.animation",
     "area_chart": ".figures.area_chart",
+    "change_chart": ".figures.change_chart",
     "changes_figure": ".figures.changes",
     "changes_map": ".maps.changes",
     "fighters_figure": ".figures.fighters",
@@ -82,6 +84,7 @@ __all__ = [
     "SymbolScale",
     "animate",
     "area_chart",
+    "change_chart",
     "changes_figure",
     "changes_map",
     "fighters_figure",

@@ -119,6 +119,53 @@
     return box;
   }
 
+  // Geometry written compactly by controlmap.render.maps._leaflet.encoded_geometry:
+  // unsigned integers in base64url digits (5 bits a digit, lowest first, 32 = more
+  // follows): polygons; per polygon, rings; per ring, points, then each point as
+  // zigzag-signed steps in 1/grid degrees from the point before. Only arithmetic is
+  // done on the text: it is data, never evaluated.
+  var DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  var DIGIT_VALUE = {};
+  for (var k = 0; k < DIGITS.length; k++) { DIGIT_VALUE[DIGITS.charCodeAt(k)] = k; }
+
+  function decodeGeometry(text, grid) {
+    var at = 0, x = 0, y = 0;
+    function next() {
+      var value = 0, scale = 1, digit;
+      do {
+        digit = DIGIT_VALUE[text.charCodeAt(at++)];
+        if (digit === undefined) { throw new Error("controlmap: a geometry of the page is damaged"); }
+        value += (digit & 31) * scale;
+        scale *= 32;
+      } while (digit & 32);
+      return value;
+    }
+    function signed() { var u = next(); return u % 2 ? -(u + 1) / 2 : u / 2; }
+    var polygons = [], nPolygons = next();
+    for (var p = 0; p < nPolygons; p++) {
+      var rings = [], nRings = next();
+      for (var r = 0; r < nRings; r++) {
+        var ring = [], nPoints = next();
+        for (var i = 0; i < nPoints; i++) {
+          x += signed(); y += signed();
+          ring.push([x / grid, y / grid]);
+        }
+        ring.push(ring[0]);  // written open: the ring closes on its first point
+        rings.push(ring);
+      }
+      polygons.push(rings);
+    }
+    return {type: "MultiPolygon", coordinates: polygons};
+  }
+
+  // The page's features with any compact geometry decoded, as GeoJSON.
+  function decodedFeatures(collection, grid) {
+    (collection.features || []).forEach(function (f) {
+      if (typeof f.geometry === "string") { f.geometry = decodeGeometry(f.geometry, grid); }
+    });
+    return collection;
+  }
+
   function visibleOn(p, iso) {
     return p.start <= iso && (p.end === null || p.end === undefined || iso < p.end);
   }
@@ -265,8 +312,12 @@
 
     // The control polygons: each period's geometry once, shown or hidden by date.
     var shown = L.featureGroup().addTo(map);
-    L.geoJSON(data.features, {
-      style: function (f) { return featureStyle(data, f.properties.color, f.properties.status); },
+    // A page may name each actor's colour once (a Map: an actor's name is never a key
+    // of a plain object, where "__proto__" would mean something else).
+    var actorColours = new Map(data.actor_colours || []);
+    function colourOf(p) { return p.color || actorColours.get(p.actor) || "#555555"; }
+    L.geoJSON(decodedFeatures(data.features, data.grid || 1), {
+      style: function (f) { return featureStyle(data, colourOf(f.properties), f.properties.status); },
       onEachFeature: function (f, layer) {
         layer.cmProps = f.properties;
         layer.bindTooltip(function () { return tooltipFor(f.properties); },
@@ -282,7 +333,7 @@
         });
         layer.on("mouseover", function () { layer.setStyle({color: "#000000", weight: 2}); layer.bringToFront(); });
         layer.on("mouseout", function () {
-          layer.setStyle(featureStyle(data, f.properties.color, f.properties.status));
+          layer.setStyle(featureStyle(data, colourOf(f.properties), f.properties.status));
         });
         api.layers.push(layer);
       }

@@ -12,14 +12,15 @@ from ...model import Timeline
 from .._basemap import Basemap
 from .._style import Style, held_area, style_or_default
 from ._leaflet import (
+    DECIMALS,
     TEXT_FIELDS,
     ControlMap,
     base_payload,
+    encoded_geometry,
     events_payload,
     iso_date,
     make_map,
     map_title,
-    screen_geometry,
     status_payload,
     text_value,
 )
@@ -132,7 +133,7 @@ def timeline_map(
     area = timeline.period_area_km2
     features = []
     for i, row in enumerate(periods.itertuples(index=False)):
-        geometry = screen_geometry(row.geometry)
+        geometry = encoded_geometry(row.geometry)
         if geometry is None:
             continue
         properties: dict[str, Any] = {
@@ -141,7 +142,6 @@ def timeline_map(
             "start": iso_date(row.start),
             "end": iso_date(row.end),
             "area_km2": round(float(area[i]), 1),
-            "color": colours[row.actor],
         }
         for field in TEXT_FIELDS:
             if field in periods.columns:
@@ -154,6 +154,8 @@ def timeline_map(
     payload.update(
         {
             "mode": "timeline",
+            # Geometries are compact text (see encoded_geometry): integers of 1/grid degrees.
+            "grid": 10**DECIMALS,
             "features": {"type": "FeatureCollection", "features": features},
             "dates": [f"{d:%Y-%m-%d}" for d in dates],
             "date": f"{shown:%Y-%m-%d}",
@@ -164,6 +166,8 @@ def timeline_map(
                 "statuses": statuses if status_legend else [],
                 "status_km2": status_km2,
             },
+            # Each actor's colour once, not in every piece (an archive has thousands).
+            "actor_colours": [[str(a), colours[a]] for a in timeline.actors],
             "status_styles": styles,
             # The actor rows are the page's to choose on each date (the largest
             # style.legend_actors holding ground, the rest summed in one row).
