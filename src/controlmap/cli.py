@@ -212,7 +212,7 @@ def cmd_info(args: argparse.Namespace) -> None:
     """Actors, date range, counts and peak area."""
     timeline = open_source(args.source, **_read_options(args))
     first, last = timeline.span
-    series = timeline.area()
+    peaks = timeline.peaks()
     say(f"source:   {args.source}")
     say(f"periods:  {len(timeline)}")
     say(f"changes:  {len(timeline.change_dates)} dates")
@@ -220,9 +220,8 @@ def cmd_info(args: argparse.Namespace) -> None:
     say(f"until:    {'open (still held)' if pd.isna(last) else format_date(last)}")
     say("actors:")
     for actor in timeline.actors:
-        column = series[actor]
-        peak = series.index[int(column.to_numpy().argmax())]
-        say(f"  {actor}: peak {column.max():,.0f} km² on {format_date(peak)}")
+        peak = peaks.loc[actor]
+        say(f"  {actor}: peak {peak.area_km2:,.0f} km² on {format_date(peak.date)}")
 
 
 def cmd_fighters(args: argparse.Namespace) -> None:
