@@ -93,7 +93,9 @@ def crowded_frame(n: int = 24) -> gpd.GeoDataFrame:
             "start": days,
             "end": days + pd.to_timedelta(rng.integers(30, 300, n), unit="D"),
         },
-        geometry=[star(40 + rng.uniform(0, 1), 34 + rng.uniform(0, 1), 1.2, 400, i) for i in range(n)],
+        geometry=[
+            star(40 + rng.uniform(0, 1), 34 + rng.uniform(0, 1), 1.2, 400, i) for i in range(n)
+        ],
         crs=4326,
     )
 

@@ -502,14 +502,16 @@ class Timeline:
     def peaks(self, *, status: str | Iterable[str] | None = None) -> pd.DataFrame:
         """The largest area each actor held, and the first date it held it.
 
-        The same as the maximum of :meth:`area` over every change date, without
-        measuring every date when periods pile up on the same ground (hundreds of
-        large periods of one actor at once): only dates where a period starts and
-        the next change ends one can hold the most, their areas are bounded on a
-        grid of tiles and measured exactly from the largest bound down until no
-        other can be larger (see :mod:`controlmap.peak`). That area is the sum of
-        the tiles' geodesic areas, within about 1e-7 of :meth:`area` on the same
-        date.
+        The same as the maximum of :meth:`area` over every change date. Where
+        periods pile up on the same ground (hundreds at once), or are large
+        polygons (on average 500 vertices or more, 100,000 in all), every date's
+        union would cost too much: then only dates where a period starts and the
+        next change ends one are looked at, their areas are bounded on a grid of
+        tiles and measured exactly from the largest bound down until no other can
+        be larger (see :mod:`controlmap.peak`). That area is the sum of the tiles'
+        geodesic areas, within a few millionths of :meth:`area` on the same date
+        (the tile lines add vertices to the ground's edge, as in
+        :func:`controlmap.union.union`).
 
         Parameters
         ----------
@@ -537,7 +539,11 @@ class Timeline:
         changes = self.change_dates
         sample = changes[np.unique(np.linspace(0, len(changes) - 1, 64).round().astype(int))]
         rows: dict[str, tuple[pd.Timestamp, float]] = {}
-        if self._disjoint or not intervals.crowded(geoms, starts, ends, _seconds(sample)):
+        vertices = int(shapely.get_num_coordinates(geoms).sum())
+        large = vertices >= _PEAK_VERTICES and vertices >= _PEAK_MEAN_VERTICES * len(geoms)
+        if self._disjoint or not (
+            large or intervals.crowded(geoms, starts, ends, _seconds(sample))
+        ):
             series = self.area(status=status)
             for actor in series.columns:
                 column = series[actor].to_numpy()
@@ -552,7 +558,7 @@ class Timeline:
             [(actor, day, km2) for actor, (day, km2) in rows.items()],
             columns=["actor", "date", "area_km2"],
         ).set_index("actor")
-        result["date"] = result["date"].astype(DATE_DTYPE)
+        result["date"] = result["date"].astype("datetime64[s]")
         return result
 
     def _dates_for(
@@ -814,6 +820,11 @@ class Timeline:
             return write_periods(self, path, **options)
         return write_snapshot(self.at(date), path, **options)
 
+
+#: Timelines of at least this many vertices, this many per period on average, have
+#: their peak found by controlmap.peak rather than from the whole area series.
+_PEAK_VERTICES = 100_000
+_PEAK_MEAN_VERTICES = 500
 
 MAX_DATES = 100_000  # a day for 270 years: more is a mistyped frequency ("s" for seconds)
 

@@ -25,7 +25,6 @@ plain union (see :func:`controlmap.union.union`).
 
 from __future__ import annotations
 
-import heapq
 import numpy as np
 import shapely
 
@@ -39,9 +38,11 @@ OPEN = np.iinfo(np.int64).max
 #: About this many vertices of the actor's periods per tile.
 _TILE_VERTICES = 150
 #: At most this many tiles along a side of the grid.
-_MAX_SIDE = 160
-#: Tiles handled together when bounding every candidate (memory: tiles x candidates).
-_TILE_CHUNK = 2048
+_MAX_SIDE = 80
+#: Cells of the (tiles x candidates) bound matrix, at most (a few copies are alive).
+_MATRIX = 4_000_000
+#: Periods whose edges are laid on the grid together (memory: periods x tiles).
+_CHUNK = 64
 
 # WGS84, for the bound of the area element (km² per square degree).
 _A = 6378137.0
@@ -85,12 +86,14 @@ def peak_area(geoms: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[
 
 
 class _Grid:
-    """One actor's periods cut into tiles, with what is needed to measure any instant.
+    """One actor's periods on a grid of tiles, with what is needed to measure any instant.
 
-    Each period is clipped to the grid's rows first (*strips*), and each strip to the
-    tiles of its row: clipping a strip touches only its own vertices, not the whole
-    polygon's for every tile. A (period, tile) pair whose clip is the whole tile
-    *covers* it; the others are *pieces*, kept as their strip and an area bound.
+    Where each period's edges cross the grid is worked out in numpy once: the planar
+    area of each period in each tile (Green's theorem on the edges, clamped to the
+    tile's rows), and which tiles its edges pass through. A tile no edge passes
+    through is wholly inside (*covered*) or wholly outside; the others get a *piece*,
+    known by its area bound until an exact measure needs its polygon, which is then
+    clipped out of the period.
     """
 
     def __init__(self, geoms: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
@@ -101,7 +104,9 @@ class _Grid:
         self.lo = np.searchsorted(self.instants, starts)
         self.hi = np.where(ends == OPEN, n, np.searchsorted(self.instants, ends))
         vertices = int(shapely.get_num_coordinates(geoms).sum())
-        side = int(np.clip(np.ceil(np.sqrt(vertices / _TILE_VERTICES)), 1, _MAX_SIDE))
+        # The bounds are a (tiles x candidates) matrix: keep it to about _MATRIX cells.
+        largest = int(np.sqrt(_MATRIX / max(1, len(self.candidates()))))
+        side = int(np.clip(np.ceil(np.sqrt(vertices / _TILE_VERTICES)), 1, min(_MAX_SIDE, largest)))
         self.side = side
         west, south, east, north = shapely.total_bounds(geoms)
         self.xs, self.ys = np.linspace(west, east, side + 1), np.linspace(south, north, side + 1)
@@ -112,64 +117,119 @@ class _Grid:
             np.tile(self.ys[1:], side),
         )  # tile index: column * side + row
         self.tile_km2 = geodesic_area_km2(self.tiles)
-        self._strips(geoms)
-        self._pairs()
-        self.cache: dict[tuple[int, tuple[int, ...]], float] = {}
-        self.piece_km2 = np.full(len(self.piece_strip), np.nan)
-
-    def _span(self, edges: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """First and last cell of ``edges`` that each [low, high] overlaps."""
-        last = len(edges) - 2
-        first = np.clip(np.searchsorted(edges, low, side="right") - 1, 0, last)
-        final = np.clip(np.searchsorted(edges, high, side="left") - 1, 0, last)
-        return first, np.maximum(first, final)
-
-    def _strips(self, geoms: np.ndarray) -> None:
-        bounds = shapely.bounds(geoms)
-        first, last = self._span(self.ys, bounds[:, 1], bounds[:, 3])
-        periods, rows, strips = [], [], []
-        west, east = self.xs[0], self.xs[-1]
-        for row in range(self.side):
-            index = np.flatnonzero((first <= row) & (row <= last))
-            if len(index):
-                clipped = shapely.clip_by_rect(geoms[index], west, self.ys[row], east, self.ys[row + 1])
-                keep = ~shapely.is_empty(clipped)
-                periods.append(index[keep])
-                rows.append(np.full(int(keep.sum()), row))
-                strips.append(clipped[keep])
-        self.strip_period = np.concatenate(periods)
-        self.strip_row = np.concatenate(rows)
-        self.strips = np.concatenate(strips)
-
-    def _pairs(self) -> None:
-        """Which strips cover which tiles, and the pieces of the others with their bounds."""
-        bounds = shapely.bounds(self.strips)
-        first, last = self._span(self.xs, bounds[:, 0], bounds[:, 2])
-        count = last - first + 1
-        strip = np.repeat(np.arange(len(self.strips)), count)
-        column = first[strip] + np.arange(len(strip)) - np.repeat(np.cumsum(count) - count, count)
-        tile = column * self.side + self.strip_row[strip]
-        order = np.argsort(tile, kind="stable")
-        strip, tile = strip[order], tile[order]
-        planar = np.zeros(len(strip))
-        tile_bounds = shapely.bounds(self.tiles)
-        cuts = np.searchsorted(tile, np.arange(len(self.tiles) + 1))
-        for t in np.flatnonzero(cuts[1:] > cuts[:-1]):
-            part = slice(cuts[t], cuts[t + 1])
-            planar[part] = shapely.area(shapely.clip_by_rect(self.strips[strip[part]], *tile_bounds[t]))
-        whole = planar >= shapely.area(self.tiles)[tile] * (1 - 1e-12)
-        self.cover_period = self.strip_period[strip[whole]]
-        self.cover_tile = tile[whole]
-        partial = ~whole & (planar > 0)
-        self.piece_strip, self.piece_tile = strip[partial], tile[partial]
-        self.piece_period = self.strip_period[self.piece_strip]
+        covers, pieces, planar = [], [], []
+        for chunk in np.array_split(np.arange(len(geoms)), max(1, len(geoms) // _CHUNK)):
+            cover, piece, area = self._cells(chunk)
+            covers.append(cover)
+            pieces.append(piece)
+            planar.append(area)
+        cover, piece = np.concatenate(covers), np.concatenate(pieces)
+        self.cover_period, self.cover_tile = cover[:, 0], cover[:, 1]
+        order = np.argsort(piece[:, 1], kind="stable")
+        self.piece_period, self.piece_tile = piece[order, 0], piece[order, 1]
         # Planar area scaled by the largest area element in the tile bounds the
         # geodesic area of the piece (and of any union of pieces, by their sum).
-        south, north = tile_bounds[:, 1], tile_bounds[:, 3]
+        south, north = self.ys[:-1], self.ys[1:]
         nearest = np.where((south < 0) & (north > 0), 0.0, np.minimum(abs(south), abs(north)))
         element = _MARGIN * _km2_per_square_degree(nearest)
-        self.piece_bound = planar[partial] * element[self.piece_tile]
+        self.piece_bound = np.concatenate(planar)[order] * element[self.piece_tile % side]
         self.tile_first = np.searchsorted(self.piece_tile, np.arange(len(self.tiles) + 1))
+        self.cache: dict[tuple[int, tuple[int, ...]], float] = {}
+        self.piece_km2 = np.full(len(self.piece_tile), np.nan)
+
+    def _cell(self, edges: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """The cell of ``edges`` holding each value (the last cell for the far edge)."""
+        return np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
+
+    def _cells(self, chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(period, tile) pairs of the periods ``chunk``: covered, and pieces with their area."""
+        side, xs, ys = self.side, self.xs, self.ys
+        # Exteriors counter-clockwise, holes clockwise: then the area inside a band of
+        # rows is minus the integral of the clamped latitude along the rings.
+        parts, owner = shapely.get_parts(
+            shapely.orient_polygons(self.geoms[chunk]), return_index=True
+        )
+        keep = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
+        parts, owner = parts[keep], owner[keep]
+        _, coords, (ring_offsets, polygon_offsets) = shapely.to_ragged_array(parts)
+        ring_of = np.repeat(np.arange(len(ring_offsets) - 1), np.diff(ring_offsets))
+        ring_owner = owner[np.repeat(np.arange(len(parts)), np.diff(polygon_offsets))]
+        start = np.flatnonzero(ring_of[1:] == ring_of[:-1])
+        xa, ya = coords[start, 0], coords[start, 1]
+        xb, yb = coords[start + 1, 0], coords[start + 1, 1]
+        period = ring_owner[ring_of[start]]
+        n = len(chunk)
+        area = np.zeros((n, side, side))  # minus the clamped integral, per (period, column, row)
+        below = np.zeros((n, side, side))  # signed widths of edges above each row
+        touched = np.zeros((n, side, side), dtype=bool)
+
+        # Vertical edges add no area; inside a column they pass through its tiles.
+        upright = xa == xb
+        column = self._cell(xs, xa[upright])
+        inside = xa[upright] > xs[column]
+        self._touch(
+            touched,
+            period[upright][inside],
+            column[inside],
+            ya[upright][inside],
+            yb[upright][inside],
+        )
+
+        # The other edges, cut at the column lines.
+        slanted = ~upright
+        xa, ya, xb, yb, period = xa[slanted], ya[slanted], xb[slanted], yb[slanted], period[slanted]
+        left, right = np.minimum(xa, xb), np.maximum(xa, xb)
+        first, last = self._cell(xs, left), self._cell(xs, right)
+        count = last - first + 1
+        edge = np.repeat(np.arange(len(xa)), count)
+        column = first[edge] + np.arange(len(edge)) - np.repeat(np.cumsum(count) - count, count)
+        u = np.maximum(left[edge], xs[column])
+        v = np.minimum(right[edge], xs[column + 1])
+        keep = v > u
+        edge, column, u, v = edge[keep], column[keep], u[keep], v[keep]
+        slope = (yb - ya) / (xb - xa)
+        yu = ya[edge] + (u - xa[edge]) * slope[edge]
+        yv = ya[edge] + (v - xa[edge]) * slope[edge]
+        sign = np.where(xb > xa, 1.0, -1.0)[edge]
+        p = period[edge]
+        self._touch(touched, p, column, yu, yv)
+        low_row = self._cell(ys, np.minimum(yu, yv))
+        np.add.at(below, (p, column, low_row), sign * (v - u))
+        high_row = self._cell(ys, np.maximum(yu, yv))
+        count = high_row - low_row + 1
+        piece = np.repeat(np.arange(len(u)), count)
+        row = low_row[piece] + np.arange(len(piece)) - np.repeat(np.cumsum(count) - count, count)
+        integral = _clamped_integral(yu[piece], yv[piece], ys[row], ys[row + 1]) * (v - u)[piece]
+        np.add.at(area, (p[piece], column[piece], row), -sign[piece] * integral)
+        # Rows below an edge get its whole height: sum the widths of the edges above.
+        above = np.cumsum(below[:, :, ::-1], axis=2)[:, :, ::-1] - below
+        area -= above * np.diff(ys)[None, None, :]
+        cell = np.outer(np.diff(xs), np.diff(ys))[None, :, :]
+        period_ix, column_ix, row_ix = np.nonzero(~touched & (area > cell / 2))
+        cover = np.column_stack([chunk[period_ix], column_ix * side + row_ix])
+        period_ix, column_ix, row_ix = np.nonzero(touched & (area > 0))
+        pieces = np.column_stack([chunk[period_ix], column_ix * side + row_ix])
+        return cover, pieces, area[period_ix, column_ix, row_ix]
+
+    def _touch(
+        self,
+        touched: np.ndarray,
+        period: np.ndarray,
+        column: np.ndarray,
+        ya: np.ndarray,
+        yb: np.ndarray,
+    ) -> None:
+        """Mark the tiles of ``column`` whose inside a segment from ``ya`` to ``yb`` enters."""
+        ys = self.ys
+        low, high = np.minimum(ya, yb), np.maximum(ya, yb)
+        first, last = self._cell(ys, low), self._cell(ys, high)
+        count = last - first + 1
+        segment = np.repeat(np.arange(len(low)), count)
+        row = first[segment] + np.arange(len(segment)) - np.repeat(np.cumsum(count) - count, count)
+        lo, hi = low[segment], high[segment]
+        enters = np.maximum(lo, ys[row]) < np.minimum(hi, ys[row + 1])
+        enters |= (lo == hi) & (ys[row] < lo) & (lo < ys[row + 1])
+        touched[period[segment][enters], column[segment][enters], row[enters]] = True
 
     # -------------------------------------------------------------- bounds
     def candidates(self) -> np.ndarray:
@@ -221,62 +281,69 @@ class _Grid:
         live = np.flatnonzero(active[self.piece_period] & ~held[self.piece_tile])
         if not len(live):
             return values
-        tiles = self.piece_tile[live]
-        cuts = np.flatnonzero(np.diff(tiles)) + 1
-        singles: list[int] = []
-        keys: list[tuple[int, tuple[int, ...]]] = []
-        unions: list[shapely.Geometry] = []
-        for group in np.split(live, cuts):
-            if len(group) == 1:
-                singles.append(int(group[0]))
-                continue
-            key = (int(self.piece_tile[group[0]]), tuple(group.tolist()))
-            if key in self.cache:
-                values[key[0]] = self.cache[key]
-            else:
-                keys.append(key)
-                unions.append(self._union(group))
-        if singles:
-            index = np.array(singles)
-            unknown = index[np.isnan(self.piece_km2[index])]
-            if len(unknown):
-                self.piece_km2[unknown] = geodesic_area_km2(self._each_piece(unknown))
-            values[self.piece_tile[index]] = self.piece_km2[index]
-        if unions:
+        groups = np.split(live, np.flatnonzero(np.diff(self.piece_tile[live])) + 1)
+        singles = np.array([g[0] for g in groups if len(g) == 1], dtype=np.int64)
+        unknown = singles[np.isnan(self.piece_km2[singles])]
+        todo = []
+        for g in groups:
+            key = (int(self.piece_tile[g[0]]), tuple(g.tolist()))
+            if len(g) > 1 and key not in self.cache:
+                todo.append((key, g))
+        # Every piece this instant needs, clipped in one pass.
+        needed = np.concatenate([unknown, *[g for _, g in todo]]).astype(np.int64)
+        clipped = self._clip(needed)
+        if len(unknown):
+            self.piece_km2[unknown] = geodesic_area_km2(clipped[: len(unknown)])
+        if todo:
+            unions, at = [], len(unknown)
+            for _, g in todo:
+                unions.append(self._union(g, clipped[at : at + len(g)]))
+                at += len(g)
             measured = geodesic_area_km2(np.array(unions, dtype=object))
-            for key, km2 in zip(keys, measured, strict=True):
+            for (key, _), km2 in zip(todo, measured, strict=True):
                 self.cache[key] = float(km2)
-                values[key[0]] = km2
+        values[self.piece_tile[singles]] = self.piece_km2[singles]
+        for g in groups:
+            if len(g) > 1:
+                values[int(self.piece_tile[g[0]])] = self.cache[
+                    (int(self.piece_tile[g[0]]), tuple(g.tolist()))
+                ]
         return values
 
-    def _pieces(self, group: np.ndarray) -> np.ndarray:
-        """The polygons of the pieces ``group`` (all in one tile)."""
-        tile = int(self.piece_tile[group[0]])
-        clipped = shapely.clip_by_rect(self.strips[self.piece_strip[group]], *self.tiles[tile].bounds)
-        parts = shapely.get_parts(clipped)
-        return parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)]
+    def _clip(self, index: np.ndarray) -> np.ndarray:
+        """The polygon of each piece of ``index``: its period clipped to its tile.
 
-    def _each_piece(self, index: np.ndarray) -> np.ndarray:
-        """Each piece of ``index`` as one geometry (any tiles)."""
+        Each period is clipped to the row first (once per row), then to the tiles:
+        clipping a whole polygon once per tile would go over all its vertices each time.
+        """
         out = np.empty(len(index), dtype=object)
-        order = np.argsort(self.piece_tile[index], kind="stable")
-        tiles = self.piece_tile[index][order]
+        rows = self.piece_tile[index] % self.side
+        west, east = self.xs[0], self.xs[-1]
         bounds = shapely.bounds(self.tiles)
-        for chunk in np.split(np.arange(len(index)), np.flatnonzero(np.diff(tiles)) + 1):
-            t = int(tiles[chunk[0]])
-            out[order[chunk]] = shapely.clip_by_rect(
-                self.strips[self.piece_strip[index[order[chunk]]]], *bounds[t]
+        for row in np.unique(rows):
+            here = np.flatnonzero(rows == row)
+            periods, which = np.unique(self.piece_period[index[here]], return_inverse=True)
+            strips = shapely.clip_by_rect(
+                self.geoms[periods], west, self.ys[row], east, self.ys[row + 1]
             )
+            tiles = self.piece_tile[index[here]]
+            for tile in np.unique(tiles):
+                mine = tiles == tile
+                out[here[mine]] = shapely.clip_by_rect(strips[which[mine]], *bounds[tile])
         return out
 
-    def _union(self, group: np.ndarray) -> shapely.Geometry:
-        """The union of the pieces ``group`` (all in one tile)."""
+    def _union(self, group: np.ndarray, pieces: np.ndarray) -> shapely.Geometry:
+        """The union of the pieces ``group`` (all in one tile), clipped as ``pieces``."""
+        parts = shapely.get_parts(pieces)
+        parts = parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)]
         try:
-            return shapely.union_all(self._pieces(group))
+            return shapely.union_all(parts)
         except shapely.errors.GEOSException:
             # clip_by_rect does not promise valid pieces; intersect instead (as union does).
             tile = self.tiles[self.piece_tile[group[0]]]
-            exact = shapely.get_parts(shapely.intersection(self.geoms[self.piece_period[group]], tile))
+            exact = shapely.get_parts(
+                shapely.intersection(self.geoms[self.piece_period[group]], tile)
+            )
             return shapely.union_all(exact[shapely.get_type_id(exact) == 3])
 
     # -------------------------------------------------------------- search
@@ -314,6 +381,22 @@ class _Grid:
 
 #: Areas closer than this (relative) are the same peak; the first date is reported.
 _TIE = 1e-9
+
+
+def _clamped_integral(
+    ya: np.ndarray, yb: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> np.ndarray:
+    """Mean over a straight segment from ``ya`` to ``yb`` of ``clip(y, low, high) - low``."""
+
+    def antiderivative(y: np.ndarray) -> np.ndarray:
+        inside = np.clip(y, low, high) - low
+        return inside**2 / 2 + (high - low) * np.maximum(y - high, 0.0)
+
+    flat = np.abs(yb - ya) <= 1e-12 * (high - low)
+    rise = np.where(flat, 1.0, yb - ya)
+    mean = (antiderivative(yb) - antiderivative(ya)) / rise
+    middle = np.clip((ya + yb) / 2, low, high) - low
+    return np.where(flat, middle, mean)
 
 
 def _km2_per_square_degree(latitude: np.ndarray) -> np.ndarray:
