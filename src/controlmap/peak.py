@@ -194,13 +194,13 @@ class _Grid:
         p = period[edge]
         self._touch(touched, p, column, yu, yv)
         low_row = self._cell(ys, np.minimum(yu, yv))
-        np.add.at(below, (p, column, low_row), sign * (v - u))
+        _add(below, (p, column, low_row), sign * (v - u))
         high_row = self._cell(ys, np.maximum(yu, yv))
         count = high_row - low_row + 1
         piece = np.repeat(np.arange(len(u)), count)
         row = low_row[piece] + np.arange(len(piece)) - np.repeat(np.cumsum(count) - count, count)
         integral = _clamped_integral(yu[piece], yv[piece], ys[row], ys[row + 1]) * (v - u)[piece]
-        np.add.at(area, (p[piece], column[piece], row), -sign[piece] * integral)
+        _add(area, (p[piece], column[piece], row), -sign[piece] * integral)
         # Rows below an edge get its whole height: sum the widths of the edges above.
         above = np.cumsum(below[:, :, ::-1], axis=2)[:, :, ::-1] - below
         area -= above * np.diff(ys)[None, None, :]
@@ -250,10 +250,11 @@ class _Grid:
         """Per (tile, candidate): whether a period covers the tile, and a bound of its area."""
         m, n_tiles = len(candidates), len(self.tiles)
         clo, chi = self._in_candidates(candidates)
-        covered = np.zeros((n_tiles, m + 1), dtype=np.int32)
-        np.add.at(covered, (self.cover_tile, clo[self.cover_period]), 1)
-        np.add.at(covered, (self.cover_tile, chi[self.cover_period]), -1)
-        held = np.cumsum(covered, axis=1)[:, :m] > 0
+        covered = np.zeros((n_tiles, m + 1))
+        ones = np.ones(len(self.cover_tile))
+        _add(covered, (self.cover_tile, clo[self.cover_period]), ones)
+        _add(covered, (self.cover_tile, chi[self.cover_period]), -ones)
+        held = np.cumsum(covered, axis=1)[:, :m] > 0.5
         del covered
         bound = self._summed(candidates, np.ones(len(self.piece_tile), dtype=bool))
         full = self.tile_km2[:, None] * _MARGIN
@@ -267,8 +268,8 @@ class _Grid:
         clo, chi = self._in_candidates(candidates)
         p = self.piece_period[which]
         summed = np.zeros((len(self.tiles), m + 1))
-        np.add.at(summed, (self.piece_tile[which], clo[p]), self.piece_bound[which])
-        np.add.at(summed, (self.piece_tile[which], chi[p]), -self.piece_bound[which])
+        _add(summed, (self.piece_tile[which], clo[p]), self.piece_bound[which])
+        _add(summed, (self.piece_tile[which], chi[p]), -self.piece_bound[which])
         return np.cumsum(summed, axis=1)[:, :m]
 
     # -------------------------------------------------------------- exact
@@ -381,6 +382,12 @@ class _Grid:
 
 #: Areas closer than this (relative) are the same peak; the first date is reported.
 _TIE = 1e-9
+
+
+def _add(target: np.ndarray, index: tuple[np.ndarray, ...], values: np.ndarray) -> None:
+    """``np.add.at(target, index, values)`` for a float array, by ``np.bincount`` (faster)."""
+    flat = np.ravel_multi_index(index, target.shape)
+    target += np.bincount(flat, weights=values, minlength=target.size).reshape(target.shape)
 
 
 def _clamped_integral(
