@@ -219,9 +219,10 @@ def cmd_info(args: argparse.Namespace) -> None:
     say(f"from:     {format_date(first)}")
     say(f"until:    {'open (still held)' if pd.isna(last) else format_date(last)}")
     say("actors:")
+    days = dict(zip(peaks.index, pd.DatetimeIndex(peaks["date"]), strict=True))
+    km2 = dict(zip(peaks.index, peaks["area_km2"].to_numpy(dtype=float), strict=True))
     for actor in timeline.actors:
-        peak = peaks.loc[actor]
-        say(f"  {actor}: peak {peak.area_km2:,.0f} km² on {format_date(peak.date)}")
+        say(f"  {actor}: peak {km2[actor]:,.0f} km² on {format_date(days[actor])}")
 
 
 def cmd_fighters(args: argparse.Namespace) -> None:

@@ -30,6 +30,7 @@ from .periods import (
     _seconds,
     normalize_periods,
     repaired,
+    valid_mask,
 )
 from .places import _shared_place_pairs, places_in_periods
 from .regions import split_by_regions
@@ -188,7 +189,7 @@ class Timeline:
         self.name = name
         self.source = None if source is None else str(source)
         geoms = np.asarray(self._periods.geometry.values, dtype=object)
-        invalid = ~shapely.is_valid(geoms)
+        invalid = ~valid_mask(geoms)
         if invalid.any():
             # Computations need valid polygons; keep the user's geometry as given (so
             # ``validate`` can report it) and work on a repaired copy.
