@@ -9,12 +9,15 @@ downloaded):
 - ``huge``: one polygon of 5 million vertices;
 - ``many``: 100,000 small periods, for the slider ``map``.
 
-Each command runs in a fresh ``controlmap`` process; its wall time and peak
-resident set size (``ru_maxrss`` of that child, from ``os.wait4``) are printed
-with the peak as a multiple of the file size. A plain geopandas baseline (read
+Each command runs in a fresh ``controlmap`` process; its wall time, CPU time
+(user + system) and peak resident set size (``ru_maxrss`` of that child, from
+``os.wait4``) are printed, with the peak as a multiple of the file size. A plain
+geopandas baseline runs in this process on the same file, and each command's
+wall and CPU time are also given as ratios to it: for the area questions, read
 with pyogrio, filter the periods active on the date, dissolve by actor, project
-to an equal-area CRS, sum the areas) runs in this process on the same file, and
-each command's time is also given as a ratio to it.
+to an equal-area CRS and sum the areas; for ``map``, read with pyogrio and write
+the frame as GeoJSON text (what any page of the periods has to carry). The
+machine load is printed too: on a shared machine wall times say little alone.
 
 Goals: on ``overlap``, ``info``, one ``snapshot`` and one ``area`` date each under
 30 s and under 3x the file size; ``map`` of ``many`` under 5x the file size.
@@ -117,7 +120,7 @@ CASES = {
     "overlap": (overlapping, 4523, ["info", "snapshot", "area", "baseline"]),
     "small": (small, 118_405, ["info", "snapshot", "area", "baseline"]),
     "huge": (huge, 5_000_000, ["info", "snapshot", "area", "baseline"]),
-    "many": (small, 100_000, ["map"]),
+    "many": (small, 100_000, ["map", "baseline"]),
 }
 
 
@@ -134,8 +137,8 @@ def command_line(command: str, path: Path, out: Path) -> list[str]:
     raise ValueError(command)
 
 
-def run_child(argv: list[str], timeout: float) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in bytes and exit code of one child process."""
+def run_child(argv: list[str], timeout: float) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds, peak RSS in bytes and exit code of one child process."""
     started = time.perf_counter()
     child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = started + timeout
@@ -155,20 +158,25 @@ def run_child(argv: list[str], timeout: float) -> tuple[float, float, int]:
         print(f"    exit {child.returncode}: {message[-300:]}")
     if child.stderr:
         child.stderr.close()
-    return seconds, usage.ru_maxrss * 1024.0, child.returncode
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, cpu, usage.ru_maxrss * 1024.0, child.returncode
 
 
-def baseline(path: Path) -> float:
-    """Seconds for the plain geopandas version of one date's area per actor."""
-    started = time.perf_counter()
+def baseline(path: Path, kind: str) -> tuple[float, float]:
+    """Wall and CPU seconds of the plain geopandas version of ``kind`` ("area" or "map")."""
+    started, cpu = time.perf_counter(), time.process_time()
     frame = gpd.read_file(path, engine="pyogrio")
+    if kind == "map":
+        with tempfile.TemporaryFile("w") as stream:
+            stream.write(frame.to_json())
+        return time.perf_counter() - started, time.process_time() - cpu
     day = pd.Timestamp(DATE)
     start = pd.to_datetime(frame["start"])
     end = pd.to_datetime(frame["end"]) if "end" in frame.columns else pd.Series(pd.NaT, frame.index)
     active = frame[(start <= day) & (end.isna() | (end > day))]
     dissolved = active.dissolve(by="actor")
     _ = dissolved.to_crs("EPSG:6933").area / 1e6
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def main() -> None:
@@ -193,17 +201,27 @@ def main() -> None:
                 print(f"{name}: wrote {path.name} in {time.perf_counter() - started:.0f} s")
             megabytes = path.stat().st_size / 1e6
             print(f"{name}: {megabytes:.1f} MB")
-            base = baseline(path) if "baseline" in commands else None
+            kind = "map" if "map" in commands else "area"
+            base = baseline(path, kind) if "baseline" in commands else None
             if base is not None:
-                print(f"  geopandas baseline (one date, in process): {base:8.1f} s")
+                what = "read + GeoJSON text" if kind == "map" else "one date"
+                print(
+                    f"  geopandas baseline ({what}, in process): {base[0]:8.1f} s"
+                    f"  cpu {base[1]:7.1f} s  (load {os.getloadavg()[0]:.1f})"
+                )
             for command in commands:
                 if command == "baseline":
                     continue
-                seconds, peak, _ = run_child(command_line(command, path, folder), args.timeout)
-                ratio = f"  {seconds / base:5.1f}x baseline time" if base else ""
+                load = os.getloadavg()[0]
+                seconds, cpu, peak, _ = run_child(command_line(command, path, folder), args.timeout)
+                ratio = (
+                    f"  {seconds / base[0]:5.1f}x / {cpu / base[1]:5.1f}x baseline wall / cpu"
+                    if base
+                    else ""
+                )
                 print(
-                    f"  {command:9s} {seconds:8.1f} s  peak {peak / 1e6:8.0f} MB"
-                    f"  {peak / 1e6 / megabytes:5.2f}x file{ratio}",
+                    f"  {command:9s} {seconds:8.1f} s  cpu {cpu:7.1f} s  peak {peak / 1e6:7.0f} MB"
+                    f"  {peak / 1e6 / megabytes:5.2f}x file{ratio}  (load {load:.1f})",
                     flush=True,
                 )
     finally:

@@ -334,17 +334,17 @@ def cmd_info(args: argparse.Namespace) -> None:
     """Actors, date range, counts and peak area."""
     timeline = open_source(args.source, **_read_options(args))
     first, last = timeline.span
-    series = timeline.area()
+    peaks = timeline.peaks()
     say(f"source:   {args.source}")
     say(f"periods:  {len(timeline)}")
     say(f"changes:  {len(timeline.change_dates)} dates")
     say(f"from:     {format_date(first)}")
     say(f"until:    {'open (still held)' if pd.isna(last) else format_date(last)}")
     say("actors:")
+    days = dict(zip(peaks.index, pd.DatetimeIndex(peaks["date"]), strict=True))
+    km2 = dict(zip(peaks.index, peaks["area_km2"].to_numpy(dtype=float), strict=True))
     for actor in timeline.actors:
-        column = series[actor]
-        peak = series.index[int(column.to_numpy().argmax())]
-        say(f"  {actor}: peak {column.max():,.0f} km² on {format_date(peak)}")
+        say(f"  {actor}: peak {km2[actor]:,.0f} km² on {format_date(days[actor])}")
 
 
 def cmd_fighters(args: argparse.Namespace) -> None:

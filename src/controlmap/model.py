@@ -31,6 +31,7 @@ from .periods import (
     _seconds,
     normalize_periods,
     repaired,
+    valid_mask,
 )
 from .places import _shared_place_pairs, places_in_periods
 from .regions import split_by_regions
@@ -189,7 +190,7 @@ class Timeline:
         self.name = name
         self.source = None if source is None else str(source)
         geoms = np.asarray(self._periods.geometry.values, dtype=object)
-        invalid = ~shapely.is_valid(geoms)
+        invalid = ~valid_mask(geoms)
         if invalid.any():
             # Computations need valid polygons; keep the user's geometry as given (so
             # ``validate`` can report it) and work on a repaired copy.
@@ -535,6 +536,68 @@ class Timeline:
             result = result.sort_index(axis=1)
         return result
 
+    def peaks(self, *, status: str | Iterable[str] | None = None) -> pd.DataFrame:
+        """The largest area each actor held, and the first date it held it.
+
+        The same as the maximum of :meth:`area` over every change date. Where
+        periods pile up on the same ground (hundreds at once), or are large
+        polygons (on average 500 vertices or more, 100,000 in all), every date's
+        union would cost too much: then only dates where a period starts and the
+        next change ends one are looked at, their areas are bounded on a grid of
+        tiles and measured exactly from the largest bound down until no other can
+        be larger (see :mod:`controlmap.peak`). That area is the sum of the tiles'
+        geodesic areas, within a few millionths of :meth:`area` on the same date
+        (the tile lines add vertices to the ground's edge, as in
+        :func:`controlmap.union.union`).
+
+        Parameters
+        ----------
+        status : str or list of str, optional
+            Count only periods of these statuses (default: all).
+
+        Returns
+        -------
+        DataFrame
+            Index ``actor`` (in order of first appearance); columns ``date`` and
+            ``area_km2``.
+
+        Examples
+        --------
+        >>> import controlmap
+        >>> tl = controlmap.load_dataset("islamic-state")
+        >>> peak = tl.peaks().loc["Islamic State"]
+        >>> f"{peak.date:%Y-%m-%d}", bool(peak.area_km2 > 80_000)
+        ('2015-08-05', True)
+        """
+        keep = self._status_mask(status)
+        frame = self._periods.loc[keep]
+        geoms = self._geoms[keep]
+        starts, ends = _seconds(frame["start"]), _seconds(frame["end"])
+        changes = self.change_dates
+        sample = changes[np.unique(np.linspace(0, len(changes) - 1, 64).round().astype(int))]
+        rows: dict[str, tuple[pd.Timestamp, float]] = {}
+        vertices = int(shapely.get_num_coordinates(geoms).sum())
+        large = vertices >= _PEAK_VERTICES and vertices >= _PEAK_MEAN_VERTICES * len(geoms)
+        if self._disjoint or not (
+            large or intervals.crowded(geoms, starts, ends, _seconds(sample))
+        ):
+            series = self.area(status=status)
+            for actor in series.columns:
+                column = series[actor].to_numpy()
+                rows[actor] = (series.index[int(column.argmax())], float(column.max()))
+        else:
+            from .peak import peak_area
+
+            for actor, index in frame.groupby("actor", sort=False).indices.items():
+                instant, km2 = peak_area(geoms[index], starts[index], ends[index])
+                rows[actor] = (pd.Timestamp(instant, unit="s"), km2)
+        result = pd.DataFrame(
+            [(actor, day, km2) for actor, (day, km2) in rows.items()],
+            columns=["actor", "date", "area_km2"],
+        ).set_index("actor")
+        result["date"] = result["date"].astype("datetime64[s]")
+        return result
+
     def _dates_for(
         self,
         dates: Iterable[DateLike] | pd.DatetimeIndex | None,
@@ -803,6 +866,11 @@ class Timeline:
             return write_periods(self, path, **options)
         return write_snapshot(self.at(date), path, **options)
 
+
+#: Timelines of at least this many vertices, this many per period on average, have
+#: their peak found by controlmap.peak rather than from the whole area series.
+_PEAK_VERTICES = 100_000
+_PEAK_MEAN_VERTICES = 500
 
 MAX_DATES = 100_000  # a day for 270 years: more is a mistyped frequency ("s" for seconds)
 
