@@ -361,3 +361,33 @@ def test_place_rows_errors_name_the_problem() -> None:
     overlapping.geometry = [shapely.box(40, 33, 40.2, 33.1), shapely.box(40.1, 33, 40.3, 33.1)]
     with pytest.raises(controlmap.DataError, match="places 0 and 1 overlap"):
         places_to_timeline(lost.assign(place=[0, 1]), overlapping)
+
+
+def test_graphs_are_reductions_per_file_then_a_small_tree(
+    tmp_path: Path, timeline: controlmap.Timeline
+) -> None:
+    # What keeps a worker's memory to one file: each file's task reads its own file
+    # (no other task feeds it), and the results are added a few at a time.
+    from dask.core import get_dependencies
+    from dask.utils import key_split
+
+    lazy = controlmap.read(
+        timeline.to_file(tmp_path / "is", partition_by=["year", "tile"], tile_degrees=1)
+    )
+    assert isinstance(lazy, PartitionedTimeline)
+    days = pd.date_range("2013-06-01", "2019-06-01", freq="D")
+    for graph, leaf, combine in (
+        (engine._area_graph(lazy, days, None), "part_area", "add_tables"),
+        (engine._changes_graph(lazy, days[::7], None), "part_changes", "add_changes"),
+    ):
+        tasks = dict(graph.__dask_graph__())
+        inputs = {key: len(get_dependencies(tasks, key)) for key in tasks}
+        leaves = [key for key in tasks if key_split(key) == leaf]
+        combines = [key for key in tasks if key_split(key) == combine]
+        assert len(leaves) + len(combines) == len(tasks)
+        assert len(leaves) >= len(lazy.parts) > 8  # enough files to need a tree
+        assert all(inputs[key] == 0 for key in leaves)
+        assert 1 < max(inputs[key] for key in combines) <= 8
+        # The tree's root is the only task nothing depends on.
+        needed = {d for key in tasks for d in get_dependencies(tasks, key)}
+        assert len(set(tasks) - needed) == 1
