@@ -10,7 +10,11 @@ dask task per file, and the answers are added up:
 - ``area``: each date is answered by the files of its year; the areas of the tiles
   (and actors) add up, and each period is measured whole, as on one machine.
 - ``change_series``: ground gained and lost between consecutive dates, per file
-  (reading the files of the two years concerned), added up.
+  (reading the files of the two years concerned), added up; only the periods that
+  begin or end between two dates are dissolved, with the ground they meet.
+
+Each file's task returns a small table (dates by actors), and the tables are added in
+a tree, a few at a time: no task sees the whole archive.
 - ``at``: the snapshot of each file of the date's year, dissolved across files.
 
 The code builds a dask graph and computes it with the scheduler in force: a
@@ -53,6 +57,7 @@ from .geodesic import geodesic_area_km2
 from .model import Timeline, asked_dates
 from .partition import Part, PartitionedTimeline, read_part
 from .periods import _polygonal, normalize_periods
+from .union import union
 
 __all__ = ["area", "at", "change_series", "require"]
 
@@ -123,17 +128,24 @@ def area(
     dask = require("dask")
     asked = _asked(lazy, dates, start, end, freq)
     actors = _actors(lazy, status)
-    wanted = _wanted(status)
+    (total,) = dask.compute(_area_graph(lazy, asked, _wanted(status)), scheduler=scheduler)
+    table = total.reindex(index=asked, columns=actors, fill_value=0.0).astype(float)
+    table.index = pd.DatetimeIndex(asked, name="date")
+    table.columns = pd.Index(actors, name="actor")
+    return table
+
+
+def _area_graph(
+    lazy: PartitionedTimeline, asked: pd.DatetimeIndex, wanted: list[str] | None
+) -> Any:
+    """The dask graph of :func:`area`: one task per file, then a tree of sums."""
+    dask = require("dask")
     tasks = []
     for part in lazy.parts:
         inside = asked[_in_year(asked, part.year, lazy)]
         if len(inside):
             tasks.append(dask.delayed(_part_area)(part, inside, wanted))
-    (total,) = dask.compute(_tree(dask, tasks, _add_tables), scheduler=scheduler)
-    table = total.reindex(index=asked, columns=actors, fill_value=0.0).astype(float)
-    table.index = pd.DatetimeIndex(asked, name="date")
-    table.columns = pd.Index(actors, name="actor")
-    return table
+    return _tree(dask, tasks, _add_tables)
 
 
 def _part_area(part: Part, dates: pd.DatetimeIndex, wanted: list[str] | None) -> pd.DataFrame:
@@ -190,11 +202,24 @@ def change_series(
     if isinstance(lazy, Timeline):
         asked = lazy._dates_for(dates, start, end, freq)
         lazy._status_mask(status)  # the same error for a status matching nothing
-        return _finish_changes([_local_changes(lazy, asked, _wanted(status))])
+        local = _part_timeline_of(lazy, _wanted(status))
+        return _finish_changes([] if local is None else [_held_changes(local, asked)])
     dask = require("dask")
     asked = _asked(lazy, dates, start, end, freq)
     _actors(lazy, status)
-    wanted = _wanted(status)
+    graph = _changes_graph(lazy, asked, _wanted(status))
+    (total,) = dask.compute(graph, scheduler=scheduler)
+    return _finish_changes([total])
+
+
+def _changes_graph(
+    lazy: PartitionedTimeline, asked: pd.DatetimeIndex, wanted: list[str] | None
+) -> Any:
+    """The dask graph of :func:`change_series`.
+
+    One task per place and year of first dates, then a tree of sums.
+    """
+    dask = require("dask")
     tasks = []
     spaces: dict[tuple[str, ...], dict[int, Part]] = {}
     for part in lazy.parts:
@@ -210,8 +235,7 @@ def change_series(
             parts = [by_year[y] for y in sorted(needed) if y in by_year]
             if parts:
                 tasks.append(dask.delayed(_part_changes)(parts, chunk, wanted))
-    (frames,) = dask.compute(tasks, scheduler=scheduler)
-    return _finish_changes(frames)
+    return _tree(dask, tasks, _add_changes)
 
 
 def _part_changes(
@@ -224,21 +248,36 @@ def _part_changes(
 
 
 def _held_changes(timeline: Timeline, dates: pd.DatetimeIndex) -> pd.DataFrame:
-    """What ``Timeline.changes`` says for each consecutive pair of dates.
+    """The areas ``Timeline.changes`` gives for each consecutive pair of dates.
 
-    Each date's ground is dissolved once, not twice as pair by pair would.
+    Only the periods that begin or end between two dates are dissolved, not all the
+    ground held: what an actor gained is the ground of its periods active on the
+    second date and not the first, less what it held on the first date there (its
+    periods near them); what it lost, the other way round. The same region as
+    differencing the two dates' dissolved ground, so the same area (the measure is
+    additive: the other vertices a smaller overlay leaves do not move it).
     """
-    every = np.ones(len(timeline), dtype=bool)
-    held = [timeline._held(day, every) for day in dates]
+    geoms = timeline._geoms
+    tree = shapely.STRtree(geoms)
+    owner = timeline.periods["actor"].to_numpy()
+    active = [timeline._active(day) for day in dates]
     rows = []
-    for (a, before), (b, after) in itertools.pairwise(zip(dates, held, strict=True)):
+    for (a, before), (b, after) in itertools.pairwise(zip(dates, active, strict=True)):
         for who in timeline.actors:
-            old = before.get(who, shapely.Polygon())
-            new = after.get(who, shapely.Polygon())
-            for change, raw in (
-                ("gained", shapely.difference(new, old)),
-                ("lost", shapely.difference(old, new)),
-            ):
+            mine = owner == who
+            old, new = before & mine, after & mine
+            for change, moved, other in (("gained", new & ~old, old), ("lost", old & ~new, new)):
+                if not moved.any():
+                    continue
+                index = np.flatnonzero(moved)
+                region = union(geoms[index])
+                # Period by period: the box of the whole region would take them all.
+                mover, near = tree.query(geoms[index], predicate="intersects")
+                pick = other[near]
+                mover, near = index[mover[pick]], near[pick]
+                # Neighbours that only touch (cells of a grid) take nothing away.
+                near = np.unique(near[~shapely.touches(geoms[mover], geoms[near])])
+                raw = shapely.difference(region, union(geoms[near])) if len(near) else region
                 geom = _polygonal(raw)
                 if not shapely.is_empty(geom):
                     rows.append((a, b, who, change, geom))
@@ -249,15 +288,15 @@ def _held_changes(timeline: Timeline, dates: pd.DatetimeIndex) -> pd.DataFrame:
     return table.loc[table["area_km2"] >= SLIVER_KM2]
 
 
-def _local_changes(
-    timeline: Timeline, dates: pd.DatetimeIndex, wanted: list[str] | None
-) -> pd.DataFrame:
-    frames = [
-        pd.DataFrame(timeline.changes(a, b, status=wanted).drop(columns="geometry"))
-        for a, b in itertools.pairwise(dates)
-    ]
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CHANGE_COLUMNS)
+def _add_changes(*frames: pd.DataFrame) -> pd.DataFrame:
+    # Each file's gains and losses of one actor between two dates are disjoint from
+    # the other files' (their ground never overlaps), so their areas add up.
+    frames = tuple(f for f in frames if len(f))
+    if not frames:
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
+    table = pd.concat(frames, ignore_index=True)[CHANGE_COLUMNS]
+    keys = ["start", "end", "actor", "change"]
+    return table.groupby(keys, as_index=False, sort=False).agg(area_km2=("area_km2", "sum"))
 
 
 def _finish_changes(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -416,6 +455,16 @@ def _part_timeline(
     if not len(frame):
         return None
     return _wrap(gpd.GeoDataFrame(frame, geometry="geometry", crs=4326), parts[0])
+
+
+def _part_timeline_of(timeline: Timeline, wanted: list[str] | None) -> Timeline | None:
+    """A timeline's periods of the wanted statuses, or None if there are none."""
+    if wanted is None:
+        return timeline
+    periods = timeline._periods.loc[timeline._status_mask(wanted)]
+    if not len(periods):
+        return None
+    return Timeline._from_normalized(periods.reset_index(drop=True), name=None, source=None)
 
 
 def _wrap(frame: gpd.GeoDataFrame, part: Part) -> Timeline:

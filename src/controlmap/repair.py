@@ -216,7 +216,7 @@ def repair(
     ...     json.dumps({"type": "FeatureCollection", "features": [feature]}))
     >>> for change in repair(folder / "in.geojson", folder / "out.geojson"):
     ...     print(change)
-    feature 0: Self-intersection[0.5 0.5]: made valid (MultiPolygon of 2 parts, 6,154.272 km²)
+    feature 0: Self-intersection[0.5 0.5]: made valid (MultiPolygon of 2 parts, 6,154.270 km²)
     """
     source = Path(source)
     with warnings.catch_warnings():
