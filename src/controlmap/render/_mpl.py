@@ -197,7 +197,9 @@ def drawable_texts(fig: Any) -> None:
         shown = text.get_text()
         if not shown or shown.isascii():
             continue
-        safe, chain = drawable(shown, text.get_fontfamily())
+        # Control characters and non-characters as escapes first (plain_text's rule),
+        # so a figure measured while it is built shows what it will show when saved.
+        safe, chain = drawable(printable(shown, keep="\n"), text.get_fontfamily())
         if safe != shown:
             text.set_text(safe)
         if chain != list(text.get_fontfamily()):
