@@ -188,8 +188,7 @@ def test_redraw_noise_is_a_choice_and_its_effect_is_reported() -> None:
     worst = 0.0
     for day, frame in series.items():
         mine = own(frame, "A")
-        # The timeline's own ground: at() would fill the sliver holes absorbed noise leaves.
-        mapped = absorbed.at(day, min_hole_km2=0).geometry.iloc[0]
+        mapped = absorbed.at(day).geometry.iloc[0]
         apart = geodesic_km2(shapely.symmetric_difference(mapped, mine))
         reported = float(days.loc[days.date == day, "deviation_km2"].iloc[0])
         assert apart == pytest.approx(reported, rel=0.02, abs=1e-3)
