@@ -250,16 +250,19 @@ class _Grid:
         """Per (tile, candidate): whether a period covers the tile, and a bound of its area."""
         m, n_tiles = len(candidates), len(self.tiles)
         clo, chi = self._in_candidates(candidates)
-        covered = np.zeros((n_tiles, m + 1))
-        ones = np.ones(len(self.cover_tile))
-        _add(covered, (self.cover_tile, clo[self.cover_period]), ones)
-        _add(covered, (self.cover_tile, chi[self.cover_period]), -ones)
-        held = np.cumsum(covered, axis=1)[:, :m] > 0.5
+        # Running counts of active covering periods, in place (the matrices are large).
+        covered = _running(
+            (n_tiles, m + 1),
+            np.concatenate([self.cover_tile, self.cover_tile]),
+            np.concatenate([clo[self.cover_period], chi[self.cover_period]]),
+            np.repeat([1.0, -1.0], len(self.cover_tile)),
+        )
+        held = covered[:, :m] > 0.5
         del covered
         bound = self._summed(candidates, np.ones(len(self.piece_tile), dtype=bool))
         full = self.tile_km2[:, None] * _MARGIN
         np.minimum(bound, full, out=bound)
-        bound[held] = full.repeat(m, axis=1)[held]
+        np.copyto(bound, np.broadcast_to(full, bound.shape), where=held)
         return held, bound
 
     def _summed(self, candidates: np.ndarray, which: np.ndarray) -> np.ndarray:
@@ -267,10 +270,13 @@ class _Grid:
         m = len(candidates)
         clo, chi = self._in_candidates(candidates)
         p = self.piece_period[which]
-        summed = np.zeros((len(self.tiles), m + 1))
-        _add(summed, (self.piece_tile[which], clo[p]), self.piece_bound[which])
-        _add(summed, (self.piece_tile[which], chi[p]), -self.piece_bound[which])
-        return np.cumsum(summed, axis=1)[:, :m]
+        tiles, weights = self.piece_tile[which], self.piece_bound[which]
+        return _running(
+            (len(self.tiles), m + 1),
+            np.concatenate([tiles, tiles]),
+            np.concatenate([clo[p], chi[p]]),
+            np.concatenate([weights, -weights]),
+        )[:, :m]
 
     # -------------------------------------------------------------- exact
     def area_at(self, k: int) -> np.ndarray:
@@ -368,8 +374,11 @@ class _Grid:
             # Whatever a candidate holds beyond this instant's ground in a tile comes
             # from pieces active then and not now: a tighter bound near this instant.
             now = (self.lo <= k) & (k < self.hi)
-            beyond = values[:, None] + self._summed(candidates, ~now[self.piece_period])
-            np.minimum(bound, np.where(held, bound, beyond), out=bound)
+            beyond = self._summed(candidates, ~now[self.piece_period])
+            beyond += values[:, None]
+            beyond[held] = np.inf  # held tiles are exact already
+            np.minimum(bound, beyond, out=bound)
+            del beyond
         k = best_at
         # Within a run of starts the area never falls: an earlier instant of the run
         # may hold as much (a period starting inside ground already held).
@@ -387,7 +396,19 @@ _TIE = 1e-9
 def _add(target: np.ndarray, index: tuple[np.ndarray, ...], values: np.ndarray) -> None:
     """``np.add.at(target, index, values)`` for a float array, by ``np.bincount`` (faster)."""
     flat = np.ravel_multi_index(index, target.shape)
-    target += np.bincount(flat, weights=values, minlength=target.size).reshape(target.shape)
+    added = np.bincount(flat, weights=values, minlength=target.size)
+    target += added.astype(float, copy=False).reshape(target.shape)
+
+
+def _running(
+    shape: tuple[int, int], rows: np.ndarray, at: np.ndarray, values: np.ndarray
+) -> np.ndarray:
+    """Running sums along each row of ``values`` added at ``(rows, at)``: one matrix, in place."""
+    flat = np.ravel_multi_index((rows, at), shape)
+    out = np.bincount(flat, weights=values, minlength=shape[0] * shape[1])
+    # float even when nothing is added (bincount of nothing gives integers)
+    out = out.astype(float, copy=False).reshape(shape)
+    return np.cumsum(out, axis=1, out=out)
 
 
 def _clamped_integral(
