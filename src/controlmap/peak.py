@@ -44,8 +44,10 @@ _TILE_VERTICES = 150
 _MAX_SIDE = 80
 #: Cells of the (tiles x candidates) bound matrix, at most (a few copies are alive).
 _MATRIX = 4_000_000
-#: Periods whose edges are laid on the grid together (memory: periods x tiles).
+#: Periods whose edges are laid on the grid together (memory: periods x tiles), and
+#: about how many of their vertices.
 _CHUNK = 64
+_CHUNK_VERTICES = 200_000
 
 # WGS84, for the bound of the area element (km² per square degree).
 _A = 6378137.0
@@ -121,7 +123,12 @@ class _Grid:
         )  # tile index: column * side + row
         self.tile_km2 = geodesic_area_km2(self.tiles)
         covers, pieces, planar = [], [], []
-        for chunk in np.array_split(np.arange(len(geoms)), max(1, len(geoms) // _CHUNK)):
+        # Periods in chunks of about _CHUNK_VERTICES vertices (edge arrays) and at most
+        # _CHUNK periods (the periods x tiles arrays).
+        sizes = shapely.get_num_coordinates(geoms)
+        cuts = np.flatnonzero(np.diff(np.cumsum(sizes) // _CHUNK_VERTICES)) + 1
+        cuts = np.union1d(cuts, np.arange(_CHUNK, len(geoms), _CHUNK))
+        for chunk in np.split(np.arange(len(geoms)), cuts):
             cover, piece, area = self._cells(chunk)
             covers.append(cover)
             pieces.append(piece)
