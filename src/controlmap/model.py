@@ -540,9 +540,9 @@ class Timeline:
         """The largest area each actor held, and the first date it held it.
 
         The same as the maximum of :meth:`area` over every change date. Where
-        periods pile up on the same ground (hundreds at once), or are large
-        polygons (on average 500 vertices or more, 100,000 in all), every date's
-        union would cost too much: then only dates where a period starts and the
+        periods pile up on the same ground (hundreds at once), or are many large
+        polygons (16 or more, of 500 vertices or more on average, 100,000 in all),
+        every date's union would cost too much: then only dates where a period starts and the
         next change ends one are looked at, their areas are bounded on a grid of
         tiles and measured exactly from the largest bound down until no other can
         be larger (see :mod:`controlmap.peak`). That area is the sum of the tiles'
@@ -578,6 +578,7 @@ class Timeline:
         rows: dict[str, tuple[pd.Timestamp, float]] = {}
         vertices = int(shapely.get_num_coordinates(geoms).sum())
         large = vertices >= _PEAK_VERTICES and vertices >= _PEAK_MEAN_VERTICES * len(geoms)
+        large &= len(geoms) >= _PEAK_PERIODS  # a few large polygons: the series is cheap
         if self._disjoint or not (
             large or intervals.crowded(geoms, starts, ends, _seconds(sample))
         ):
@@ -871,6 +872,7 @@ class Timeline:
 #: their peak found by controlmap.peak rather than from the whole area series.
 _PEAK_VERTICES = 100_000
 _PEAK_MEAN_VERTICES = 500
+_PEAK_PERIODS = 16
 
 MAX_DATES = 100_000  # a day for 270 years: more is a mistyped frequency ("s" for seconds)
 
