@@ -317,6 +317,9 @@
     var actorColours = new Map(data.actor_colours || []);
     function colourOf(p) { return p.color || actorColours.get(p.actor) || "#555555"; }
     L.geoJSON(decodedFeatures(data.features, data.grid || 1), {
+      // No per-path simplification: Leaflet would simplify each piece on its own, and
+      // two pieces sharing a border would part along it (hairline gaps between them).
+      smoothFactor: 0,
       style: function (f) { return featureStyle(data, colourOf(f.properties), f.properties.status); },
       onEachFeature: function (f, layer) {
         layer.cmProps = f.properties;
