@@ -293,10 +293,12 @@ def geopandas_baseline(folder: str, start: str, end: str) -> dict[str, Any]:
         totals.append(dissolved.geometry.to_crs(EQUAL_AREA).area.sum() / 1e6)
     area_t = time.perf_counter()
     changed = 0.0
+    nothing = shapely.Polygon()
     for before, after in itertools.pairwise(held):
-        both = pd.concat({"old": before, "new": after}, axis=1)
-        old = gpd.GeoSeries(both["old"].to_numpy(), crs=4326)
-        new = gpd.GeoSeries(both["new"].to_numpy(), crs=4326)
+        # An actor holding nothing on one of the dates gains or loses all it holds.
+        actors = before.index.union(after.index)
+        old = gpd.GeoSeries([before.get(a, nothing) for a in actors], crs=4326)
+        new = gpd.GeoSeries([after.get(a, nothing) for a in actors], crs=4326)
         gained = new.difference(old, align=False).to_crs(EQUAL_AREA).area
         lost = old.difference(new, align=False).to_crs(EQUAL_AREA).area
         changed += (gained.fillna(0).sum() + lost.fillna(0).sum()) / 1e6
