@@ -55,7 +55,7 @@ from distributed import Client, LocalCluster
 
 import controlmap
 from controlmap import dask as engine
-from controlmap.partition import read_part, write_marker, write_space_group
+from controlmap.partition import write_marker, write_space_group
 from controlmap.place_rows import places_to_timeline
 
 ACTORS = np.array(["A", "B", "C"], dtype=object)
@@ -191,12 +191,14 @@ def on_cluster(workers: int, memory: str, jobs: dict[str, Callable[[], Any]]) ->
         client.run(_start_sampler)
         out: dict[str, Any] = {}
         for name, job in jobs.items():
-            cpu0 = sum(client.run(_cpu).values())
+            cpu0, here0 = sum(client.run(_cpu).values()), _cpu()
             t0 = time.perf_counter()
             out[name] = job()
             wall = time.perf_counter() - t0
-            cpu = sum(client.run(_cpu).values()) - cpu0
-            out[f"{name} time"] = f"{wall:.1f} s wall, {cpu:.1f} s CPU"
+            cpu, here = sum(client.run(_cpu).values()) - cpu0, _cpu() - here0
+            out[f"{name} time"] = (
+                f"{wall:.1f} s wall, {cpu:.1f} s CPU in the workers + {here:.1f} s in the client"
+            )
             out[f"{name} wall"] = wall
         memory_by_worker = client.run(_read_sampler)
     out["peaks"] = [round(m["peak_gib"], 2) for m in memory_by_worker.values()]
@@ -291,10 +293,12 @@ def geopandas_baseline(folder: str, start: str, end: str) -> dict[str, Any]:
         totals.append(dissolved.geometry.to_crs(EQUAL_AREA).area.sum() / 1e6)
     area_t = time.perf_counter()
     changed = 0.0
+    nothing = shapely.Polygon()
     for before, after in itertools.pairwise(held):
-        both = pd.concat({"old": before, "new": after}, axis=1)
-        old = gpd.GeoSeries(both["old"].to_numpy(), crs=4326)
-        new = gpd.GeoSeries(both["new"].to_numpy(), crs=4326)
+        # An actor holding nothing on one of the dates gains or loses all it holds.
+        actors = before.index.union(after.index)
+        old = gpd.GeoSeries([before.get(a, nothing) for a in actors], crs=4326)
+        new = gpd.GeoSeries([after.get(a, nothing) for a in actors], crs=4326)
         gained = new.difference(old, align=False).to_crs(EQUAL_AREA).area
         lost = old.difference(new, align=False).to_crs(EQUAL_AREA).area
         changed += (gained.fillna(0).sum() + lost.fillna(0).sum()) / 1e6
@@ -312,18 +316,6 @@ def archive_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*.parquet"))
 
 
-def memory_per_period(lazy: Any) -> float:
-    """Bytes a period takes as a Timeline, measured on the largest file (RSS growth)."""
-    part = max(lazy.parts, key=lambda p: p.path.stat().st_size)
-    process = psutil.Process()
-    before = process.memory_info().rss
-    frame = read_part(part)
-    timeline = controlmap.Timeline(frame.drop(columns=["period"], errors="ignore"))
-    timeline.area([str(FIRST)])  # the areas a Timeline keeps once asked
-    grown = process.memory_info().rss - before
-    return grown / max(len(timeline), 1)
-
-
 # ---------------------------------------------------------------------------- main
 def pieces_part(args: argparse.Namespace, counts: list[int], work: Path) -> None:
     folder = work / "pieces"
@@ -333,15 +325,9 @@ def pieces_part(args: argparse.Namespace, counts: list[int], work: Path) -> None
     lazy = controlmap.read(folder)
     print(
         f"pieces: {args.pieces:,} drawn, {written:,} kept, {args.years} years:"
-        f" {len(lazy.parts)} files, {archive_bytes(folder) / GIB:.2f} GiB on disk,"
+        f" {len(lazy.parts)} files, {archive_bytes(folder) / 1024**2:.1f} MiB on disk,"
         f" generated in {time.perf_counter() - t0:.1f} s wall, {_cpu() - cpu0:.1f} s CPU"
         f" (streamed, one tile at a time)"
-    )
-    per_period = memory_per_period(lazy)
-    print(
-        f"  as a Timeline: {per_period:,.0f} B a period (RSS growth on the largest file),"
-        f" so the whole archive would take ~{per_period * written / GIB:.2f} GiB in memory"
-        f" (extrapolated from that file) against {args.memory} per worker"
     )
     days, weeks = daily_weekly(start, end)
     print("  " + graph_shape(engine._area_graph(lazy, days, None), "daily area"))
