@@ -339,3 +339,30 @@ def test_kepler_fields_only_in_geojson(tmp_path: Path, capsys: pytest.CaptureFix
     )
     assert code == 0
     assert "kepler_end" in (tmp_path / "k.geojson").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_bad_utf8_is_named_by_its_byte_whatever_the_chunks(tmp_path: Path, bom: bytes) -> None:
+    # A character cut by a chunk boundary, and a BOM, once moved the byte named by one.
+    import controlmap.io as cio
+
+    ring = "[[40,34],[41,34],[41,35],[40,35],[40,34]]"
+    text = (
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+        '{"actor":"\xd8\xaf@","start":"2015-01-01"},'
+        f'"geometry":{{"type":"Polygon","coordinates":[{ring}]}}}}]}}'
+    ).encode("latin-1")
+    content = bom + text.replace(b"@", b"\xff")
+    path = tmp_path / "bad.geojson"
+    path.write_bytes(content)
+    original = cio.geojson._CHUNK_CHARS
+    named = set()
+    try:
+        for chunk in (1, 2, 3, 5, 7, 64, original):
+            cio.geojson._CHUNK_CHARS = chunk
+            with pytest.raises(controlmap.ControlMapError) as caught:
+                controlmap.read(path)
+            named.add(str(caught.value).split("(byte ")[1].split(")")[0])
+    finally:
+        cio.geojson._CHUNK_CHARS = original
+    assert named == {str(content.index(b"\xff"))}

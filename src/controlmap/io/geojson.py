@@ -87,12 +87,15 @@ class _JSONScanner:
     def __init__(self, handle: Any, path: Path) -> None:
         self.handle = handle
         self.path = path
-        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        # Plain UTF-8 (the BOM is dropped by hand): with "utf-8-sig" the byte offsets of
+        # a decoding error are counted from after the BOM on some chunkings, not others.
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
         self.json = json.JSONDecoder(parse_constant=_nan_constant, parse_int=_parse_int)
         self.buffer = ""
         self.pos = 0
         self.eof = False
         self.bytes_read = 0
+        self.text_seen = False  # whether the first character (perhaps a BOM) came yet
         self.lines_before = 0  # newlines in text already dropped from the buffer
 
     def _more(self) -> bool:
@@ -104,13 +107,19 @@ class _JSONScanner:
             self.buffer = self.buffer[self.pos :]
             self.pos = 0
         raw = self.handle.read(max(_CHUNK_CHARS, len(self.buffer)))
+        # Bytes of a character cut by the last chunk wait in the decoder; an error's
+        # offset counts from them, so they are taken off to name the byte in the file.
+        pending = len(self.decoder.getstate()[0])
         try:
             text = self.decoder.decode(raw, final=not raw)
         except UnicodeDecodeError as exc:
             raise FormatError(
-                f"{self.path}: is not UTF-8 text (byte {self.bytes_read + exc.start});"
+                f"{self.path}: is not UTF-8 text (byte {self.bytes_read - pending + exc.start});"
                 " not a GeoJSON file"
             ) from None
+        if not self.text_seen and text:
+            self.text_seen = True
+            text = text.removeprefix("\ufeff")
         self.bytes_read += len(raw)
         self.eof = not raw
         self.buffer += text
