@@ -509,3 +509,28 @@ def test_cli_snapshot_takes_the_hole_and_part_thresholds(tmp_path: Path) -> None
         geodesic_km2(h) < 1 for g in gpd.read_file(filled).geometry for h in holes_of(g)
     )
     assert main([*args, str(kept), "--min-part-km2", "-2"]) == 2
+
+
+def test_min_area_km2_is_another_name_for_min_change_km2(tmp_path: Path) -> None:
+    tl = controlmap.load_dataset("islamic-state")
+    plain = tl.changes("2015-01-01", "2018-02-01")
+    named = tl.changes("2015-01-01", "2018-02-01", min_change_km2=10)
+    other = tl.changes("2015-01-01", "2018-02-01", min_area_km2=10)
+    assert other.area_km2.tolist() == named.area_km2.tolist()
+    assert named.area_km2.sum() < plain.area_km2.sum()
+    yearly = tl.change_series("YS", start="2015-01-01", end="2018-01-01", min_area_km2=10)
+    pd.testing.assert_frame_equal(
+        yearly, tl.change_series("YS", start="2015-01-01", end="2018-01-01", min_change_km2=10)
+    )
+    with pytest.raises(TypeError, match="not both"):
+        tl.changes("2015-01-01", "2018-02-01", min_change_km2=1, min_area_km2=10)
+    args = ["changes", "islamic-state", "--from", "2015-01-01", "--to", "2018-02-01"]
+    written = []
+    for flag in ("--min-change-km2", "--min-area-km2"):
+        out = tmp_path / f"{flag}.geojson"
+        assert main([*args, "-o", str(out), flag, "10"]) == 0
+        written.append(out.read_bytes())
+    assert written[0] == written[1]
+    plain_out = tmp_path / "plain.geojson"
+    assert main([*args, "-o", str(plain_out)]) == 0
+    assert len(written[0]) < len(plain_out.read_bytes())

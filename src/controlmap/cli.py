@@ -588,6 +588,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="GeoJSON/GeoPackage (CSV with --freq); default: stdout")
     p.add_argument(
         "--min-change-km2",
+        "--min-area-km2",
+        dest="min_change_km2",
         type=float,
         default=0.0,
         help="slivers: leave out gained/lost parts under this area, km² (default 0: keep all)",

@@ -616,6 +616,7 @@ class Timeline:
         status: str | Iterable[str] | None = None,
         kept: bool = False,
         min_change_km2: float = 0.0,
+        min_area_km2: float | None = None,
     ) -> gpd.GeoDataFrame:
         """Ground each actor gained and lost (and, on request, kept) between two dates.
 
@@ -635,6 +636,9 @@ class Timeline:
             :data:`~controlmap.geodesic.SLIVER_KM2` is dropped); kept ground is never
             trimmed. The name is shared by :meth:`change_series`, ``from_snapshots``
             and the CLI's ``--min-change-km2``: it says what is dropped, a change.
+        min_area_km2 : float, optional
+            Another name for ``min_change_km2`` (the spelling of issue 15 and of
+            other libraries' sliver options); give one of the two.
 
         Returns
         -------
@@ -658,7 +662,7 @@ class Timeline:
         """
         from .archive import without_small_parts
 
-        min_km2 = check_km2("min_change_km2", min_change_km2)
+        min_km2 = check_km2("min_change_km2", _one_name(min_change_km2, min_area_km2))
         first, last = parse_date(start, what="start"), parse_date(end, what="end")
         if last < first:
             raise DateError(f"changes: end {iso_day(last)} is before start {iso_day(first)}")
@@ -711,11 +715,13 @@ class Timeline:
         end: DateLike | None = None,
         status: str | Iterable[str] | None = None,
         min_change_km2: float = 0.0,
+        min_area_km2: float | None = None,
     ) -> pd.DataFrame:
         """km² gained, lost and net per actor in each step of ``freq``.
 
         See :func:`controlmap.archive.change_series` (``min_change_km2`` leaves out
-        gained/lost parts under that area in each step, as in :meth:`changes`).
+        gained/lost parts under that area in each step, as in :meth:`changes`;
+        ``min_area_km2`` is another name for it).
 
         Examples
         --------
@@ -728,7 +734,12 @@ class Timeline:
         from .archive import change_series
 
         return change_series(
-            self, freq=freq, start=start, end=end, status=status, min_change_km2=min_change_km2
+            self,
+            freq=freq,
+            start=start,
+            end=end,
+            status=status,
+            min_change_km2=_one_name(min_change_km2, min_area_km2),
         )
 
     def _held(self, day: pd.Timestamp, keep: np.ndarray) -> dict[str, shapely.Geometry]:
@@ -949,3 +960,12 @@ def _date_range(first: pd.Timestamp, last: pd.Timestamp, freq: str) -> pd.Dateti
             f"area: freq {freq!r} gives no date from {iso_day(first)} to {iso_day(last)}"
         )
     return index
+
+
+def _one_name(min_change_km2: float, min_area_km2: float | None) -> float:
+    """The sliver threshold given under either of its two names (not both)."""
+    if min_area_km2 is None:
+        return min_change_km2
+    if min_change_km2 != 0.0:
+        raise TypeError("give min_change_km2 or min_area_km2 (the same option), not both")
+    return min_area_km2
