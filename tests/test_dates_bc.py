@@ -157,3 +157,19 @@ def test_a_date_field_before_1_ad_is_refused(tmp_path: Path) -> None:
     assert str(caught.value) == (
         f"{path}: feature 1: start is day -0044-03-15, before 1 AD: {RANGE_TEXT}"
     )
+
+
+def test_a_minus_sign_in_a_file_name_is_not_read_as_a_separator(tmp_path: Path) -> None:
+    # "front_-0100-01-01" is 100 BC; once it was silently read as AD 100.
+    square = gpd.GeoDataFrame({"actor": ["Rome"]}, geometry=[SQUARE], crs="EPSG:4326")
+    folder = tmp_path / "maps"
+    folder.mkdir()
+    square.to_file(folder / "front_-0100-01-01.geojson")
+    square.to_file(folder / "front_0100-01-02.geojson")
+    with pytest.raises(controlmap.ControlMapError, match="before 1 AD") as caught:
+        controlmap.read_snapshots(folder)
+    assert "front_-0100-01-01.geojson" in str(caught.value)
+    # A hyphen after a letter or digit is a separator: these are AD dates.
+    (folder / "front_-0100-01-01.geojson").rename(folder / "front-0100-01-01.geojson")
+    timeline = controlmap.read_snapshots(folder)
+    assert [d.year for d in timeline.change_dates][:1] == [100]

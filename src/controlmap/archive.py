@@ -864,7 +864,13 @@ def _dated_files(source: Any, pattern: str) -> list[tuple[pd.Timestamp, Path]]:
             if not isinstance(source, str | Path):
                 raise DataError(f"{path}: no date in the file name (pattern {pattern!r})")
             continue
-        text = match.group("date") if "date" in regex.groupindex else match.group(1)
+        group = "date" if "date" in regex.groupindex else 1
+        text = match.group(group)
+        before = path.name[: match.start(group)]
+        if before.endswith("-") and (len(before) == 1 or not before[-2].isalnum()):
+            # "front_-0100-01-01": a minus sign, not a separator (that would follow a
+            # letter or digit): the year is 100 BC, which must not be read as AD 100.
+            text = "-" + text
         try:
             stamp = parse_date(text, what="date in the file name")
         except DateError as exc:
