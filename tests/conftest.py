@@ -4,6 +4,8 @@ the one hypothesis profile of the suite."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -20,3 +22,14 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "controlmap"))
 def timeline() -> controlmap.Timeline:
     """The bundled Islamic State timeline, loaded once per test module."""
     return controlmap.load_dataset("islamic-state")
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Any]:
+    """Playwright's sync driver, started once: a second one in the same process fails
+    ("Sync API inside the asyncio loop") while the first is running, so the browser
+    tests and the kepler.gl app test launch their Chromiums from this one."""
+    from playwright.sync_api import sync_playwright  # the render extra; imported on use
+
+    with sync_playwright() as driver:
+        yield driver

@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from test_kepler import (  # tests/integration is on the path, as for every test file there
     DAY_MS,
@@ -80,22 +80,22 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def page(app: Path) -> Iterator[Page]:
+def page(app: Path, playwright_driver: Any) -> Iterator[Page]:
     """The app open in Chromium, offline: what is not a local file is refused and noted."""
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        opened = browser.new_page(viewport={"width": 1000, "height": 700})
-        errors: list[str] = []
-        opened.on("pageerror", lambda error: errors.append(str(error)))
-        opened.route(
-            "**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort()
-        )
-        opened.goto(app.as_uri())
-        opened.wait_for_function("() => document.querySelectorAll('canvas').length > 0")
-        yield opened
-        browser.close()
-        assert not errors, errors
+    # The session's driver (tests/conftest.py): only one may run in a process at a time.
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    opened = browser.new_page(viewport={"width": 1000, "height": 700})
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.route(
+        "**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort()
+    )
+    opened.goto(app.as_uri())
+    opened.wait_for_function("() => document.querySelectorAll('canvas').length > 0")
+    yield opened
+    browser.close()
+    assert not errors, errors
 
 
 def _upload(page: Page, path: Path) -> None:
