@@ -366,3 +366,20 @@ def _legend(fig: Any) -> Any:
     """The figure's legend: a figure legend, else the first axes' (the changes
     figure keeps its legend on the map)."""
     return fig.legends[0] if fig.legends else fig.axes[0].get_legend()
+
+
+def test_control_characters_in_a_credit_draw_no_glyph_warning(
+    tmp_path: Path, timeline: controlmap.Timeline
+) -> None:
+    # The area chart measures its credit line before saving: an ESC in it once reached
+    # matplotlib raw ("Glyph 27 missing from font(s)"), before plain_text escaped it.
+    import warnings
+
+    from controlmap.render import area_chart, save
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = area_chart(timeline, title="T\x1b]0;x\x07", credit="Data: \x1b[2J \x01 x")
+        save(fig, tmp_path / "a.svg")
+    assert [str(w.message) for w in caught] == []
+    assert "\\x1b" in (tmp_path / "a.svg").read_text()

@@ -195,8 +195,8 @@ def drawable_texts(fig: Any) -> None:
 
     for text in fig.findobj(Text):
         shown = text.get_text()
-        if not shown or shown.isascii():
-            continue
+        if not shown or (shown.isascii() and printable(shown, keep="\n") == shown):
+            continue  # plain ASCII text every font has (ASCII control characters do not)
         # Control characters and non-characters as escapes first (plain_text's rule),
         # so a figure measured while it is built shows what it will show when saved.
         safe, chain = drawable(printable(shown, keep="\n"), text.get_fontfamily())

@@ -297,6 +297,7 @@ def _fit(fig: Figure, ax: Any, legend: Any) -> None:
     them: wide tick labels push the axes right, a tall legend pushes them up
     (and the figure grows when the axes would keep less than half its height).
     """
+    drawable_texts(fig)  # measured in the text that will be drawn (escapes, script fonts)
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     pad = 6.0  # pixels kept clear at the figure's edges
     x0, y0, width, height = ax.get_position().bounds
