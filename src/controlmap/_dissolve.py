@@ -101,9 +101,24 @@ def _fill_holes(
         hole_ix, row_ix = tree.query(holes[candidates], predicate="intersects")
         other = row_ix != row
         hole_ix, row_ix = hole_ix[other], row_ix[other]
-        if len(hole_ix):
-            shared = shapely.area(shapely.intersection(holes[candidates[hole_ix]], geoms[row_ix]))
-            fill[candidates[hole_ix[shared > _DEBRIS_DEG2]]] = False
+        # One overlay per other row (all its candidate holes at once), not one per hole:
+        # another row's ground can be a polygon of 100,000s of vertices, and intersecting
+        # each small hole with it alone made a heavy snapshot take minutes.
+        for other_row in np.unique(row_ix):
+            hit = candidates[np.unique(hole_ix[row_ix == other_row])]
+            shared = shapely.get_parts(
+                shapely.intersection(shapely.union_all(holes[hit]), geoms[other_row])
+            )
+            shared = shared[shapely.area(shared) > 0]
+            if not len(shared):
+                continue
+            # Which hole each shared part lies in (holes' interiors are disjoint).
+            part_ix, in_hole = shapely.STRtree(holes[hit]).query(
+                shapely.point_on_surface(shared), predicate="intersects"
+            )
+            held = np.zeros(len(hit))
+            np.add.at(held, in_hole, shapely.area(shared[part_ix]))
+            fill[hit[held > _DEBRIS_DEG2]] = False
     if not fill.any():
         return polys, False
     keep = np.ones(len(rings), dtype=bool)
