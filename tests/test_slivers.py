@@ -322,8 +322,11 @@ def holey_timelines(draw: st.DrawFn) -> Timeline:
         cx, cy = x + SECTOR / 2, y + SECTOR / 2
         hole = shapely.box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
         rows.append(("A", shapely.box(x, y, x + SECTOR, y + SECTOR).difference(hole)))
-        if side and draw(st.integers(0, 3)) == 0:  # B holds (part of) the hole
+        holder = draw(st.integers(0, 5)) if side else 5
+        if holder == 0:  # B holds part of the hole
             rows.append(("B", shapely.box(cx - side / 4, cy - side / 4, cx, cy)))
+        elif holder == 1:  # B holds all of the hole and some of A around it
+            rows.append(("B", shapely.box(cx - side, cy - side, cx + side, cy + side)))
         elif side >= 0.008 and draw(st.booleans()):  # an island of A inside the hole
             rows.append(
                 ("A", shapely.box(cx - side / 8, cy - side / 8, cx + side / 8, cy + side / 8))

@@ -94,31 +94,11 @@ def _fill_holes(
     interior = np.ones(len(rings), dtype=bool)
     interior[first] = False
     holes = np.asarray(shapely.polygons(rings[interior]), dtype=object)
-    areas = geodesic.geodesic_area_km2(holes)
-    fill = areas < min_km2
+    fill = geodesic.geodesic_area_km2(holes) < min_km2
     if fill.any():
         candidates = np.flatnonzero(fill)
-        hole_ix, row_ix = tree.query(holes[candidates], predicate="intersects")
-        other = row_ix != row
-        hole_ix, row_ix = hole_ix[other], row_ix[other]
-        # One overlay per other row (all its candidate holes at once), not one per hole:
-        # another row's ground can be a polygon of 100,000s of vertices, and intersecting
-        # each small hole with it alone made a heavy snapshot take minutes.
-        for other_row in np.unique(row_ix):
-            hit = candidates[np.unique(hole_ix[row_ix == other_row])]
-            shared = shapely.get_parts(
-                shapely.intersection(shapely.union_all(holes[hit]), geoms[other_row])
-            )
-            shared = shared[shapely.area(shared) > 0]
-            if not len(shared):
-                continue
-            # Which hole each shared part lies in (holes' interiors are disjoint).
-            part_ix, in_hole = shapely.STRtree(holes[hit]).query(
-                shapely.point_on_surface(shared), predicate="intersects"
-            )
-            held = np.zeros(len(hit))
-            np.add.at(held, in_hole, shapely.area(shared[part_ix]))
-            fill[hit[held > _DEBRIS_DEG2]] = False
+        held = _held_area(holes[candidates], row, geoms, tree)
+        fill[candidates[held > _DEBRIS_DEG2]] = False
     if not fill.any():
         return polys, False
     keep = np.ones(len(rings), dtype=bool)
@@ -129,6 +109,44 @@ def _fill_holes(
             kept_holes = [rings[j] for j in range(lo + 1, hi) if keep[j]]
             out[k] = shapely.Polygon(rings[lo], kept_holes)
     return out, True
+
+
+def _held_area(holes: np.ndarray, row: int, geoms: np.ndarray, tree: shapely.STRtree) -> np.ndarray:
+    """Planar area (square degrees) of each hole that the snapshot's other rows hold."""
+    held = np.zeros(len(holes))
+    hole_tree = shapely.STRtree(holes)
+    # Other rows whose bounding boxes meet any hole's: the only ones that can hold one.
+    others = np.unique(tree.query(holes)[1])
+    for other_row in others[others != row]:
+        other = geoms[other_row]
+        if other is None or shapely.is_empty(other):
+            continue
+        # The other row is prepared and tested against thousands of small holes at once:
+        # testing each hole against an unprepared polygon of 10,000s of vertices walked
+        # its every edge per hole (a heavy overlapping snapshot spent 30 s there).
+        was_prepared = shapely.is_prepared(other)
+        shapely.prepare(other)
+        try:
+            hit = hole_tree.query(other, predicate="intersects")
+            inside = shapely.contains_properly(other, holes[hit])
+        finally:
+            if not was_prepared:
+                shapely.destroy_prepared(other)
+        held[hit[inside]] += shapely.area(holes[hit[inside]])
+        # Holes the other row only partly covers (or touches): one overlay for them all.
+        partly = hit[~inside]
+        if not len(partly):
+            continue
+        shared = shapely.get_parts(shapely.intersection(shapely.union_all(holes[partly]), other))
+        shared = shared[shapely.area(shared) > 0]
+        if not len(shared):
+            continue
+        # Which hole each shared part lies in (holes' interiors are disjoint).
+        part_ix, in_hole = shapely.STRtree(holes[partly]).query(
+            shapely.point_on_surface(shared), predicate="intersects"
+        )
+        np.add.at(held, partly[in_hole], shapely.area(shared[part_ix]))
+    return held
 
 
 def _joined(polys: np.ndarray) -> Any:
