@@ -12,6 +12,7 @@ import itertools
 import json
 import math
 import sys
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -298,7 +299,15 @@ class _FeatureCollector:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.records: list[dict[str, Any]] = []
-        self.geometries: list[shapely.Geometry] = []
+        # Geometries are kept as flat coordinates and counts and made into shapely
+        # polygons once, at the end: a Polygon made per feature lands among the freed
+        # coordinate lists of the JSON parse and keeps their memory from being given
+        # back (100,000 small periods held 180 MB after reading instead of 90 MB).
+        self.coords = array("d")
+        self.ring_sizes = array("q")
+        self.polygon_rings = array("q")
+        self.feature_polygons = array("q")
+        self.multi = array("b")
         self.ids: list[Any] = []
         self.seen: dict[Any, int] = {}
         self.streamed = False
@@ -308,7 +317,7 @@ class _FeatureCollector:
 
     @property
     def count(self) -> int:
-        return len(self.geometries)
+        return len(self.multi)
 
     def add(self, feature: Any, index: int) -> None:
         fid = feature.get("id") if isinstance(feature, dict) else None
@@ -336,26 +345,54 @@ class _FeatureCollector:
                 " rename the property"
             )
         _check_text(properties, here, "properties")
-        geometry = _parse_geometry(feature.get("geometry"), here)
-        if self.outside is None:
-            coords = shapely.get_coordinates(geometry)
-            bad = (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
-            if bad.any():
-                x, y = coords[np.flatnonzero(bad)[0]]
-                self.outside = (
-                    f"{here}: coordinate ({x:g}, {y:g}) is outside longitude/latitude range;"
-                    " GeoJSON must be WGS84 (a projected file?)"
-                )
+        multi, polygons = _parse_geometry(feature.get("geometry"), here)
+        for rings in polygons:
+            for coords in rings:
+                if self.outside is None:
+                    self._check_range(coords, here)
+                self.coords.frombytes(np.ascontiguousarray(coords).tobytes())
+                self.ring_sizes.append(len(coords))
+            self.polygon_rings.append(len(rings))
+        self.feature_polygons.append(len(polygons))
+        self.multi.append(multi)
         self.ids.append(fid)
         self.records.append(properties)
-        self.geometries.append(geometry)
+
+    def _check_range(self, coords: np.ndarray, here: str) -> None:
+        bad = (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
+        if bad.any():
+            x, y = coords[np.flatnonzero(bad)[0]]
+            self.outside = (
+                f"{here}: coordinate ({x:g}, {y:g}) is outside longitude/latitude range;"
+                " GeoJSON must be WGS84 (a projected file?)"
+            )
+
+    def geometries(self) -> np.ndarray:
+        """The features' Polygons and MultiPolygons, made in one pass."""
+        coords = np.frombuffer(self.coords, dtype=float).reshape(-1, 2)
+        ring_offsets = np.r_[0, np.cumsum(np.frombuffer(self.ring_sizes, dtype=np.int64))]
+        polygon_offsets = np.r_[0, np.cumsum(np.frombuffer(self.polygon_rings, dtype=np.int64))]
+        polygons = shapely.from_ragged_array(
+            shapely.GeometryType.POLYGON, coords, (ring_offsets, polygon_offsets)
+        )
+        counts = np.frombuffer(self.feature_polygons, dtype=np.int64)
+        multi = np.frombuffer(self.multi, dtype=np.int8).astype(bool)
+        if not multi.any():
+            return polygons
+        out = np.empty(len(counts), dtype=object)
+        owner = np.repeat(np.arange(len(counts)), counts)
+        out[~multi] = polygons[~multi[owner]]
+        in_multi = multi[owner]
+        _, rank = np.unique(owner[in_multi], return_inverse=True)  # 0, 1, ... per feature
+        out[multi] = shapely.multipolygons(polygons[in_multi], indices=rank)
+        return out
 
     def frame(self, crs: CRS | None) -> tuple[gpd.GeoDataFrame, list[Any] | None]:
         if crs is None and self.outside is not None:
             raise GeometryError(self.outside)
         frame = gpd.GeoDataFrame(
             pd.DataFrame.from_records(self.records),
-            geometry=self.geometries,
+            geometry=self.geometries(),
             crs=crs if crs is not None else 4326,
         )
         ids = self.ids if any(i is not None for i in self.ids) else None
@@ -391,7 +428,8 @@ def _check_text(value: Any, here: str, what: str) -> None:
             _check_text(item, here, what)
 
 
-def _parse_geometry(geometry: Any, here: str) -> shapely.Geometry:
+def _parse_geometry(geometry: Any, here: str) -> tuple[bool, list[list[np.ndarray]]]:
+    """Whether a feature's geometry is a MultiPolygon, and its polygons' rings (checked)."""
     if geometry is None:
         raise GeometryError(f"{here}: has no geometry (null)")
     if not isinstance(geometry, dict):
@@ -399,11 +437,11 @@ def _parse_geometry(geometry: Any, here: str) -> shapely.Geometry:
     kind = geometry.get("type")
     coordinates = geometry.get("coordinates")
     if kind == "Polygon":
-        return _polygon(coordinates, here)
+        return False, [_polygon(coordinates, here)]
     if kind == "MultiPolygon":
         if not isinstance(coordinates, list) or not coordinates:
             raise GeometryError(f"{here}: MultiPolygon has no polygons")
-        return shapely.MultiPolygon([_polygon(p, here) for p in coordinates])
+        return True, [_polygon(p, here) for p in coordinates]
     if kind in {"Point", "MultiPoint", "LineString", "MultiLineString", "GeometryCollection"}:
         raise GeometryError(
             f"{here}: geometry is a {kind}; a control period needs a Polygon or MultiPolygon"
@@ -411,7 +449,7 @@ def _parse_geometry(geometry: Any, here: str) -> shapely.Geometry:
     raise GeometryError(f"{here}: unknown geometry type {kind!r}")
 
 
-def _polygon(rings: Any, here: str) -> shapely.Polygon:
+def _polygon(rings: Any, here: str) -> list[np.ndarray]:
     if not isinstance(rings, list) or not rings:
         raise GeometryError(f"{here}: polygon has no rings")
     arrays = []
@@ -440,4 +478,4 @@ def _polygon(rings: Any, here: str) -> shapely.Polygon:
                 f"differs from last {coords[-1].tolist()})"
             )
         arrays.append(coords[:, :2])
-    return shapely.Polygon(arrays[0], arrays[1:])
+    return arrays

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._text import printable
 from ..errors import StyleWarning
 
 if TYPE_CHECKING:
@@ -367,6 +368,9 @@ NAME_LINE = 32
 def short_name(name: str, width: int = NAME_LINE, lines: int = 2) -> str:
     """``name`` on at most ``lines`` lines of ``width`` characters, cut with "…".
 
+    Control characters are written as escapes first (:func:`controlmap._text.printable`),
+    so the length measured is that of the text shown.
+
     Examples
     --------
     >>> print(short_name("United Kingdom of Great Britain and Northern Ireland"))
@@ -378,7 +382,7 @@ def short_name(name: str, width: int = NAME_LINE, lines: int = 2) -> str:
     """
     import textwrap
 
-    name = str(name)
+    name = printable(str(name), keep="\n")
     if len(name) <= width or "\n" in name:
         return name
     wrapped = textwrap.wrap(name, width=width, break_long_words=True, break_on_hyphens=False)
