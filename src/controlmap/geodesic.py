@@ -67,23 +67,25 @@ def geodesic_area_km2(geometries: Sequence[shapely.Geometry | None] | np.ndarray
     out = np.zeros(len(geoms), dtype=float)
     if not len(geoms):
         return out
-    parts, owner = _polygon_parts(geoms)
-    if not len(parts):
-        return out
-    # In slices of about _SLICE_COORDS coordinates: the coordinates of a large
-    # timeline all at once (and densified) would cost several times its own size.
-    sizes = shapely.get_num_coordinates(parts)
+    # Geometries in slices of about _SLICE_COORDS coordinates: their parts are copies,
+    # and the arrays of a large timeline's coordinates all at once would cost several
+    # times its own size (the edges of one huge polygon are sliced further below).
+    sizes = shapely.get_num_coordinates(geoms)
     cuts = np.searchsorted(np.cumsum(sizes), np.arange(_SLICE_COORDS, sizes.sum(), _SLICE_COORDS))
-    for chunk in np.split(np.arange(len(parts)), np.unique(cuts + 1)):
-        if len(chunk):
-            np.add.at(out, owner[chunk], _polygon_areas_m2(parts[chunk]))
+    for chunk in np.split(np.arange(len(geoms)), np.unique(cuts + 1)):
+        if not len(chunk):
+            continue
+        parts, owner = _polygon_parts(geoms[chunk])
+        if len(parts):
+            np.add.at(out, chunk[owner], _polygon_areas_m2(parts))
     return out / 1e6
 
 
 #: Each coordinate of a slice takes about 400 bytes of temporaries (six quadrature
-#: nodes per edge, a dozen arrays): 2**18 keeps a slice near 100 MB (2**21 made a
-#: heavy snapshot peak at 1.5 GB for a 200 MB file).
-_SLICE_COORDS = 1 << 18
+#: nodes per edge, a dozen arrays): 2**16 keeps a slice near 30 MB (2**21 made a
+#: heavy snapshot peak at 1.5 GB for a 200 MB file), and numpy's per-call cost stays
+#: small beside the work of a slice.
+_SLICE_COORDS = 1 << 16
 
 
 def _polygon_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -155,7 +157,23 @@ def _ring_areas_m2(coords: np.ndarray, ring_of: np.ndarray, n_rings: int) -> np.
     case: the integral is that of the region the ring encloses in the plane.
     """
     lon, lat = np.radians(coords[:, 0]), np.radians(coords[:, 1])
-    edge = np.flatnonzero(ring_of[1:] == ring_of[:-1])
+    first = lat[np.searchsorted(ring_of, ring_of)]  # each ring's first latitude
+    edges = np.flatnonzero(ring_of[1:] == ring_of[:-1])
+    signed = np.zeros(n_rings)
+    for at in range(0, len(edges), _SLICE_COORDS):
+        signed += _edge_integrals(lon, lat, first, ring_of, edges[at : at + _SLICE_COORDS], n_rings)
+    return np.abs(signed)
+
+
+def _edge_integrals(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    first: np.ndarray,
+    ring_of: np.ndarray,
+    edge: np.ndarray,
+    n_rings: int,
+) -> np.ndarray:
+    """Per ring, the signed integral along the edges ``edge`` (see :func:`_ring_areas_m2`)."""
     rise = lat[edge + 1] - lat[edge]
     # Long edges in latitude are integrated in pieces (each piece's quadrature is
     # exact to rounding, so the pieces add up to the edge's integral).
@@ -170,11 +188,10 @@ def _ring_areas_m2(coords: np.ndarray, ring_of: np.ndarray, n_rings: int) -> np.
         offset, piece_edge, piece_rise = k * share, edge[owner], rise[owner]
     # Relative to each ring's first latitude: the longitudes of a closed ring add up
     # to zero, so a constant changes nothing but the rounding of large terms.
-    base = lat[np.searchsorted(ring_of, ring_of[piece_edge])][:, None]
+    base = first[piece_edge][:, None]
     at = lat[piece_edge][:, None] + piece_rise[:, None] * (
         offset[:, None] + share[:, None] * _NODES[None, :]
     )
     mean = _authalic_between(at, base) @ _WEIGHTS
     run = (lon[piece_edge + 1] - lon[piece_edge]) * share
-    signed = np.bincount(ring_of[piece_edge], weights=-run * mean, minlength=n_rings)
-    return np.abs(signed)
+    return np.bincount(ring_of[piece_edge], weights=-run * mean, minlength=n_rings)
