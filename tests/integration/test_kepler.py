@@ -29,7 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely import box
+from time_checks import active_positions, days_around_changes
 
 import controlmap
 from controlmap import cli
@@ -83,18 +83,6 @@ def probe(tmp_path_factory: pytest.TempPathFactory) -> Probe:
     return run
 
 
-def _days_around_changes(timeline: controlmap.Timeline) -> list[pd.Timestamp]:
-    changes = timeline.change_dates
-    days = changes.union(changes - pd.Timedelta(days=1)).union(changes + pd.Timedelta(days=1))
-    return list(days)
-
-
-def _active(periods: gpd.GeoDataFrame, day: pd.Timestamp) -> set[int]:
-    """Positions of the periods held on ``day``: start <= day < end, a missing end open."""
-    held = (periods["start"] <= day) & (periods["end"].isna() | (periods["end"] > day))
-    return set(np.flatnonzero(held.to_numpy()).tolist())
-
-
 def _ms(day: pd.Timestamp) -> int:
     return int(pd.Timestamp(day).tz_localize("UTC").timestamp() * 1000)
 
@@ -113,7 +101,7 @@ def _disagreements(
     wrong = []
     results = iter(answer["windows"])
     for day in days:
-        expected = _active(periods, day)
+        expected = active_positions(periods, day)
         for span in SPANS:
             result = next(results)
             for path in ("cpu", "gpu"):
@@ -133,7 +121,7 @@ def _disagreements(
 
 def check_in_kepler(probe: Probe, timeline: controlmap.Timeline, path: Path) -> int:
     """Compare kepler.gl's filter with the timeline around every change; rows kept in all."""
-    days = _days_around_changes(timeline)
+    days = days_around_changes(timeline)
     answer = probe(path, "kepler_start", "kepler_end", _windows(days))
     assert answer["rows"] == len(timeline)  # rows in feature order: the periods in order
     assert answer["fields"]["kepler_start"] == answer["fields"]["kepler_end"] == "timestamp"
@@ -145,31 +133,6 @@ def check_in_kepler(probe: Probe, timeline: controlmap.Timeline, path: Path) -> 
     wrong = _disagreements(answer, timeline.periods, days)
     assert not wrong, f"{path}: {len(wrong)} disagreements, the first: {wrong[:3]}"
     return sum(len(w["cpu"]) for w in answer["windows"])
-
-
-@pytest.fixture(scope="module")
-def open_periods() -> controlmap.Timeline:
-    """A small timeline with open periods, one-day periods and changes on shared days."""
-    rows = [
-        # actor, start, end, status
-        ("Alpha", "2020-01-01", "2020-03-01", "control"),
-        ("Alpha", "2020-03-01", None, "control"),  # opens the day the first one ends
-        ("Beta", "2020-02-15", "2020-02-16", "contested"),  # held for one day
-        ("Beta", "2020-02-16", None, "control"),
-        ("Gamma", "2020-02-29", "2020-03-02", "control"),  # a leap day
-        ("Delta", "2019-12-31", None, "contested"),  # open from before every other
-    ]
-    frame = gpd.GeoDataFrame(
-        {
-            "actor": [r[0] for r in rows],
-            "start": [r[1] for r in rows],
-            "end": [r[2] for r in rows],
-            "status": [r[3] for r in rows],
-        },
-        geometry=[box(40 + i, 34, 40.5 + i, 34.5) for i in range(len(rows))],
-        crs=4326,
-    )
-    return controlmap.Timeline(frame)
 
 
 def test_bundled_export_for_kepler(
@@ -210,7 +173,7 @@ def test_an_empty_end_is_lost_on_the_map_past_keplers_time_axis(
     last = open_periods.change_dates.max()
     answer = probe(path, "kepler_start", "kepler_end", [[_ms(last), _ms(last) + DAY_MS]])
     assert answer["filter"]["domain"][1] < _ms(last)  # the axis stops before that day
-    held = _active(open_periods.periods, last)
+    held = active_positions(open_periods.periods, last)
     opened = set(np.flatnonzero(open_periods.periods["end"].isna().to_numpy()).tolist())
     assert opened and opened <= held
     assert set(answer["windows"][0]["cpu"]) == held
@@ -244,7 +207,7 @@ def test_midnight_times_show_periods_on_days_they_were_not_held(
     path = tmp_path / "midnight.geojson"
     controlmap.io.write_snapshot(frame, path)
     last = open_periods.change_dates.max()
-    days = [day for day in _days_around_changes(open_periods) if day <= last]
+    days = [day for day in days_around_changes(open_periods) if day <= last]
     answer = probe(path, "t_start", "t_end", _windows(days))
     assert answer["filter"]["endName"] == ["t_end"]
     periods = open_periods.periods

@@ -34,18 +34,14 @@ from test_kepler import (  # tests/integration is on the path, as for every test
     INSTALL,
     KEPLER_DIR,
     SPANS,
-    _active,
-    _days_around_changes,
     _kepler_missing,
     _ms,
-    open_periods,
 )
+from time_checks import active_positions, days_around_changes
 
 import controlmap
 
 pytestmark = [pytest.mark.integration, pytest.mark.kepler, pytest.mark.browser]
-
-__all__ = ["open_periods"]  # the fixture, shared with test_kepler.py
 
 CHROMIUM = "/usr/bin/chromium"
 # As tests/browser/ uses it, but with WebGL: kepler.gl draws with deck.gl, and Chromium
@@ -174,11 +170,11 @@ def test_the_app_draws_exactly_the_periods_held(
     periods = open_periods.periods
     assert len(points) == len(periods)
     wrong = []
-    days = _days_around_changes(open_periods)
+    days = days_around_changes(open_periods)
     for day in days:
         for span_name, span in SPANS.items():
             drawn = _drawn(page, points, [_ms(day), _ms(day) + span], made["colour"])
-            if drawn != _active(periods, day):
+            if drawn != active_positions(periods, day):
                 wrong.append((f"{day:%Y-%m-%d}", span_name, sorted(drawn)))
     assert not wrong, wrong
     # Before the first period nothing is drawn: the check can see an empty map.

@@ -26,7 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely import box
+from time_checks import active_positions, days_around_changes
 
 import controlmap
 from controlmap import cli
@@ -84,18 +84,6 @@ def probe() -> Callable[..., dict[str, Any]]:
     return run
 
 
-def _days_around_changes(timeline: controlmap.Timeline) -> list[pd.Timestamp]:
-    changes = timeline.change_dates
-    days = changes.union(changes - pd.Timedelta(days=1)).union(changes + pd.Timedelta(days=1))
-    return list(days)
-
-
-def _active(periods: gpd.GeoDataFrame, day: pd.Timestamp) -> np.ndarray:
-    """Positions of the periods held on ``day``: start <= day < end, a missing end open."""
-    held = (periods["start"] <= day) & (periods["end"].isna() | (periods["end"] > day))
-    return np.flatnonzero(held.to_numpy())
-
-
 def _iso(value: Any) -> str | None:
     return None if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
 
@@ -108,7 +96,7 @@ def _disagreements(
     position = {f[0]: i for i, f in enumerate(answer["features"])}
     wrong = []
     for day in days:
-        expected = set(_active(periods, day).tolist())
+        expected = active_positions(periods, day)
         seen = answer["days"][_iso(day)]
         for span in ("day", "frame"):
             got = {position[fid] for fid in seen[span]}
@@ -135,7 +123,7 @@ def check_in_qgis(
     Also checks the colours QGIS gives the features. Returns how many days were
     checked and how many periods QGIS kept on them in all.
     """
-    days = _days_around_changes(timeline)
+    days = days_around_changes(timeline)
     answer = probe(uri, [_iso(d) or "" for d in days])
     assert answer["style_loaded"], f"{uri}: no default style: {answer['style_message']}"
     assert answer["temporal_active"], f"{uri}: the style left time off"
@@ -152,7 +140,7 @@ def check_in_qgis(
     wrong = _disagreements(answer, timeline, days)
     assert not wrong, f"{uri}: {len(wrong)} disagreements, the first: {wrong[:3]}"
     _check_colours(answer["colours"], periods)
-    kept_total = sum(len(_active(periods, day)) for day in days)
+    kept_total = sum(len(active_positions(periods, day)) for day in days)
     return {"days": len(days), "kept": kept_total}
 
 
@@ -168,31 +156,6 @@ def _check_colours(colours: list[list[int] | None], periods: gpd.GeoDataFrame) -
         if status != "control" and (actor, "control") in colour_of:
             assert colour[:3] == colour_of[actor, "control"][:3]  # the actor's hue
             assert colour[3] < colour_of[actor, "control"][3]  # lighter
-
-
-@pytest.fixture(scope="module")
-def open_periods() -> controlmap.Timeline:
-    """A small timeline with open periods, one-day periods and changes on shared days."""
-    rows = [
-        # actor, start, end, status
-        ("Alpha", "2020-01-01", "2020-03-01", "control"),
-        ("Alpha", "2020-03-01", None, "control"),  # opens the day the first one ends
-        ("Beta", "2020-02-15", "2020-02-16", "contested"),  # held for one day
-        ("Beta", "2020-02-16", None, "control"),
-        ('Gamma "<&>" ’', "2020-02-29", "2020-03-02", "control"),  # a leap day; odd text
-        ("Delta", "2019-12-31", None, "contested"),  # open from before every other
-    ]
-    frame = gpd.GeoDataFrame(
-        {
-            "actor": [r[0] for r in rows],
-            "start": [r[1] for r in rows],
-            "end": [r[2] for r in rows],
-            "status": [r[3] for r in rows],
-        },
-        geometry=[box(40 + i, 34, 40.5 + i, 34.5) for i in range(len(rows))],
-        crs=4326,
-    )
-    return controlmap.Timeline(frame)
 
 
 @pytest.mark.parametrize("suffix", [".gpkg", ".geojson"])
@@ -233,7 +196,7 @@ def test_start_and_end_fields_mode_is_wrong_in_qgis_3_22(
     """Why the style uses expressions (docs/gis.md): the simpler mode fails in 3.22."""
     path = open_periods.to_file(tmp_path / name)
     uri = f"{path}|layername=periods" if name.endswith(".gpkg") else str(path)
-    days = _days_around_changes(open_periods)
+    days = days_around_changes(open_periods)
     answer = probe(uri, [_iso(d) or "" for d in days], by_hand="fields")
     if not answer["qgis_version"].startswith("3.22."):
         pytest.skip(f"checks QGIS 3.22's behaviour; this is QGIS {answer['qgis_version']}")
