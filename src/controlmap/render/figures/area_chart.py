@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from ..._dates import parse_date
 from ..._text import printable
 from ...model import Timeline
-from .._mpl import drawable_texts, plain_text
+from .._mpl import drawable_texts, headline, plain_text
 from .._style import (
     StatusStyle,
     Style,
@@ -244,17 +244,11 @@ def area_chart(
         if legend.get_window_extent().x1 <= fig.bbox.x1 - 4:
             break
     legend.set_gid("legend")
-    fig.suptitle(
-        title if title is not None else f"{style_or_default(style).title_of(timeline)}: area held",
-        x=0.11,
-        y=0.965,
-        ha="left",
-        fontsize=12,
-        fontweight="bold",
+    headline(
+        fig,
+        title if title is not None else f"{look.title_of(timeline)}: area held",
+        look.credit_of(timeline, credit),
     )
-    credit_text = style_or_default(style).credit_of(timeline, credit)
-    if credit_text:
-        fig.text(0.11, 0.02, credit_text, fontsize=6.5, color="#555555", wrap=True, gid="credit")
     _fit(fig, ax, legend)
     return fig
 

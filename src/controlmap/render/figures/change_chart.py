@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from ..._dates import DateLike
 from ...model import Timeline
-from .._mpl import plain_text
+from .._mpl import headline, plain_text
 from .._style import Style, style_or_default
 from ._draw import gid
 
@@ -158,17 +158,11 @@ def change_chart(
         fontsize=8,
     )
     legend.set_gid("legend")
-    fig.suptitle(
+    headline(
+        fig,
         title if title is not None else f"{look.title_of(timeline)}: ground gained and lost",
-        x=0.11,
-        y=0.965,
-        ha="left",
-        fontsize=12,
-        fontweight="bold",
+        look.credit_of(timeline, credit),
     )
-    credit_text = look.credit_of(timeline, credit)
-    if credit_text:
-        fig.text(0.11, 0.02, credit_text, fontsize=6.5, color="#555555", wrap=True)
     return fig
 
 
