@@ -42,6 +42,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 
 DATE = "2016-01-01"
 ACTORS = ["Islamic State", "Iraqi government", "SDF"]
@@ -183,7 +184,8 @@ def baseline(path: Path, kind: str) -> tuple[float, float]:
     """Wall and CPU seconds of the plain geopandas version of ``kind`` ("area" or "map")."""
     started, cpu = time.perf_counter(), time.process_time()
     # GDAL refuses a GeoJSON feature over 200 MB unless told otherwise (``huge``).
-    frame = gpd.read_file(path, engine="pyogrio", OGR_GEOJSON_MAX_OBJ_SIZE="0")
+    pyogrio.set_gdal_config_options({"OGR_GEOJSON_MAX_OBJ_SIZE": "0"})
+    frame = gpd.read_file(path, engine="pyogrio")
     if kind == "map":
         with tempfile.TemporaryFile("w") as stream:
             stream.write(frame.to_json(default=str))  # dates read as timestamps
