@@ -217,3 +217,32 @@ def test_report_article_dates_only_for_the_bundled_timeline(tmp_path: Path) -> N
     write_report(tl, tmp_path / "r", basemap=Basemap.empty(), progress=False)
     page = (tmp_path / "r" / "changes_map.html").read_text(encoding="utf-8")
     assert '"start":"2014-01-01"' in page and '"end":"2019-01-01"' in page
+
+
+def test_report_uses_the_style_in_every_map_and_figure(tmp_path: Path) -> None:
+    import json
+    import xml.etree.ElementTree as ET
+
+    from controlmap.render import Basemap, Style, write_report
+
+    tl = _square_timeline("styled", ["2014-01-01", "2019-01-01"])
+    house = Style(
+        credit="Graphic: The Daily",
+        date_format="%B %-d, %Y",
+        actor_colours=("#123456", "#654321"),
+    )
+    write_report(tl, tmp_path / "r", basemap=Basemap.empty(), progress=False, style=house)
+    for name in ("timeline_map.html", "changes_map.html"):
+        page = (tmp_path / "r" / name).read_text(encoding="utf-8")
+        start = page.index("controlmap.init(")
+        call = page[start : page.index(");\n", start)]
+        payload = json.loads(call[call.index(", ") + 2 :])
+        assert payload["credit"] == "Graphic: The Daily", name
+        assert payload["style"]["date_format"] == "%B %-d, %Y", name
+    changes = (tmp_path / "r" / "changes_map.html").read_text(encoding="utf-8")
+    assert "January 1, 2014 to January 1, 2019" in changes  # the title's dates
+    assert "#123456" in changes  # the house colours, not controlmap's
+    for name in ("area_chart.svg", "small_multiples.svg"):
+        svg = ET.parse(tmp_path / "r" / name).getroot()
+        shown = " ".join("".join(svg.itertext()).split())
+        assert "Graphic: The Daily" in shown, name

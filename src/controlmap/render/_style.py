@@ -484,7 +484,7 @@ def change_label(actor: str, change: str, multi: bool) -> str:
     return f"{actor}: {text}" if multi else text
 
 
-def changes_title(first: Any, last: Any) -> str:
+def changes_title(first: Any, last: Any, style: Style | None = None) -> str:
     """The subject of a changes map or figure, naming its two dates.
 
     Examples
@@ -493,7 +493,7 @@ def changes_title(first: Any, last: Any) -> str:
     >>> changes_title(pd.Timestamp("2015-01-01"), pd.Timestamp("2018-02-01"))
     'ground gained and lost, 1 Jan 2015 to 1 Feb 2018'
     """
-    return f"ground gained and lost, {day_text(first)} to {day_text(last)}"
+    return f"ground gained and lost, {day_text(first, style)} to {day_text(last, style)}"
 
 
 def credit_line(timeline: Any, credit: str | None = None) -> str | None:

@@ -16,7 +16,7 @@ from ..io import write_snapshot
 from ..model import Timeline
 from ._basemap import Basemap
 from ._progress import progress_bar
-from ._style import attrs_of
+from ._style import Style, attrs_of
 from .figures.area_chart import area_chart
 from .figures.small_multiples import _default_dates, small_multiples
 from .maps.changes import changes_map
@@ -72,6 +72,7 @@ def write_report(
     basemap: Basemap | None = None,
     credit: str | None = None,
     progress: bool | None = None,
+    style: Style | None = None,
 ) -> list[Path]:
     """Write the maps, snapshots, area table and figures of a timeline into ``folder``.
 
@@ -110,6 +111,9 @@ def write_report(
         none).
     progress : bool or None
         A progress bar on stderr (None: only when stderr is a terminal).
+    style : Style, optional
+        Fonts, colours, date format, title and credit of every map and figure
+        (default: controlmap's).
 
     Returns
     -------
@@ -179,7 +183,11 @@ def write_report(
             page(
                 "timeline_map.html",
                 lambda: timeline_map(
-                    timeline, self_contained=self_contained, basemap=basemap, credit=credit
+                    timeline,
+                    self_contained=self_contained,
+                    basemap=basemap,
+                    credit=credit,
+                    style=style,
                 ),
             ),
         ),
@@ -195,6 +203,7 @@ def write_report(
                             self_contained=self_contained,
                             basemap=basemap,
                             credit=credit,
+                            style=style,
                         ),
                     ),
                 )
@@ -208,10 +217,15 @@ def write_report(
             "small multiples",
             figures(
                 "small_multiples",
-                lambda: small_multiples(timeline, days, basemap=basemap, credit=credit),
+                lambda: small_multiples(
+                    timeline, days, basemap=basemap, credit=credit, style=style
+                ),
             ),
         ),
-        ("area chart", figures("area_chart", lambda: area_chart(timeline, credit=credit))),
+        (
+            "area chart",
+            figures("area_chart", lambda: area_chart(timeline, credit=credit, style=style)),
+        ),
     ]
     for _, step in progress_bar(steps, enabled=progress, description="report"):
         step()

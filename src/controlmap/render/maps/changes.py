@@ -13,12 +13,12 @@ from .._basemap import Basemap
 from .._changes import change_layers
 from .._style import (
     CHANGE_COLOURS,
-    LEGEND_ACTORS,
-    actor_colours,
+    Style,
     change_label,
     changes_title,
     legend_actors,
     others_label,
+    style_or_default,
 )
 from ._leaflet import (
     ControlMap,
@@ -44,14 +44,16 @@ def changes_map(
     basemap: Basemap | None = None,
     width: str | int = "100%",
     height: str | int = "100%",
+    style: Style | None = None,
 ) -> ControlMap:
     """A map of the ground each actor gained and lost between two dates.
 
     Gained and lost ground are drawn in two colours (see
     :data:`controlmap.render._style.CHANGE_COLOURS`), kept ground in the actor's;
     each is drawn in the style of its status (lost ground: its status on ``start``;
-    kept and gained ground: on ``end``). The legend gives each layer's km².
-    Other parameters are as in :func:`controlmap.render.timeline_map`.
+    kept and gained ground: on ``end``). The legend gives each layer's km², for the
+    third of ``style.legend_actors`` actors with the most ground changing hands (the
+    rest as one row). Other parameters are as in :func:`controlmap.render.timeline_map`.
 
     Examples
     --------
@@ -68,7 +70,8 @@ def changes_map(
         raise DataError(f"changes map: end {last:%Y-%m-%d} is not after start {first:%Y-%m-%d}")
     frame = change_layers(timeline, first, last)
     multi = len(timeline.actors) > 1
-    colours = actor_colours(timeline)
+    look = style_or_default(style)
+    colours = look.colours(timeline)
     _, styles = status_payload(timeline.periods["status"])
     # A status is named in the legend only when the timeline has more than control.
     plain = set(styles) == {"control"}
@@ -107,8 +110,8 @@ def changes_map(
                 "area_km2": float(row.area_km2),
             }
         )
-    legend = _fewer_rows(legend, frame, max(1, LEGEND_ACTORS // 3))
-    payload, extent = base_payload(timeline, basemap, tiles=tiles, credit=credit)
+    legend = _fewer_rows(legend, frame, max(1, look.legend_actors // 3))
+    payload, extent = base_payload(timeline, basemap, tiles=tiles, credit=credit, style=look)
     payload.update(
         {
             "mode": "changes",
@@ -125,7 +128,7 @@ def changes_map(
     return make_map(
         payload,
         extent,
-        title=map_title(timeline, title, changes_title(first, last)),
+        title=map_title(timeline, title, changes_title(first, last, look), look),
         tiles=tiles,
         self_contained=self_contained,
         width=width,
