@@ -129,12 +129,14 @@ class Basemap:
             name = attrs.get("basemap")
             basemap = cls.named(str(name)) if name else cls.neutral()
             if not name and focus is None and basemap.countries is not None:
-                ground = shapely.union_all(
+                # Countries meeting some period's bounding box: a tree of the boxes,
+                # not their union (100,000 periods: 3.7 s and 160 MB for the union).
+                boxes = shapely.STRtree(
                     shapely.envelope(np.asarray(timeline.periods.geometry.values, dtype=object))
                 )
-                touched = shapely.intersects(
-                    np.asarray(basemap.countries.geometry.values, dtype=object), ground
-                )
+                countries = np.asarray(basemap.countries.geometry.values, dtype=object)
+                touched = np.zeros(len(countries), dtype=bool)
+                touched[boxes.query(countries, predicate="intersects")[0]] = True
                 return replace(basemap, countries=_with_roles(basemap.countries, touched))
         if focus is not None and basemap.countries is not None:
             code = _field(basemap.countries, _CODE_FIELDS)
