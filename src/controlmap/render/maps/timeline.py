@@ -15,6 +15,7 @@ from ._leaflet import (
     DECIMALS,
     TEXT_FIELDS,
     ControlMap,
+    FeatureTexts,
     base_payload,
     encoded_geometry,
     events_payload,
@@ -131,7 +132,7 @@ def timeline_map(
     colours = look.colours(timeline)
     periods = timeline.periods
     area = timeline.period_area_km2
-    features = []
+    features = FeatureTexts()
     for i, row in enumerate(periods.itertuples(index=False)):
         geometry = encoded_geometry(row.geometry)
         if geometry is None:
@@ -146,7 +147,7 @@ def timeline_map(
         for field in TEXT_FIELDS:
             if field in periods.columns:
                 properties[field] = text_value(getattr(row, field))
-        features.append({"type": "Feature", "properties": properties, "geometry": geometry})
+        features.add({"type": "Feature", "properties": properties, "geometry": geometry})
     payload, extent = base_payload(timeline, basemap, tiles=tiles, credit=credit, style=look)
     actors = [str(a) for a in areas.columns]
     statuses, styles = status_payload(periods["status"])
