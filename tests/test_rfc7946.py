@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import controlmap
 from controlmap.io import geojson_chunks, write_periods, write_snapshot
@@ -260,3 +262,39 @@ def test_a_polygon_thinner_than_the_grid_is_kept_whole() -> None:
     assert len(doc["features"]) == 2
     back = shapely.geometry.shape(json.loads(text)["features"][0]["geometry"])
     assert back.is_valid and back.area == pytest.approx(sliver.area, rel=1e-6)
+
+
+@settings(max_examples=60)
+@given(
+    xs=st.lists(st.integers(-30, 30), min_size=3, max_size=8),
+    scale=st.sampled_from([1e-7, 4e-7, 1e-6, 3e-6, 1e-3]),
+)
+def test_grid_snapping_keeps_polygons_valid(xs: list[int], scale: float) -> None:
+    """Rounding each vertex (or, where that breaks a polygon, snap-rounding) to 1e-6°.
+
+    Shapes from a few grid cells to far larger: rounding can pinch a hole shut or
+    fold a thin spike, and then the slower snap-rounding must take over.
+    """
+    from controlmap.io.writing import COORDINATE_DECIMALS, _on_grid
+
+    grid = 10.0**-COORDINATE_DECIMALS
+    # A box with a hole and a spike, their sizes set by the drawn numbers and scale.
+    w = scale * (abs(xs[0]) + 2)
+    hole = shapely.box(40 + w / 3, 34 + w / 3, 40 + w / 3 + scale * (abs(xs[1]) + 1), 34 + w / 2)
+    outer = shapely.box(40, 34, 40 + w, 34 + w)
+    spike = shapely.Polygon(
+        [(40 + w, 34), (40 + w + scale * (abs(xs[2]) + 1), 34 + w / 7), (40 + w, 34 + w / 5)]
+    )
+    shape = shapely.union(outer.difference(hole), spike) if hole.within(outer) else outer
+    if not shape.is_valid or shape.is_empty or shape.geom_type not in ("Polygon", "MultiPolygon"):
+        return
+    (out,) = _on_grid(np.array([shape], dtype=object), grid)
+    assert out.is_valid
+    if out.is_empty:  # thinner than the grid: the writer keeps such a shape unrounded
+        return
+    coords = shapely.get_coordinates(out)
+    assert np.allclose(coords, np.round(coords / grid) * grid, rtol=0, atol=grid * 1e-3)
+    # Snapping moves the boundary by about a grid cell at most (holes and spikes
+    # narrower than that may go), so the ground differs by a strip along it.
+    moved = shapely.symmetric_difference(out, shape).area
+    assert moved <= shape.length * grid + 4 * grid**2

@@ -363,6 +363,25 @@ def _rfc7946_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
+def _on_grid(geoms: np.ndarray, grid: float) -> np.ndarray:
+    """Valid polygons with their vertices on the grid, still valid.
+
+    Rounding each vertex (and dropping the repeats it makes) leaves nearly every
+    polygon valid, and is what GEOS's snap-rounding gives then; only the polygons it
+    breaks are snap-rounded, which is far slower (6.4 s for one polygon of 1 million
+    vertices, against 0.2 s).
+    """
+    try:
+        rounded = shapely.remove_repeated_points(
+            shapely.set_precision(geoms, grid, mode="pointwise")
+        )
+    except shapely.errors.GEOSException:  # a ring rounded to fewer than four points
+        return shapely.set_precision(geoms, grid)
+    broken = ~shapely.is_valid(rounded) | (shapely.is_empty(rounded) & ~shapely.is_empty(geoms))
+    rounded[broken] = shapely.set_precision(geoms[broken], grid)
+    return rounded
+
+
 def _rfc7946_geometries(geoms: np.ndarray) -> np.ndarray:
     """Split long edges, snap to a 1e-6° grid, orient exteriors counter-clockwise.
 
@@ -379,7 +398,7 @@ def _rfc7946_geometries(geoms: np.ndarray) -> np.ndarray:
     # grid (GEOS snap-rounding) keeps it valid, where plain rounding may not.
     dense[ok] = repaired(dense[ok])
     snapped = dense.copy()
-    snapped[ok] = shapely.set_precision(dense[ok], 10.0**-COORDINATE_DECIMALS)
+    snapped[ok] = _on_grid(dense[ok], 10.0**-COORDINATE_DECIMALS)
     # Rounding the (already on-grid) values makes each print as its shortest decimal;
     # invalid input is rounded as given (``validate``/``repair`` deal with it).
     rounded = shapely.transform(snapped, lambda xy: np.round(xy, COORDINATE_DECIMALS))
