@@ -68,6 +68,10 @@ def test_bars_are_the_ground_gained_and_lost_each_week() -> None:
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == ["A: gained", "A: lost", "B: gained", "B: lost", "A: net", "B: net"]
     assert fig.axes[0].get_ylabel() == "km² per week: gained (+), lost (\u2212)"
+    # Tick labels sign their values as the label does: "+", and a true minus, not "-".
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_text()]
+    assert any(t.startswith("\u2212") for t in ticks) and not any("-" in t for t in ticks)
 
 
 def test_command_writes_the_chart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -134,7 +134,10 @@ def change_chart(
     ax.set_ylim(-top * 1.08, top * 1.08)
     ax.set_ylabel(f"km² per {_step_name(freq)}: gained (+), lost (\u2212)")
     ax.yaxis.set_major_formatter(
-        matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:+,.0f}" if v else "0")
+        # A true minus sign (U+2212), as in the axis label: a hyphen reads as a dash.
+        matplotlib.ticker.FuncFormatter(
+            lambda v, _: f"{v:+,.0f}".replace("-", "\u2212") if v else "0"
+        )
     )
     locator = matplotlib.dates.AutoDateLocator(maxticks=9)
     ax.xaxis.set_major_locator(locator)
