@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import multiprocessing
+import os
 import resource
 import shutil
 import tempfile
@@ -74,7 +75,9 @@ def make_tile(folder: str, tile: int, cells: int, years: int) -> int:
     side = int(np.ceil(np.sqrt(cells)))
     col, row = divmod(tile, 10)
     i, j = np.divmod(np.arange(cells), side)
-    x0, y0 = 30 + col + i * CELL, 30 + row + j * CELL
+    # Neighbours share their edges' coordinates exactly (a tessellation): x0 + CELL
+    # would make cells overlap or gap by ~1e-15 degrees wherever it rounds.
+    xs, ys = 30 + col + np.arange(side + 1) * CELL, 30 + row + np.arange(side + 1) * CELL
     span = years * 365
     # Each cell's periods: between sorted random cut days, one actor each; one in
     # five is dropped, leaving the cell unheld for a while.
@@ -89,7 +92,7 @@ def make_tile(folder: str, tile: int, cells: int, years: int) -> int:
             "status": "control",
             "period": np.arange(cells * PIECES_PER_CELL, dtype=np.int64) + (tile << 40),
         },
-        geometry=shapely.box(x0[cell], y0[cell], x0[cell] + CELL, y0[cell] + CELL),
+        geometry=shapely.box(xs[i][cell], ys[j][cell], xs[i + 1][cell], ys[j + 1][cell]),
         crs=4326,
     )
     frame = frame.loc[(frame["start"] < frame["end"]) & (rng.random(len(frame)) > 0.2)]
@@ -176,6 +179,29 @@ def _cpu(dask_worker: Any = None) -> float:
     return cpu.user + cpu.system
 
 
+class LoadWatch:
+    """The machine's 1-minute load average, sampled every 5 s while a job runs."""
+
+    def __enter__(self) -> LoadWatch:
+        self.samples = [os.getloadavg()[0]]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self.stop.wait(5.0):
+            self.samples.append(os.getloadavg()[0])
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.samples.append(os.getloadavg()[0])
+
+    def __str__(self) -> str:
+        return f"load {np.mean(self.samples):.1f} (max {max(self.samples):.1f})"
+
+
 def on_cluster(workers: int, memory: str, jobs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
     """Run ``jobs`` in turn on a fresh LocalCluster; wall and CPU time of each, peak memory."""
     with (
@@ -193,12 +219,15 @@ def on_cluster(workers: int, memory: str, jobs: dict[str, Callable[[], Any]]) ->
         for name, job in jobs.items():
             cpu0, here0 = sum(client.run(_cpu).values()), _cpu()
             t0 = time.perf_counter()
-            out[name] = job()
+            with LoadWatch() as load:
+                out[name] = job()
             wall = time.perf_counter() - t0
             cpu, here = sum(client.run(_cpu).values()) - cpu0, _cpu() - here0
             out[f"{name} time"] = (
-                f"{wall:.1f} s wall, {cpu:.1f} s CPU in the workers + {here:.1f} s in the client"
+                f"{wall:.1f} s wall, {cpu:.1f} s CPU in the workers + {here:.1f} s in the client,"
+                f" {load}"
             )
+            out[f"{name} cpu"] = cpu + here
             out[f"{name} wall"] = wall
         memory_by_worker = client.run(_read_sampler)
     out["peaks"] = [round(m["peak_gib"], 2) for m in memory_by_worker.values()]
@@ -221,7 +250,10 @@ def in_child(function: Callable[..., Any], *args: Any, limit_s: float) -> dict[s
     child = context.Process(target=_in_child, args=(queue, function, args))
     child.start()
     try:
-        return queue.get(timeout=limit_s)
+        with LoadWatch() as load:
+            got = queue.get(timeout=limit_s)
+        got["load"] = str(load)
+        return got
     except Exception:  # the queue's Empty: stopped unfinished
         return f"stopped unfinished after {limit_s:.0f} s"
     finally:
@@ -344,20 +376,23 @@ def pieces_part(args: argparse.Namespace, counts: list[int], work: Path) -> None
         )
         results[n] = got
         total = got["daily area wall"] + got["weekly changes wall"]
+        cpu = got["daily area cpu"] + got["weekly changes cpu"]
         print(
             f"  {n} worker(s): daily area ({len(days)} dates) {got['daily area time']};"
             f" weekly changes ({len(weeks) - 1} steps) {got['weekly changes time']};"
-            f" {written / total:,.0f} periods/s wall;"
+            f" {written / total:,.0f} periods/s wall, {written / cpu:,.0f} periods per CPU s;"
             f" peak GiB per worker {got['peaks']} (sampled RSS), {got['maxrss']} (ru_maxrss)"
         )
     if args.pieces > args.tile_pieces * 4:
         n = max(counts)
         rate = written / (results[n]["daily area wall"] + results[n]["weekly changes wall"])
+        cpu_rate = written / (results[n]["daily area cpu"] + results[n]["weekly changes cpu"])
         kept = 20e6 * written / args.pieces
         print(
             f"  extrapolation (not measured): 20,000,000 drawn pieces (~{kept:,.0f} kept)"
-            f" at this rate would take ~{kept / rate / 3600:.1f} h on {n} worker(s)"
-            f" of this shared machine; memory per worker follows the file, not the archive"
+            f" at this rate would take ~{kept / cpu_rate:,.0f} CPU s,"
+            f" ~{kept / rate / 3600:.1f} h on {n} worker(s) of this shared machine;"
+            f" memory per worker follows the file, not the archive"
         )
     if written > args.single_max:
         print(f"  one machine: not run ({written:,} > --single-max {args.single_max:,})")
@@ -370,7 +405,7 @@ def pieces_part(args: argparse.Namespace, counts: list[int], work: Path) -> None
             continue
         steps = ", ".join(f"{k} {v:.1f}" for k, v in got["result"].items() if k.endswith(" s"))
         print(
-            f"  {label}: {got['wall']:.1f} s wall, {got['cpu']:.1f} s CPU ({steps});"
+            f"  {label}: {got['wall']:.1f} s wall, {got['cpu']:.1f} s CPU, {got['load']} ({steps});"
             f" peak {got['peak_gib']:.2f} GiB (sampled RSS), {got['maxrss_gib']:.2f} (ru_maxrss)"
         )
     if isinstance(mine, dict) and isinstance(theirs, dict):

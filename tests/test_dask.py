@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 import dask.dataframe as dd
 import distributed
@@ -50,15 +51,17 @@ def assert_same_changes(got: pd.DataFrame, want: pd.DataFrame) -> None:
 
 
 def timeline_changes(
-    timeline: controlmap.Timeline, dates: list[pd.Timestamp] | pd.DatetimeIndex, **status: str
+    timeline: controlmap.Timeline, dates: list[pd.Timestamp] | pd.DatetimeIndex, **options: Any
 ) -> pd.DataFrame:
     """The change series from ``Timeline.changes`` itself, date pair by date pair."""
     frames = [
-        pd.DataFrame(timeline.changes(a, b, **status)).drop(columns="geometry")
+        pd.DataFrame(timeline.changes(a, b, **options)).drop(columns="geometry")
         for a, b in itertools.pairwise(dates)
     ]
-    table = pd.concat([f for f in frames if len(f)], ignore_index=True)
-    table = table.astype({"start": "datetime64[s]", "end": "datetime64[s]"})
+    frames = [f for f in frames if len(f)]
+    columns = ["start", "end", "actor", "change", "area_km2"]
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    table = table.astype({"start": "datetime64[s]", "end": "datetime64[s]", "area_km2": float})
     return table.sort_values(["start", "actor", "change"], ignore_index=True)[
         ["start", "end", "actor", "change", "area_km2"]
     ]
@@ -127,6 +130,85 @@ def test_partitioned_answers_equal_one_machine(
     )
     assert got["periods"].tolist() == want["periods"].tolist()
     np.testing.assert_allclose(got["area_km2"], want["area_km2"], rtol=1e-9)
+
+
+@QUICK
+@given(
+    tl=timelines(),
+    layout=LAYOUTS,
+    degrees=TILES,
+    min_km2=st.sampled_from([1.0, 30.0, 300.0, 3000.0]),
+    data=st.data(),
+)
+def test_change_series_drops_the_slivers_timeline_changes_drops(
+    tmp_path_factory: pytest.TempPathFactory,
+    tl: controlmap.Timeline,
+    layout: list[str],
+    degrees: float,
+    min_km2: float,
+    data: st.DataObject,
+) -> None:
+    # Boxes of 0.05° (~25 km²) up to 1.5° across: every threshold drops some parts and
+    # keeps others, and boxes touching across tiles make parts split over files.
+    folder = tmp_path_factory.mktemp("p") / "tl"
+    lazy = controlmap.read(tl.to_file(folder, partition_by=layout, tile_degrees=degrees))
+    offsets = data.draw(st.lists(st.integers(-30, 2300), min_size=2, max_size=6, unique=True))
+    dates = [DAY0 + pd.Timedelta(days=d) for d in sorted(offsets)]
+    want = timeline_changes(tl, dates, min_change_km2=min_km2)
+    got = engine.change_series(lazy, dates, min_change_km2=min_km2, scheduler="synchronous")
+    assert_same_changes(got, want)
+    assert_same_changes(engine.change_series(tl, dates, min_area_km2=min_km2), want)
+
+
+def test_a_change_split_over_files_is_judged_whole(tmp_path: Path) -> None:
+    # Two boxes of one actor side by side: they only touch, so they are stored in
+    # two files (tiles of 1°), each ~800 km²; gained together, they are one part of
+    # ~1,600 km², which a threshold of 1,000 km² keeps (and Timeline.changes too).
+    west, east = shapely.box(40.6, 34.0, 41.0, 34.2), shapely.box(41.0, 34.0, 41.4, 34.2)
+    lone = shapely.box(43.0, 34.0, 43.2, 34.2)  # ~400 km², alone in its file: dropped
+    tl = controlmap.Timeline(
+        gpd.GeoDataFrame(
+            {"actor": ["A"] * 3, "start": [pd.Timestamp("2020-02-01")] * 3, "end": [None] * 3},
+            geometry=[west, east, lone],
+            crs=4326,
+        )
+    )
+    lazy = controlmap.read(
+        tl.to_file(tmp_path / "tl", partition_by=["year", "tile"], tile_degrees=1)
+    )
+    assert isinstance(lazy, PartitionedTimeline)
+    assert len(lazy.parts) == 3
+    dates = ["2020-01-01", "2020-03-01"]
+    got = engine.change_series(lazy, dates, min_change_km2=1000, scheduler="synchronous")
+    whole = controlmap.geodesic_area_km2([shapely.box(40.6, 34.0, 41.4, 34.2)])[0]
+    assert 1500 < whole < 1700
+    assert got["change"].tolist() == ["gained"]
+    np.testing.assert_allclose(got["area_km2"], [whole], rtol=1e-12)
+    assert_same_changes(got, timeline_changes(tl, dates, min_change_km2=1000))
+    # Without a threshold, all three boxes; above the pair's area, nothing.
+    every = engine.change_series(lazy, dates, scheduler="synchronous")
+    np.testing.assert_allclose(
+        every["area_km2"], controlmap.geodesic_area_km2([shapely.union_all([west, east, lone])])
+    )
+    assert not len(engine.change_series(lazy, dates, min_area_km2=2000, scheduler="synchronous"))
+
+
+def test_change_threshold_errors_are_the_timelines(tmp_path: Path) -> None:
+    tl = controlmap.Timeline(
+        gpd.GeoDataFrame(
+            {"actor": ["A"], "start": [pd.Timestamp("2020-02-01")], "end": [None]},
+            geometry=[shapely.box(40, 34, 41, 35)],
+            crs=4326,
+        )
+    )
+    lazy = controlmap.read(tl.to_file(tmp_path / "tl", partition_by="year"))
+    for source in (tl, lazy):
+        with pytest.raises(controlmap.DataError, match="min_change_km2 -1 is not a non-negative"):
+            engine.change_series(source, ["2020-01-01", "2020-03-01"], min_change_km2=-1)
+        with pytest.raises(TypeError, match="not both"):
+            engine.change_series(
+                source, ["2020-01-01", "2020-03-01"], min_change_km2=1, min_area_km2=1
+            )
 
 
 @QUICK
@@ -212,6 +294,11 @@ def test_real_local_cluster_of_two_workers(tmp_path: Path, timeline: controlmap.
     # and against plain shapely unions.
     assert_same_changes(changes, timeline_changes(timeline, quarters))
     assert_same_changes(changes, plain_changes(timeline, quarters))
+    # Parts under 50 km² left out, as Timeline.changes leaves them out: some are.
+    lazy = controlmap.read(folder)
+    large = lazy.change_series(quarters, min_change_km2=50, scheduler="synchronous")
+    assert_same_changes(large, timeline_changes(timeline, quarters, min_change_km2=50))
+    assert large["area_km2"].sum() < changes["area_km2"].sum()
 
 
 def plain_changes(timeline: controlmap.Timeline, days: pd.DatetimeIndex) -> pd.DataFrame:

@@ -39,6 +39,8 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import json
+import math
 import os
 from collections.abc import Iterable, Sequence
 from types import ModuleType
@@ -47,14 +49,17 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import shapely
 
 from ._dates import DATE_DTYPE, DateLike, parse_date
 from ._dissolve import DEFAULT_MIN_HOLE_KM2, check_km2, summarise_sources, tidy_rows
 from ._extras import missing_extra
+from .archive import _DEBRIS_DEG2
 from .errors import DataError, some
 from .geodesic import geodesic_area_km2
-from .model import Timeline, asked_dates
+from .model import Timeline, _one_name, asked_dates
 from .partition import Part, PartitionedTimeline, read_part
 from .periods import _polygonal, normalize_periods
 from .union import union
@@ -158,6 +163,8 @@ def _part_area(part: Part, dates: pd.DatetimeIndex, wanted: list[str] | None) ->
 def _add_tables(*tables: pd.DataFrame) -> pd.DataFrame:
     # Missing columns (actors absent from a file) are NaN in the concatenation; a
     # sum skips them, which counts them as nothing held.
+    if not tables:
+        return pd.DataFrame()
     return pd.concat(tables, axis=0).groupby(level=0, sort=True).sum()
 
 
@@ -170,6 +177,8 @@ def change_series(
     end: DateLike | None = None,
     freq: str | None = None,
     status: str | Iterable[str] | None = None,
+    min_change_km2: float = 0.0,
+    min_area_km2: float | None = None,
     scheduler: Any = None,
 ) -> pd.DataFrame:
     """Area each actor gained and lost between each date and the next.
@@ -179,6 +188,12 @@ def change_series(
     source : PartitionedTimeline, path of a partitioned folder, or Timeline
     dates, start, end, freq, status
         The dates, as in :meth:`controlmap.Timeline.area` (e.g. ``freq="W"``).
+    min_change_km2 : float, default 0
+        Slivers: leave out gained or lost parts (connected polygons) under this
+        geodesic area, as :meth:`Timeline.changes` does. A part is judged whole,
+        not file by file: the pieces of a part that crosses files are joined first.
+    min_area_km2 : float, optional
+        Another name for ``min_change_km2``; give one of the two.
     scheduler : optional
         As in :func:`area`.
 
@@ -197,35 +212,43 @@ def change_series(
     >>> series = change_series(tl, ["2015-01-01", "2016-01-01", "2017-01-01"])
     >>> sorted(set(series.change))
     ['gained', 'lost']
+    >>> large = change_series(tl, ["2015-01-01", "2016-01-01"], min_change_km2=100)
+    >>> bool(large.area_km2.sum() < series.area_km2.iloc[:2].sum())
+    True
     """
+    min_km2 = check_km2("min_change_km2", _one_name(min_change_km2, min_area_km2))
     lazy = _lazy(source)
     if isinstance(lazy, Timeline):
         asked = lazy._dates_for(dates, start, end, freq)
         lazy._status_mask(status)  # the same error for a status matching nothing
         local = _part_timeline_of(lazy, _wanted(status))
-        return _finish_changes([] if local is None else [_held_changes(local, asked)])
+        found = [] if local is None else [_held_changes(local, asked, min_km2)]
+        return _finish_changes(_add_changes(*found), min_km2)
     dask = require("dask")
     asked = _asked(lazy, dates, start, end, freq)
     _actors(lazy, status)
-    graph = _changes_graph(lazy, asked, _wanted(status))
+    graph = _changes_graph(lazy, asked, _wanted(status), min_km2)
     (total,) = dask.compute(graph, scheduler=scheduler)
-    return _finish_changes([total])
+    return _finish_changes(total, min_km2)
 
 
 def _changes_graph(
-    lazy: PartitionedTimeline, asked: pd.DatetimeIndex, wanted: list[str] | None
+    lazy: PartitionedTimeline,
+    asked: pd.DatetimeIndex,
+    wanted: list[str] | None,
+    min_km2: float = 0.0,
 ) -> Any:
     """The dask graph of :func:`change_series`.
 
     One task per place and year of first dates, then a tree of sums.
     """
     dask = require("dask")
-    tasks = []
     spaces: dict[tuple[str, ...], dict[int, Part]] = {}
     for part in lazy.parts:
         spaces.setdefault(part.space, {})[part.year] = part
     years = np.array([_year(lazy, d) for d in asked])
-    for by_year in spaces.values():
+    jobs = []
+    for space, by_year in spaces.items():
         # One task per year of first dates: it reads that year's file and the next
         # date's (the files of one place in two years join without overlap).
         for year in np.unique(years[:-1]) if len(asked) > 1 else []:
@@ -234,20 +257,79 @@ def _changes_graph(
             needed = {years[i] for i in (*index, index[-1] + 1)}
             parts = [by_year[y] for y in sorted(needed) if y in by_year]
             if parts:
-                tasks.append(dask.delayed(_part_changes)(parts, chunk, wanted))
+                jobs.append((space, int(year), parts, chunk))
+    neighbours = _neighbour_boxes(jobs) if min_km2 else [_NO_BOXES] * len(jobs)
+    tasks = [
+        dask.delayed(_part_changes)(parts, chunk, wanted, min_km2, boxes)
+        for (_, _, parts, chunk), boxes in zip(jobs, neighbours, strict=True)
+    ]
     return _tree(dask, tasks, _add_changes)
 
 
+_NO_BOXES = np.empty((0, 4))
+# A change split over files is judged whole: its pieces are joined by the final step.
+_Changes = tuple[pd.DataFrame, gpd.GeoDataFrame]
+
+
+def _neighbour_boxes(jobs: list[tuple[tuple[str, ...], int, list[Part], Any]]) -> list[np.ndarray]:
+    """For each task, the boxes of the other tasks' files whose ground may touch its own.
+
+    Tasks of one year of dates compare the same dates; a gained or lost part of one
+    can join a part of another only where their files' ground meets, so inside the
+    box of that other task's files. Files of two different actors never join.
+    """
+    boxes = np.array([_files_box(parts) for _, _, parts, _ in jobs]).reshape(-1, 4)
+    years = np.array([year for _, year, _, _ in jobs])
+    actors = np.array([space[1] for space, _, _, _ in jobs], dtype=object)
+    out = []
+    for k, (box, year, actor) in enumerate(zip(boxes, years, actors, strict=True)):
+        meets = (
+            (years == year)
+            & ((actors == actor) | (actors == "") | (actor == ""))
+            & (boxes[:, 0] <= box[2])
+            & (boxes[:, 2] >= box[0])
+            & (boxes[:, 1] <= box[3])
+            & (boxes[:, 3] >= box[1])
+        )
+        meets[k] = False
+        out.append(boxes[meets])
+    return out
+
+
+def _files_box(parts: list[Part]) -> tuple[float, float, float, float]:
+    """The box of the ground of some files, from their GeoParquet metadata (no rows read)."""
+    found = []
+    for part in parts:
+        try:
+            meta = pq.read_schema(part.path).metadata or {}
+            box = json.loads(meta[b"geo"])["columns"]["geometry"]["bbox"]
+            found.append([float(v) for v in box[:4]])
+        except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+            # Unknown: take the whole world (every piece is then joined at the end).
+            found.append([-math.inf, -math.inf, math.inf, math.inf])
+    box = np.array(found)
+    return (box[:, 0].min(), box[:, 1].min(), box[:, 2].max(), box[:, 3].max())
+
+
 def _part_changes(
-    parts: list[Part], dates: pd.DatetimeIndex, wanted: list[str] | None
-) -> pd.DataFrame:
+    parts: list[Part],
+    dates: pd.DatetimeIndex,
+    wanted: list[str] | None,
+    min_km2: float = 0.0,
+    neighbours: np.ndarray = _NO_BOXES,
+) -> _Changes:
     local = _part_timeline(parts, (dates[0], dates[-1]), wanted)
     if local is None:
-        return pd.DataFrame(columns=CHANGE_COLUMNS)
-    return _held_changes(local, dates)
+        return _add_changes()
+    return _held_changes(local, dates, min_km2, neighbours)
 
 
-def _held_changes(timeline: Timeline, dates: pd.DatetimeIndex) -> pd.DataFrame:
+def _held_changes(
+    timeline: Timeline,
+    dates: pd.DatetimeIndex,
+    min_km2: float = 0.0,
+    neighbours: np.ndarray = _NO_BOXES,
+) -> _Changes:
     """The areas ``Timeline.changes`` gives for each consecutive pair of dates.
 
     Only the periods that begin or end between two dates are dissolved, not all the
@@ -256,12 +338,19 @@ def _held_changes(timeline: Timeline, dates: pd.DatetimeIndex) -> pd.DataFrame:
     periods near them); what it lost, the other way round. The same region as
     differencing the two dates' dissolved ground, so the same area (the measure is
     additive: the other vertices a smaller overlay leaves do not move it).
+
+    With ``min_km2``, each row's ``kept_km2`` is the area of its parts of at least
+    ``min_km2``; parts meeting one of the ``neighbours`` boxes (other files' ground)
+    are not judged here but returned whole, to be joined with the other files' pieces.
     """
     geoms = timeline._geoms
     tree = shapely.STRtree(geoms)
     owner = timeline.periods["actor"].to_numpy()
     active = [timeline._active(day) for day in dates]
-    rows = []
+    keys: list[tuple[Any, ...]] = []
+    shapes: list[Any] = []  # each row's region, or None when measured by pieces
+    by_piece: list[tuple[int, Any]] = []  # (row, region of one period less its neighbours)
+    by_period: list[tuple[int, np.ndarray]] = []  # (row, periods counted whole)
     for (a, before), (b, after) in itertools.pairwise(zip(dates, active, strict=True)):
         for who in timeline.actors:
             mine = owner == who
@@ -270,45 +359,134 @@ def _held_changes(timeline: Timeline, dates: pd.DatetimeIndex) -> pd.DataFrame:
                 if not moved.any():
                     continue
                 index = np.flatnonzero(moved)
-                region = union(geoms[index])
-                # Period by period: the box of the whole region would take them all.
-                mover, near = tree.query(geoms[index], predicate="intersects")
-                pick = other[near]
-                mover, near = index[mover[pick]], near[pick]
+                # Period by period (the box of the whole region would take them all),
+                # boxes first: the tree holds every date's periods, and only those
+                # held on the other date (or moving too) are worth an exact test.
+                mover, near = tree.query(geoms[index])
+                mover = index[mover]
+                pick = other[near] | (moved[near] & (near != mover))
+                mover, near = mover[pick], near[pick]
                 # Neighbours that only touch (cells of a grid) take nothing away.
-                near = np.unique(near[~shapely.touches(geoms[mover], geoms[near])])
+                meet = _interiors_meet(geoms[mover], geoms[near])
+                mover, near = mover[meet], near[meet]
+                row = len(keys)
+                keys.append((a, b, who, change))
+                if not min_km2 and not moved[near].any():
+                    # The moving periods do not overlap each other: the region is
+                    # theirs side by side, each less its own neighbours, and the
+                    # measure adds up (no union of the whole region).
+                    shapes.append(None)
+                    by_period.append((row, np.setdiff1d(index, mover)))
+                    by_piece.extend((row, cut) for cut in _cut_pieces(geoms, mover, near))
+                    continue
+                near = np.unique(near[other[near]])
+                region = union(geoms[index])
                 raw = shapely.difference(region, union(geoms[near])) if len(near) else region
-                geom = _polygonal(raw)
-                if not shapely.is_empty(geom):
-                    rows.append((a, b, who, change, geom))
-    if not rows:
-        return pd.DataFrame(columns=CHANGE_COLUMNS)
-    table = pd.DataFrame(rows, columns=[*CHANGE_COLUMNS[:-1], "geometry"])
-    table["area_km2"] = geodesic_area_km2(table.pop("geometry").to_numpy())
-    return table.loc[table["area_km2"] >= SLIVER_KM2]
+                shapes.append(_polygonal(raw))
+    if not keys:
+        return _add_changes()
+    table = pd.DataFrame(keys, columns=CHANGE_COLUMNS[:-1])
+    measured = np.array([shape is not None for shape in shapes])
+    area = np.zeros(len(keys))
+    area[measured] = geodesic_area_km2(np.array(shapes, dtype=object)[measured])
+    if by_period:
+        rows = np.concatenate([np.full(len(i), r) for r, i in by_period])
+        whole = np.concatenate([i for _, i in by_period])
+        area += np.bincount(rows, geodesic_area_km2(geoms[whole]), minlength=len(keys))
+    if by_piece:
+        rows = np.array([r for r, _ in by_piece])
+        cuts = np.array([cut for _, cut in by_piece], dtype=object)
+        area += np.bincount(rows, geodesic_area_km2(cuts), minlength=len(keys))
+    table["area_km2"] = area
+    table["kept_km2"] = area
+    keep = area >= SLIVER_KM2
+    table = table.loc[keep].reset_index(drop=True)
+    if not min_km2:
+        return table, _NO_PIECES
+    parts, of = shapely.get_parts(np.array(shapes, dtype=object)[keep], return_index=True)
+    areas = geodesic_area_km2(parts)
+    edge = np.zeros(len(parts), dtype=bool)
+    if len(neighbours):
+        boxes = shapely.STRtree(shapely.box(*neighbours.T))
+        edge[boxes.query(parts, predicate="intersects")[0]] = True
+    large = ~edge & _large(parts, areas, min_km2)
+    table["kept_km2"] = np.bincount(of, weights=np.where(large, areas, 0.0), minlength=len(table))
+    pieces = pd.DataFrame(
+        table[CHANGE_COLUMNS[:-1]].to_numpy()[of[edge]], columns=CHANGE_COLUMNS[:-1]
+    )
+    return table, gpd.GeoDataFrame(pieces, geometry=parts[edge], crs=4326)
 
 
-def _add_changes(*frames: pd.DataFrame) -> pd.DataFrame:
+def _interiors_meet(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether each pair of polygons shares ground, not only a boundary."""
+    meet = shapely.intersects(a, b)
+    meet[meet] = ~shapely.touches(a[meet], b[meet])
+    return meet
+
+
+def _cut_pieces(geoms: np.ndarray, mover: np.ndarray, near: np.ndarray) -> list[Any]:
+    """Each period in ``mover`` less the union of its ``near`` periods (pairs)."""
+    order = np.argsort(mover, kind="stable")
+    mover, near = mover[order], near[order]
+    each, first, count = np.unique(mover, return_index=True, return_counts=True)
+    one = count == 1  # the common case, done in one call
+    cuts = list(shapely.difference(geoms[each[one]], geoms[near[first[one]]]))
+    for m, f, c in zip(each[~one], first[~one], count[~one], strict=True):
+        cuts.append(shapely.difference(geoms[m], shapely.union_all(geoms[near[f : f + c]])))
+    return cuts
+
+
+def _large(parts: np.ndarray, areas: np.ndarray, min_km2: float) -> np.ndarray:
+    """The parts ``Timeline.changes(min_change_km2=...)`` keeps (float debris never)."""
+    return (areas >= min_km2) & (shapely.area(parts) > _DEBRIS_DEG2)
+
+
+_NO_PIECES = gpd.GeoDataFrame(columns=CHANGE_COLUMNS[:-1], geometry=[], crs=4326)
+
+
+def _add_changes(*found: _Changes) -> _Changes:
     # Each file's gains and losses of one actor between two dates are disjoint from
     # the other files' (their ground never overlaps), so their areas add up.
-    frames = tuple(f for f in frames if len(f))
-    if not frames:
-        return pd.DataFrame(columns=CHANGE_COLUMNS)
-    table = pd.concat(frames, ignore_index=True)[CHANGE_COLUMNS]
+    tables = [table for table, _ in found if len(table)]
+    pieces = [piece for _, piece in found if len(piece)]
+    if not tables:
+        table = pd.DataFrame(columns=[*CHANGE_COLUMNS, "kept_km2"])
+    else:
+        keys = ["start", "end", "actor", "change"]
+        table = (
+            pd.concat(tables, ignore_index=True)
+            .groupby(keys, as_index=False, sort=False)
+            .agg(area_km2=("area_km2", "sum"), kept_km2=("kept_km2", "sum"))
+        )
+    if not pieces:
+        return table, _NO_PIECES
+    return table, pd.concat(pieces, ignore_index=True)
+
+
+def _finish_changes(found: _Changes, min_km2: float) -> pd.DataFrame:
+    table, pieces = found
     keys = ["start", "end", "actor", "change"]
-    return table.groupby(keys, as_index=False, sort=False).agg(area_km2=("area_km2", "sum"))
-
-
-def _finish_changes(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    frames = [f for f in frames if len(f)]
-    if not frames:
+    if len(pieces):
+        # Pieces of parts that cross files: joined, then judged as whole parts.
+        joined = []
+        for key, index in pieces.groupby(keys, sort=False).indices.items():
+            parts = shapely.get_parts(shapely.union_all(pieces.geometry.values[index]))
+            areas = geodesic_area_km2(parts)
+            joined.append((*key, float(areas[_large(parts, areas, min_km2)].sum())))
+        extra = pd.DataFrame(joined, columns=[*keys, "kept_km2"])
+        table = table.merge(extra, on=keys, how="left", suffixes=("", "_joined"))
+        table["kept_km2"] = table["kept_km2"] + table.pop("kept_km2_joined").fillna(0.0)
+    # A change is dropped as float debris by its whole area, as Timeline.changes does,
+    # and (with min_km2) when no part of it is left.
+    keep = table["area_km2"] >= SLIVER_KM2
+    if min_km2:
+        keep &= table["kept_km2"] > 0
+        table["area_km2"] = table["kept_km2"]
+    if not keep.any():
         empty = pd.DataFrame(columns=CHANGE_COLUMNS)
         return empty.astype({"start": DATE_DTYPE, "end": DATE_DTYPE, "area_km2": float})
-    table = pd.concat(frames, ignore_index=True)[CHANGE_COLUMNS]
-    table = table.groupby(["start", "end", "actor", "change"], as_index=False, sort=True).agg(
-        area_km2=("area_km2", "sum")
-    )
-    table = table.loc[table["area_km2"] >= SLIVER_KM2].reset_index(drop=True)
+    table = table.loc[keep, CHANGE_COLUMNS].sort_values(keys).reset_index(drop=True)
+    table["area_km2"] = table["area_km2"].astype(float)
     for column in ("start", "end"):
         table[column] = table[column].astype("datetime64[s]")
     return table
@@ -518,7 +696,7 @@ def _in_year(dates: pd.DatetimeIndex, year: int, lazy: PartitionedTimeline) -> n
 def _tree(dask: ModuleType, tasks: list[Any], combine: Any, width: int = 8) -> Any:
     """Add task results up in a tree, ``width`` at a time: no task holds them all."""
     if not tasks:
-        return dask.delayed(pd.DataFrame)()
+        return dask.delayed(combine)()
     while len(tasks) > 1:
         tasks = [dask.delayed(combine)(*tasks[i : i + width]) for i in range(0, len(tasks), width)]
     return tasks[0]
