@@ -19,6 +19,7 @@ import shapely
 
 from . import geodesic
 from .errors import DataError
+from .geodesic import DEBRIS_DEG2
 
 __all__ = [
     "DEFAULT_MIN_HOLE_KM2",
@@ -33,8 +34,6 @@ __all__ = [
 DEFAULT_MIN_HOLE_KM2 = 1.0
 #: Distinct sources named in a snapshot's ``source`` text; the rest are counted.
 SOURCES_SHOWN = 5
-#: Overlap of a hole with another row that is float debris, not ground (square degrees).
-_DEBRIS_DEG2 = 1e-12
 
 
 def tidy_rows(
@@ -98,7 +97,7 @@ def _fill_holes(
     if fill.any():
         candidates = np.flatnonzero(fill)
         held = _held_area(holes[candidates], row, geoms, tree)
-        fill[candidates[held > _DEBRIS_DEG2]] = False
+        fill[candidates[held > DEBRIS_DEG2]] = False
     if not fill.any():
         return polys, False
     keep = np.ones(len(rings), dtype=bool)

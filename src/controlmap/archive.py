@@ -40,6 +40,7 @@ from . import geodesic, intervals
 from ._dates import DATE_DTYPE, DateLike, iso_day, parse_date, parse_dates
 from ._dissolve import check_km2
 from .errors import DataError, DateError, FormatError, GeometryWarning, one_line, some
+from .geodesic import DEBRIS_DEG2
 
 if TYPE_CHECKING:
     import os
@@ -61,8 +62,6 @@ __all__ = [
 #: cheaper overlays of changed cells but more cells to cut and compare.
 DEFAULT_TILE_DEGREES = 0.25
 _LEVELS = 5  # quadtree depth: root cells of 8 degrees when the tiles are 0.25
-#: Float debris of an overlay of nearly equal shapes (square degrees; ~0.01 m²).
-_DEBRIS_DEG2 = 1e-12
 _EMPTY = shapely.Polygon()
 
 
@@ -195,7 +194,7 @@ def _split_small(geom: Any, min_km2: float) -> tuple[Any, float]:
     if geom.is_empty:
         return geom, 0.0
     parts = shapely.get_parts(geom)
-    keep = shapely.area(parts) > _DEBRIS_DEG2
+    keep = shapely.area(parts) > DEBRIS_DEG2
     dropped = 0.0
     if min_km2 > 0 and keep.any():
         areas = geodesic.geodesic_area_km2(parts)
@@ -373,13 +372,13 @@ class _Decomposer:
                 kept.append(piece)
                 continue
             piece_cut = _polygonal(cut[k])
-            if shapely.area(piece_cut) <= _DEBRIS_DEG2:
+            if shapely.area(piece_cut) <= DEBRIS_DEG2:
                 kept.append(piece)
                 continue
             self.closed.append((key, cell, piece_cut, piece.start, day))
             cuts.append(piece_cut)
             piece_rest = _polygonal(rest[k])
-            if shapely.area(piece_rest) > _DEBRIS_DEG2:
+            if shapely.area(piece_rest) > DEBRIS_DEG2:
                 kept.append(_Piece(piece_rest, piece.start))
         return kept
 

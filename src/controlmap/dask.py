@@ -56,9 +56,8 @@ import shapely
 from ._dates import DATE_DTYPE, DateLike, parse_date
 from ._dissolve import DEFAULT_MIN_HOLE_KM2, check_km2, summarise_sources, tidy_rows
 from ._extras import missing_extra
-from .archive import _DEBRIS_DEG2
 from .errors import DataError, some
-from .geodesic import geodesic_area_km2
+from .geodesic import DEBRIS_DEG2, geodesic_area_km2
 from .model import Timeline, _one_name, asked_dates
 from .partition import Part, PartitionedTimeline, read_part
 from .periods import _polygonal, normalize_periods
@@ -438,7 +437,7 @@ def _cut_pieces(geoms: np.ndarray, mover: np.ndarray, near: np.ndarray) -> list[
 
 def _large(parts: np.ndarray, areas: np.ndarray, min_km2: float) -> np.ndarray:
     """The parts ``Timeline.changes(min_change_km2=...)`` keeps (float debris never)."""
-    return (areas >= min_km2) & (shapely.area(parts) > _DEBRIS_DEG2)
+    return (areas >= min_km2) & (shapely.area(parts) > DEBRIS_DEG2)
 
 
 _NO_PIECES = gpd.GeoDataFrame(columns=CHANGE_COLUMNS[:-1], geometry=[], crs=4326)

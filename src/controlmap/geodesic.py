@@ -33,6 +33,9 @@ EDGE_STEP_DEGREES = 0.1
 #: equal shapes is floating-point noise, not a change of control: the one sliver rule
 #: of the library (gains, losses and kept ground of :meth:`Timeline.changes`).
 SLIVER_KM2 = 1e-6
+#: Planar area (square degrees, about 0.01 m²) under which a piece an overlay of nearly
+#: equal shapes leaves is float debris, dropped before anything is measured.
+DEBRIS_DEG2 = 1e-12
 
 
 def geodesic_area_km2(geometries: Sequence[shapely.Geometry | None] | np.ndarray) -> np.ndarray:
