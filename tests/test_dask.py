@@ -277,7 +277,7 @@ def test_real_local_cluster_of_two_workers(tmp_path: Path, timeline: controlmap.
     folder = timeline.to_file(tmp_path / "is", partition_by=["year", "tile"], tile_degrees=3)
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
