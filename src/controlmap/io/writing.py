@@ -503,7 +503,7 @@ def geojson_chunks(frame: gpd.GeoDataFrame) -> Iterator[str]:
     >>> f = gpd.GeoDataFrame({"actor": ["A"]}, geometry=[box(40, 34, 40.05, 34.05)], crs=4326)
     >>> text = "".join(geojson_chunks(f))
     >>> json.loads(text)["features"][0]["geometry"]["coordinates"][0][:2]
-    [[40.0, 34.0], [40.05, 34.0]]
+    [[40.05, 34.0], [40.05, 34.05]]
     """
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs(4326)
