@@ -337,7 +337,9 @@ def _held_changes(
     second date and not the first, less what it held on the first date there (its
     periods near them); what it lost, the other way round. The same region as
     differencing the two dates' dissolved ground, so the same area (the measure is
-    additive: the other vertices a smaller overlay leaves do not move it).
+    additive: the other vertices a smaller overlay leaves do not move it). When the
+    moving periods do not overlap each other (cells, pieces of a decomposed archive),
+    nothing is dissolved: each is measured less the periods overlapping it.
 
     With ``min_km2``, each row's ``kept_km2`` is the area of its parts of at least
     ``min_km2``; parts meeting one of the ``neighbours`` boxes (other files' ground)
