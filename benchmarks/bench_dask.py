@@ -245,6 +245,7 @@ def on_cluster(workers: int, memory: str, jobs: dict[str, Callable[[], Any]]) ->
                 f" {load}, kernel's peak RSS per worker {high} GiB"
             )
             out[f"{name} cpu"] = cpu + here
+            print(f"    ({workers} worker(s)) {name}: {out[f'{name} time']}", flush=True)
             out[f"{name} wall"] = wall
         memory_by_worker = client.run(_read_sampler)
     out["peaks"] = [round(m["peak_gib"], 2) for m in memory_by_worker.values()]
