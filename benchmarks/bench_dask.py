@@ -32,6 +32,7 @@ system of the workers (or the child process).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import multiprocessing
 import os
@@ -174,6 +175,20 @@ def _read_sampler(dask_worker: Any = None) -> dict[str, float]:
     }
 
 
+def _reset_high_water(dask_worker: Any = None) -> None:
+    """Reset the kernel's high-water mark of this process's RSS (Linux), if allowed."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _high_water_gib(dask_worker: Any = None) -> float:
+    """The kernel's high-water mark of this process's RSS since the last reset (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024**2
+    return float("nan")
+
+
 def _cpu(dask_worker: Any = None) -> float:
     cpu = psutil.Process().cpu_times()
     return cpu.user + cpu.system
@@ -217,17 +232,20 @@ def on_cluster(workers: int, memory: str, jobs: dict[str, Callable[[], Any]]) ->
         client.run(_start_sampler)
         out: dict[str, Any] = {}
         for name, job in jobs.items():
+            client.run(_reset_high_water)
             cpu0, here0 = sum(client.run(_cpu).values()), _cpu()
             t0 = time.perf_counter()
             with LoadWatch() as load:
                 out[name] = job()
             wall = time.perf_counter() - t0
             cpu, here = sum(client.run(_cpu).values()) - cpu0, _cpu() - here0
+            high = [round(v, 2) for v in client.run(_high_water_gib).values()]
             out[f"{name} time"] = (
                 f"{wall:.1f} s wall, {cpu:.1f} s CPU in the workers + {here:.1f} s in the client,"
-                f" {load}"
+                f" {load}, kernel's peak RSS per worker {high} GiB"
             )
             out[f"{name} cpu"] = cpu + here
+            print(f"    ({workers} worker(s)) {name}: {out[f'{name} time']}", flush=True)
             out[f"{name} wall"] = wall
         memory_by_worker = client.run(_read_sampler)
     out["peaks"] = [round(m["peak_gib"], 2) for m in memory_by_worker.values()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -349,6 +350,16 @@ def test_status_matching_nothing_is_the_same_error(
     lazy = controlmap.read(timeline.to_file(tmp_path / "is", partition_by="year"))
     with pytest.raises(controlmap.DataError, match=r"status \['held'\] matches no period"):
         engine.area(lazy, ["2015-01-01"], status="held", scheduler="synchronous")
+
+
+def test_a_damaged_file_is_named(tmp_path: Path, timeline: controlmap.Timeline) -> None:
+    lazy = controlmap.read(timeline.to_file(tmp_path / "is", partition_by="year"))
+    assert isinstance(lazy, PartitionedTimeline)
+    damaged = lazy.parts[1].path
+    damaged.write_bytes(damaged.read_bytes()[:100])
+    for question in (engine.area, engine.change_series):
+        with pytest.raises(controlmap.FormatError, match=re.escape(f"{damaged}: cannot read")):
+            question(lazy, ["2015-01-01", "2016-01-01"], scheduler="synchronous")
 
 
 # ---------------------------------------------------------------------------- places
