@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from playwright.sync_api import Browser
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 import controlmap
 from browser.offline import OfflinePage
@@ -174,8 +175,7 @@ def test_hostile_text_runs_nothing(browser: Browser, tmp_path: Path, fighters: A
             )
             tip = page.inner_text(".leaflet-tooltip")
             assert "<script>window.__pwned = 1</script>" in tip  # shown as text
-            page.mouse.click(*page.evaluate(SCREEN_JS, [iso3, flow]))
-            popup = page.wait_for_selector(".leaflet-popup-content").inner_text()
+            popup = _click_for_popup(page, [iso3, flow])
             assert '<img src=x onerror="window.__pwned = 2">' in popup
             page.keyboard.press("Escape")
     # Every marker's tooltip and popup opened programmatically as well.
@@ -190,3 +190,23 @@ def test_hostile_text_runs_nothing(browser: Browser, tmp_path: Path, fighters: A
     assert page.evaluate("document.querySelectorAll('a[href^=\"javascript\"]').length") == 0
     _shot(opened, tmp_path, "fighters-hostile.png")
     assert opened.errors == [] and opened.blocked == []
+
+
+def _click_for_popup(page: Any, marker: list[str]) -> str:
+    """Click a marker with the mouse and return its popup's text.
+
+    The position is read again before each try: a popup opened before may have panned
+    the map (an animation), and a click computed mid-pan misses the marker. Three
+    tries, then the last one's timeout fails the test.
+    """
+    for attempt in range(3):
+        page.mouse.click(*page.evaluate(SCREEN_JS, marker))
+        try:
+            found = page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.wait_for_timeout(500)  # let a pan settle
+            continue
+        return str(found.inner_text())
+    raise AssertionError("unreachable")
