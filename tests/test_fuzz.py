@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from page_data import payload_of  # tests/ is on the path
 
 import controlmap
 from controlmap.testing.strategies import (
@@ -495,12 +496,6 @@ def _hostile_timeline(names: list[str], note: str) -> controlmap.Timeline:
     return controlmap.Timeline(frame, name="fuzz")
 
 
-def _page_payload(page: str) -> dict[str, Any]:
-    start = page.index("controlmap.init(")
-    call = page[start : page.index(");\n", start)]
-    return json.loads(call[call.index(", ") + 2 :])
-
-
 @FUZZ
 @given(
     names=st.lists(hostile_text, min_size=1, max_size=3, unique=True).filter(
@@ -518,11 +513,11 @@ def test_hostile_text_reaches_a_page_as_the_same_text(
     timeline = _hostile_timeline(names, note)
     for fmap in (timeline_map(timeline, title=title), snapshot_map(timeline, "2015-06-01")):
         page = fmap.get_root().render()
-        payload = _page_payload(page)  # the data parses back from the page
+        payload = payload_of(page)  # the data parses back from the page
         actors = {f["properties"]["actor"] for f in payload["features"]["features"]}
         assert actors == set(timeline.actors)
         assert "</script" not in page.split("controlmap.init(", 1)[1].split(");\n", 1)[0]
-    assert _page_payload(timeline_map(timeline, title=title).get_root().render())["title"] == title
+    assert payload_of(timeline_map(timeline, title=title).get_root().render())["title"] == title
 
 
 @pytest.mark.render

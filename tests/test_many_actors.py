@@ -11,7 +11,6 @@ no glyph goes missing.
 from __future__ import annotations
 
 import io
-import json
 import re
 import unicodedata
 import warnings
@@ -26,6 +25,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.colors import to_hex
+from page_data import payload_of  # tests/ is on the path
 from PIL import Image
 
 import controlmap
@@ -68,13 +68,6 @@ def expected_legend(areas: pd.Series, limit: int) -> tuple[list[str], int]:
     if len(held) <= limit + 1:
         return [a for _, _, a in held], 0
     return [a for _, _, a in held[:limit]], len(held) - limit
-
-
-def payload_of(html_text: str) -> dict[str, Any]:
-    """The data a page hands its script (``controlmap.init(map, {...})``)."""
-    start = html_text.index("controlmap.init(")
-    call = html_text[start : html_text.index(");\n", start)]
-    return dict(json.loads(call[call.index(", ") + 2 :]))
 
 
 def scripts(names: list[str]) -> set[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import pty
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 import pytest
+from page_data import payload_of  # tests/ is on the path
 from PIL import Image
 
 import controlmap
@@ -131,8 +131,7 @@ def test_report_folder(
     page = (out / "timeline_map.html").read_text(encoding="utf-8")
     assert "<script src=" not in page
     changes = (out / "changes_map.html").read_text(encoding="utf-8")
-    start = changes.index("controlmap.init(")
-    payload = json.loads(changes[changes.index(", ", start) + 2 : changes.index(");\n", start)])
+    payload = payload_of(changes)
     assert (payload["start"], payload["end"]) == ("2015-01-01", "2018-02-01")
     assert Image.open(out / "small_multiples.png").info["dpi"][0] >= 150
 
@@ -220,7 +219,6 @@ def test_report_article_dates_only_for_the_bundled_timeline(tmp_path: Path) -> N
 
 
 def test_report_uses_the_style_in_every_map_and_figure(tmp_path: Path) -> None:
-    import json
     import xml.etree.ElementTree as ET
 
     from controlmap.render import Basemap, Style, write_report
@@ -234,9 +232,7 @@ def test_report_uses_the_style_in_every_map_and_figure(tmp_path: Path) -> None:
     write_report(tl, tmp_path / "r", basemap=Basemap.empty(), progress=False, style=house)
     for name in ("timeline_map.html", "changes_map.html"):
         page = (tmp_path / "r" / name).read_text(encoding="utf-8")
-        start = page.index("controlmap.init(")
-        call = page[start : page.index(");\n", start)]
-        payload = json.loads(call[call.index(", ") + 2 :])
+        payload = payload_of(page)
         assert payload["credit"] == "Graphic: The Daily", name
         assert payload["style"]["date_format"] == "%B %-d, %Y", name
     changes = (tmp_path / "r" / "changes_map.html").read_text(encoding="utf-8")

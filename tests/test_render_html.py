@@ -14,6 +14,7 @@ import pytest
 import shapely
 from hypothesis import given
 from hypothesis import strategies as st
+from page_data import payload_of  # tests/ is on the path
 from pyproj import Geod
 
 import controlmap
@@ -34,12 +35,6 @@ def pages(timeline: controlmap.Timeline, tmp_path_factory: pytest.TempPathFactor
         sc: save(timeline_map(timeline, self_contained=sc), folder / f"t{int(sc)}.html")
         for sc in (True, False)
     }
-
-
-def payload_of(html_text: str) -> dict:
-    start = html_text.index("controlmap.init(")
-    call = html_text[start : html_text.index(");\n", start)]
-    return json.loads(call[call.index(", ") + 2 :])
 
 
 def external_urls(html_text: str) -> list[str]:

@@ -7,8 +7,6 @@ pages' drawing of statuses and of the neutral base map is checked in Chromium in
 
 from __future__ import annotations
 
-import json
-import re
 import subprocess
 import sys
 import warnings
@@ -20,6 +18,7 @@ import numpy as np
 import pytest
 import shapely
 from matplotlib.colors import to_rgba
+from page_data import payload_of  # tests/ is on the path
 from pyproj import Geod
 
 import controlmap
@@ -64,12 +63,6 @@ def ukraine() -> controlmap.Timeline:
         crs=4326,
     )
     return controlmap.Timeline(periods, name="donbas front")
-
-
-def payload_of(html_text: str) -> dict:
-    match = re.search(r"controlmap\.init\([^,]+, (\{.*\})\);\n", html_text)
-    assert match is not None
-    return json.loads(match.group(1))
 
 
 # ----------------------------------------------------------------------------- imports

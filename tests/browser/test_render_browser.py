@@ -7,7 +7,6 @@ set (to look at them), else to the test's temporary folder.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import pytest
+from page_data import payload_of
 from playwright.sync_api import Browser, Page
 from shapely import box
 
@@ -304,9 +304,7 @@ def test_hostile_text_never_runs(browser: Browser, hostile_pages: dict, kind: st
 def test_payload_survives_script_end_tag(hostile_pages: dict) -> None:
     # The map data parses back to the hostile strings: escaped, not mangled.
     html_text = hostile_pages["timeline"].read_text(encoding="utf-8")
-    start = html_text.index("controlmap.init(")
-    call = html_text[start : html_text.index(");\n", start)]
-    payload = json.loads(call[call.index(", ") + 2 :])
+    payload = payload_of(html_text)
     actors = {f["properties"]["actor"] for f in payload["features"]["features"]}
     assert actors == {f"Group {t}" for t in HOSTILE}
 
