@@ -147,15 +147,17 @@ CASES = {
 # The child reports its own high-water mark (VmHWM, reset when a process execs) on
 # exit. ``ru_maxrss`` from wait4 is not its own: Linux carries the parent's peak into a
 # forked child, so every command seemed to use what the in-process baseline had used.
+# The command runs as the installed ``controlmap`` script runs it (running the module
+# with runpy instead added 7 MB to every peak).
 PEAK_WRAPPER = """
-import atexit, runpy, sys
+import atexit, sys
 def peak():
     with open("/proc/self/status") as status:
         kb = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
     sys.stderr.write(f"\\nVmHWM {kb}\\n")
 atexit.register(peak)
-sys.argv = ["controlmap", *sys.argv[1:]]
-runpy.run_module("controlmap.cli", run_name="__main__")
+from controlmap.cli import main
+sys.exit(main(sys.argv[1:]))
 """
 
 

@@ -300,3 +300,46 @@ def test_large_neighbours_that_only_touch_are_summed() -> None:
     got = Timeline(frame).area(["2015-06-01"]).iloc[0, 0]
     expected = quadrangle_km2(40, 34, 42, 35)
     assert got == pytest.approx(expected, rel=1e-5)
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 6),  # boxes on a unit grid: overlapping, sharing edges or apart
+            st.integers(0, 6),
+            st.integers(1, 3),
+            st.integers(0, 3),  # start
+            st.integers(1, 3),  # length
+            st.integers(0, 1),  # group
+        ),
+        min_size=2,
+        max_size=16,
+    ),
+    st.integers(2, 6),
+)
+def test_overlapping_pairs_in_slices_are_every_pair_whose_interiors_meet(
+    rows: list, members: int
+) -> None:
+    # _interiors_meet prepares polygons a slice of pairs at a time when the pairs have
+    # many members; a handful at once here, against a test of every pair.
+    from controlmap import intervals
+
+    geoms = np.array([shapely.box(x, y, x + s, y + s) for x, y, s, *_ in rows], dtype=object)
+    starts = np.array([r[3] for r in rows], dtype=np.int64)
+    ends = starts + np.array([r[4] for r in rows], dtype=np.int64)
+    groups = np.array([r[5] for r in rows], dtype=np.int64)
+    saved = intervals._MEMBERS_AT_ONCE
+    intervals._MEMBERS_AT_ONCE = members
+    try:
+        found = intervals.overlapping_pairs(geoms, groups, starts, ends)
+    finally:
+        intervals._MEMBERS_AT_ONCE = saved
+    expected = [
+        [i, j]
+        for i, j in itertools.combinations(range(len(rows)), 2)
+        if groups[i] == groups[j]
+        and max(starts[i], starts[j]) < min(ends[i], ends[j])
+        and shapely.relate_pattern(geoms[i], geoms[j], "T********")
+    ]
+    assert sorted(found.tolist()) == expected

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import controlmap
+from controlmap import cli
 from controlmap.cli import main
 
 
@@ -355,3 +356,24 @@ def test_area_refuses_dates_with_a_range_in_flags(capsys: pytest.CaptureFixture[
     assert err == "controlmap: error: area: give --dates, or --from/--to/--freq, not both\n"
     with pytest.raises(controlmap.DataError, match="pass either dates or start/end/freq"):
         controlmap.load_dataset("islamic-state").area(["2015-01-01"], freq="MS")
+
+
+def test_commands_allocate_arrow_memory_with_malloc_and_give_the_pool_back(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Arrow's mimalloc keeps freed memory for reuse (19 MB of a slider page's peak);
+    # a command uses the system allocator, and main() restores the pool it found.
+    import pyarrow
+
+    seen = []
+    reader = cli.open_source
+
+    def reading(source: str, **options: object) -> controlmap.Timeline:
+        seen.append(pyarrow.default_memory_pool().backend_name)
+        return reader(source, **options)
+
+    monkeypatch.setattr(cli, "open_source", reading)
+    before = pyarrow.default_memory_pool().backend_name
+    assert cli.main(["info", "islamic-state"]) == 0
+    assert seen == ["system"]
+    assert pyarrow.default_memory_pool().backend_name == before != "system"

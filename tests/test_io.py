@@ -366,3 +366,71 @@ def test_bad_utf8_is_named_by_its_byte_whatever_the_chunks(tmp_path: Path, bom: 
     finally:
         cio.geojson._CHUNK_CHARS = original
     assert named == {str(content.index(b"\xff"))}
+
+
+def _square(x: float, y: float, size: float) -> list[list[float]]:
+    return [[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]
+
+
+@st.composite
+def _geojson_features(draw: st.DrawFn) -> list[dict[str, object]]:
+    """Features with properties missing, null, repeated, distinct and of mixed types,
+    and Polygons, Polygons with a hole and MultiPolygons of a few vertices each."""
+    values = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(10**6), 10**6),
+        st.floats(-1e6, 1e6, allow_nan=False),
+        st.sampled_from(["Islamic State", "SDF", "2015-01-01"]),
+        st.text(max_size=5),
+        st.lists(st.integers(0, 9), max_size=2),
+    )
+    features = []
+    for i in range(draw(st.integers(1, 12))):
+        x, y = draw(st.integers(-170, 160)), draw(st.integers(-80, 70))
+        shape = draw(st.sampled_from(["polygon", "holed", "multi"]))
+        if shape == "polygon":
+            geometry = {"type": "Polygon", "coordinates": [_square(x, y, 2)]}
+        elif shape == "holed":
+            hole = _square(x + 0.5, y + 0.5, 1)[::-1]
+            geometry = {"type": "Polygon", "coordinates": [_square(x, y, 2), hole]}
+        else:
+            parts = [[_square(x + 3 * k, y, 2)] for k in range(draw(st.integers(1, 3)))]
+            geometry = {"type": "MultiPolygon", "coordinates": parts}
+        keys = draw(st.lists(st.sampled_from(["actor", "note", "n", "tag"]), unique=True))
+        properties = {key: draw(values) for key in keys}
+        features.append(
+            {"type": "Feature", "id": i, "properties": properties, "geometry": geometry}
+        )
+    return features
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(features=_geojson_features(), batch=st.integers(1, 40))
+def test_the_reader_keeps_every_value_and_shape_whatever_its_batches(
+    tmp_path: Path, features: list[dict[str, object]], batch: int
+) -> None:
+    # Polygons are made a batch of coordinates at a time and properties kept by column,
+    # each repeated text once: against pandas' reading of the same properties as dicts
+    # and shapely's reading of each geometry on its own.
+    import controlmap.io.geojson as reader
+
+    path = tmp_path / "f.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    saved = reader._BATCH_COORDS, reader._MOST_SHARED
+    reader._BATCH_COORDS, reader._MOST_SHARED = batch, 2
+    try:
+        frame, ids = reader.read_geojson(path)
+    finally:
+        reader._BATCH_COORDS, reader._MOST_SHARED = saved
+    expected = pd.DataFrame([f["properties"] for f in features], index=pd.RangeIndex(len(features)))
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(frame.drop(columns="geometry")),
+        expected,
+        check_index_type=False,
+        check_column_type=False,
+    )
+    assert ids == [f["id"] for f in features]
+    shapes = [shapely.geometry.shape(f["geometry"]) for f in features]
+    assert [g.geom_type for g in frame.geometry] == [g.geom_type for g in shapes]
+    assert all(shapely.equals_exact(frame.geometry.to_numpy(), shapes, tolerance=0))

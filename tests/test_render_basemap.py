@@ -92,3 +92,50 @@ def test_extent_covers_ground_and_focus_countries() -> None:
     # Far from the bundled outlines the frame is the ground itself, padded.
     far = map_extent(timeline_over(10, 10, 12, 12), base, pad=0.04)
     assert far == pytest.approx((9.92, 9.92, 12.08, 12.08))
+
+
+def test_the_world_outlines_read_without_gdal_are_gdals_reading() -> None:
+    # The neutral base map's file is parsed by geopandas from JSON (no GDAL libraries
+    # loaded for a slider page); GDAL's reading of the same file is the reference.
+    from controlmap.datasets import data_dir
+    from controlmap.render._basemap import WORLD_OUTLINES, _world
+
+    ours = _world()
+    gdal = gpd.read_file(data_dir() / WORLD_OUTLINES, engine="pyogrio")[list(ours.columns)]
+    assert ours.crs == gdal.crs
+    assert ours.drop(columns="geometry").equals(gdal.drop(columns="geometry"))
+    assert ours.geometry.geom_equals_exact(gdal.geometry, tolerance=0).all()
+
+
+@settings(max_examples=30)
+@given(
+    st.lists(
+        st.tuples(st.floats(-170, 160), st.floats(-60, 60), st.floats(0.01, 15)),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(1, 7),
+)
+def test_focus_countries_are_those_meeting_some_periods_box(
+    boxes: list[tuple[float, float, float]], slice_size: int
+) -> None:
+    # The boxes are asked of a tree of the countries a few at a time; against testing
+    # every country with the union of the boxes.
+    import shapely
+
+    from controlmap.render import _basemap
+
+    periods = gpd.GeoDataFrame(
+        {"actor": ["A"] * len(boxes), "start": "2020-01-01"},
+        geometry=[box(x, y, x + s, y + s / 2).buffer(-s / 10) for x, y, s in boxes],
+        crs=4326,
+    )
+    saved = _basemap._BOXES_A_SLICE
+    _basemap._BOXES_A_SLICE = slice_size
+    try:
+        base = Basemap.for_timeline(controlmap.Timeline(periods))
+    finally:
+        _basemap._BOXES_A_SLICE = saved
+    envelopes = shapely.union_all(shapely.envelope(periods.geometry.to_numpy()))
+    expected = shapely.intersects(base.countries.geometry.to_numpy(), envelopes)
+    assert (base.countries["role"] == "focus").to_numpy().tolist() == expected.tolist()

@@ -313,3 +313,28 @@ def test_encoded_geometry_reads_back_as_the_rounded_geojson(
         return
     assert text is not None and set(text) <= set(DIGITS)
     assert decode_geometry(text, 10**DECIMALS) == expected["coordinates"]
+
+
+def test_a_saved_page_is_the_page_rendered_whole(tmp_path: Path) -> None:
+    # save() writes a page's data in pieces after the rest (render._page.Page), a
+    # thousand features a piece: 2,345 periods make three pieces and a short one.
+    boxes = [
+        shapely.box(
+            40 + (i % 50) * 0.1,
+            34 + (i // 50) * 0.1,
+            40.05 + (i % 50) * 0.1,
+            34.05 + (i // 50) * 0.1,
+        )
+        for i in range(2345)
+    ]
+    periods = gpd.GeoDataFrame(
+        {"actor": ["A", "B"] * 1172 + ["A"], "start": "2015-01-01", "source": "s"},
+        geometry=boxes,
+        crs=4326,
+    )
+    fmap = timeline_map(controlmap.Timeline(periods))
+    written = save(fmap, tmp_path / "many.html").read_text(encoding="utf-8")
+    assert written == fmap.get_root().render()
+    features = payload_of(written)["features"]["features"]
+    assert [f["properties"]["id"] for f in features] == list(range(2345))
+    assert "controlmap-data-" not in written  # no token left where the data goes

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow
 
 from . import __version__
 from ._atomic import atomic_output
@@ -780,6 +781,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Text the terminal's encoding cannot show (PYTHONIOENCODING=ascii) is printed as
     # backslash escapes rather than stopping the command halfway through its output.
     encodings = _tolerant_streams()
+    arrow_pool = _system_arrow_pool()
     try:
         with warnings.catch_warnings():
             flags = getattr(args, "flags", {})
@@ -829,7 +831,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signum, handler)
         for stream, errors in encodings:
             stream.reconfigure(errors=errors)
+        pyarrow.set_memory_pool(arrow_pool)
     return int(code or 0)
+
+
+def _system_arrow_pool() -> pyarrow.MemoryPool:
+    """Have Arrow (pandas' text columns) allocate with malloc; return the pool it had.
+
+    Arrow's default allocator (mimalloc) keeps what it frees for reuse: after reading
+    100,000 periods it held 19 MB more than the 4 MB of text columns alive, 7 % of the
+    slider page's peak. A command runs once and exits; reuse gains it nothing.
+    """
+    previous = pyarrow.default_memory_pool()
+    pyarrow.set_memory_pool(pyarrow.system_memory_pool())
+    return previous
 
 
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)

@@ -55,12 +55,20 @@ def read_geojson(path: Path, crs: CRS | None = None) -> tuple[gpd.GeoDataFrame, 
     else:
         for index, feature in enumerate(_features_of(head, path)):
             collector.add(feature, index)
+            collector.settle()
     # A 'crs' member in the file wins; otherwise the caller's crs= (a file written
     # projected by a tool that leaves the member out), otherwise RFC 7946's WGS84.
     member = _legacy_crs(head, path)
     return collector.frame(member if member is not None or "crs" in head else crs)
 
 
+#: A property a feature does not have: NaN, as pandas makes it of a list of dicts
+#: (null, a property given as null, stays None).
+_ABSENT = float("nan")
+#: Distinct texts a property column may have and still be stored once per text.
+_MOST_SHARED = 4096
+#: x and y values (4 MB: 262,144 positions) after which the polygons of a batch are made.
+_BATCH_COORDS = 1 << 19
 _CHUNK_CHARS = 1 << 20  # 1 Mi characters per read: a few MB of buffer at most
 
 
@@ -231,6 +239,7 @@ def _scan_features(scanner: _JSONScanner, collector: _FeatureCollector) -> None:
         feature = scanner.value(where_=here)  # a syntax error names the feature
         collector.add(feature, index)
         del feature
+        collector.settle()
         separator = scanner.peek()
         scanner.pos += 1
         if separator == "]":
@@ -298,16 +307,20 @@ class _FeatureCollector:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.records: list[dict[str, Any]] = []
+        # Properties by column, each value put in once: a dict per feature cost
+        # about 400 bytes of 100,000 small periods' 500, and the same date or actor
+        # text is kept once while its column repeats it (see _shared).
+        self.columns: dict[str, list[Any]] = {}
+        self.repeats: dict[str, dict[Any, Any] | None] = {}
         # Geometries are kept as flat coordinates and counts and made into shapely
-        # polygons once, at the end: a Polygon made per feature lands among the freed
-        # coordinate lists of the JSON parse and keeps their memory from being given
-        # back (100,000 small periods held 180 MB after reading instead of 90 MB).
-        self.coords = array("d")
-        self.ring_sizes = array("q")
-        self.polygon_rings = array("q")
-        self.feature_polygons = array("q")
-        self.multi = array("b")
+        # polygons a batch at a time (_BATCH_COORDS): a Polygon made per feature lands
+        # among the freed coordinate lists of the JSON parse and keeps their memory
+        # from being given back (100,000 small periods held 180 MB after reading
+        # instead of 90 MB), and all coordinates kept to the end added 21 MB to the
+        # peak, beside the polygons made of them.
+        self._new_batch()
+        self.made: list[np.ndarray] = []
+        self.kept = 0
         self.ids: list[Any] = []
         self.seen: dict[Any, int] = {}
         self.streamed = False
@@ -315,9 +328,16 @@ class _FeatureCollector:
         # (which may come after the features) says the file is projected.
         self.outside: str | None = None
 
+    def _new_batch(self) -> None:
+        self.coords = array("d")
+        self.ring_sizes = array("q")
+        self.polygon_rings = array("q")
+        self.feature_polygons = array("q")
+        self.multi = array("b")
+
     @property
     def count(self) -> int:
-        return len(self.multi)
+        return self.kept
 
     def add(self, feature: Any, index: int) -> None:
         fid = feature.get("id") if isinstance(feature, dict) else None
@@ -356,7 +376,39 @@ class _FeatureCollector:
         self.feature_polygons.append(len(polygons))
         self.multi.append(multi)
         self.ids.append(fid)
-        self.records.append(properties)
+        self.kept += 1
+        count = self.kept  # features kept, this one included
+        for key, value in properties.items():
+            column = self.columns.get(key)
+            if column is None:
+                column = self.columns[key] = [_ABSENT] * (count - 1)
+            column.append(self._shared(key, value))
+        if len(properties) < len(self.columns):
+            for column in self.columns.values():
+                if len(column) < count:
+                    column.append(_ABSENT)
+
+    def settle(self) -> None:
+        """Make the polygons of the batch if it is full.
+
+        Called once the parsed feature is let go: its coordinate lists (about 120
+        bytes a vertex) and the polygons made of them are not held at once.
+        """
+        if len(self.coords) > _BATCH_COORDS:
+            self.made.append(self._polygons())
+            self._new_batch()
+
+    def _shared(self, key: str, value: Any) -> Any:
+        """``value``, or an equal text already kept in its column (one object, not two)."""
+        if not isinstance(value, str):
+            return value
+        seen = self.repeats.setdefault(key, {})
+        if seen is None:
+            return value
+        kept = seen.setdefault(value, value)
+        if len(seen) > _MOST_SHARED:  # a column of distinct texts (names, notes)
+            self.repeats[key] = None
+        return kept
 
     def _check_range(self, coords: np.ndarray, here: str) -> None:
         bad = (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
@@ -368,7 +420,14 @@ class _FeatureCollector:
             )
 
     def geometries(self) -> np.ndarray:
-        """The features' Polygons and MultiPolygons, made in one pass."""
+        """The features' Polygons and MultiPolygons."""
+        if len(self.multi):
+            self.made.append(self._polygons())
+            self._new_batch()
+        return np.concatenate(self.made) if self.made else np.empty(0, dtype=object)
+
+    def _polygons(self) -> np.ndarray:
+        """The Polygons and MultiPolygons of the batch, made in one pass."""
         coords = np.frombuffer(self.coords, dtype=float).reshape(-1, 2)
         ring_offsets = np.r_[0, np.cumsum(np.frombuffer(self.ring_sizes, dtype=np.int64))]
         polygon_offsets = np.r_[0, np.cumsum(np.frombuffer(self.polygon_rings, dtype=np.int64))]
@@ -391,7 +450,7 @@ class _FeatureCollector:
         if crs is None and self.outside is not None:
             raise GeometryError(self.outside)
         frame = gpd.GeoDataFrame(
-            pd.DataFrame.from_records(self.records),
+            pd.DataFrame(self.columns, index=pd.RangeIndex(self.count)),
             geometry=self.geometries(),
             crs=crs if crs is not None else 4326,
         )

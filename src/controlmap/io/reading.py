@@ -72,13 +72,17 @@ def read(source: str | os.PathLike[str], **options: Any) -> Timeline | Partition
     >>> controlmap.read(controlmap.dataset_path("islamic-state")).actors
     ['Islamic State']
     """
-    # Imported here: a file read never needs the partitioned layout's module.
-    from ..partition import PartitionedTimeline, is_partitioned
+    if Path(source).is_dir():
+        # Imported only for a folder: the partitioned layout's module loads pyarrow's
+        # Parquet and dataset libraries, 12 MB a file read does not need.
+        from ..partition import PartitionedTimeline, is_partitioned
 
-    if is_partitioned(source):
-        if options:
-            raise DataError(f"{source}: a partitioned folder takes no options ({some(options)})")
-        return PartitionedTimeline(source)
+        if is_partitioned(source):
+            if options:
+                raise DataError(
+                    f"{source}: a partitioned folder takes no options ({some(options)})"
+                )
+            return PartitionedTimeline(source)
     return read_file(source, **options)
 
 

@@ -10,12 +10,13 @@ a *value* (:class:`Verbatim`), which Jinja prints and never parses.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from branca.element import Element, Figure
 from jinja2 import Template
 
-__all__ = ["PagePart", "Verbatim"]
+__all__ = ["Page", "PagePart", "Verbatim"]
 
 
 class Verbatim(Element):
@@ -80,3 +81,57 @@ class PagePart(Element):
                 section.add_child(Verbatim(text), name=self.get_name())
         for child in self._children.values():
             child.render(**kwargs)
+
+
+class Page(Figure):
+    """A page whose bulky text is put in after rendering, in pieces.
+
+    A part of the page writes a token where its text goes and hands the token to
+    :meth:`defer` with a function that yields the text. :meth:`chunks` renders the
+    page and yields it with those pieces in place, so :func:`controlmap.render.save`
+    streams a map's data to disk: 100,000 periods are about 20 MB of text, which
+    Jinja, the escaper and the encoder would otherwise each copy whole.
+    :meth:`render` returns the whole page as one string, as any folium page does.
+
+    Examples
+    --------
+    >>> class Data(PagePart):
+    ...     def script(self) -> str:
+    ...         self.get_root().defer("TOKEN-1", lambda: iter(["[1,", "2]"]))
+    ...         return "var data = TOKEN-1;"
+    >>> page = Page()
+    >>> _ = page.add_child(Data())
+    >>> "var data = [1,2];" in page.render()
+    True
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._deferred: dict[str, Callable[[], Iterator[str]]] = {}
+
+    def defer(self, token: str, pieces: Callable[[], Iterator[str]]) -> None:
+        """Put the text ``pieces()`` yields where ``token`` is in the rendered page.
+
+        The token must be one no text of the page can hold by chance: a random one.
+        """
+        self._deferred[token] = pieces
+
+    def chunks(self, **kwargs: Any) -> Iterator[str]:
+        """The page's text in pieces, the deferred ones in place of their tokens."""
+        text = super().render(**kwargs)
+        places = []
+        for token, pieces in self._deferred.items():
+            at = text.find(token)
+            if at < 0 or text.find(token, at + 1) >= 0:
+                raise RuntimeError(f"a page token appears {text.count(token)} times, not once")
+            places.append((at, token, pieces))
+        done = 0
+        for at, token, pieces in sorted(places, key=lambda place: place[0]):
+            yield text[done:at]
+            yield from pieces()
+            done = at + len(token)
+        yield text[done:]
+
+    def render(self, **kwargs: Any) -> str:
+        """The whole page as one string."""
+        return "".join(self.chunks(**kwargs))

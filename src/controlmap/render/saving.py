@@ -29,6 +29,11 @@ FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 def save(obj: Any, path: str | os.PathLike[str], *, dpi: int = 200) -> Path:
     """Write a map as ``.html`` or a figure as ``.png``, ``.svg`` or ``.pdf``.
 
+    A controlmap page is written as it is rendered: its periods are turned into page
+    features a thousand at a time and go to disk at once, so a page of 100,000 periods
+    is never held whole in memory. Whatever is written, an existing file is replaced
+    only by a complete one.
+
     Parameters
     ----------
     obj : folium.Map or matplotlib.figure.Figure
@@ -76,9 +81,12 @@ def save(obj: Any, path: str | os.PathLike[str], *, dpi: int = 200) -> Path:
 
 
 def _write_page(fmap: Any, target: Path) -> Path:
-    page = fmap.get_root().render()
-    with atomic_output(target) as temporary:
-        temporary.write_text(page, encoding="utf-8")
+    root = fmap.get_root()
+    # controlmap's pages stream their data (see render._page.Page); others are one string.
+    pieces = root.chunks() if hasattr(root, "chunks") else iter([root.render()])
+    with atomic_output(target) as temporary, temporary.open("w", encoding="utf-8") as stream:
+        for piece in pieces:
+            stream.write(piece)
     return target
 
 

@@ -9,9 +9,10 @@ self-contained page (the default) inlines everything and works offline.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import folium
@@ -29,7 +30,7 @@ from .._basemap import (
     key_places,
     map_extent,
 )
-from .._page import PagePart, Verbatim
+from .._page import Page, PagePart, Verbatim
 from .._style import (
     StatusStyle,
     Style,
@@ -60,6 +61,8 @@ class ControlMap(folium.Map):
 
     def __init__(self, *, self_contained: bool = True, **options: Any) -> None:
         super().__init__(**options)
+        # A page that streams the map's data when saved (folium made a plain Figure).
+        Page().add_child(self)
         self.self_contained = self_contained
         # Inlined by render() when self-contained; otherwise Leaflet's CDN, nothing else.
         self.default_js = [] if self_contained else [("leaflet", _assets.LEAFLET_JS_URL)]
@@ -90,19 +93,29 @@ class _ControlLayer(PagePart):
     """The map's data (JSON, escaped for a script element) and the call that draws it.
 
     The JSON holds text from the data file; it is placed verbatim (see
-    :mod:`._page`), never compiled as a template.
+    :mod:`._page`), never compiled as a template, and written into the page only
+    as it is saved (:meth:`Page.defer`).
     """
 
     def __init__(self, payload: dict[str, Any]) -> None:
         super().__init__()
         self._name = "ControlLayer"
-        self.payload = _assets.script_safe(payload_json(payload))
+        self.payload = payload
+        # Stands for the data in the rendered page; random, so no text can spell it.
+        self.token = f"controlmap-data-{secrets.token_hex(16)}"
 
     def script(self) -> str:
-        """The call that draws the map, with the data as a JavaScript literal."""
-        if self._parent is None:
-            raise TypeError("the map layer must be added to a map before it is rendered")
-        return f"controlmap.init({self._parent.get_name()}, {self.payload});\n"
+        """The call that draws the map; the data goes where its token is."""
+        page = self.get_root()
+        if self._parent is None or not isinstance(page, Page):
+            raise TypeError("the map layer must be added to a ControlMap before it is rendered")
+        page.defer(self.token, self.data)
+        return f"controlmap.init({self._parent.get_name()}, {self.token});\n"
+
+    def data(self) -> Iterator[str]:
+        """The data as a JavaScript literal, in pieces."""
+        for piece in payload_chunks(self.payload):
+            yield _assets.script_safe(piece)
 
 
 def compact_json(value: Any) -> str:
@@ -110,31 +123,45 @@ def compact_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-class FeatureTexts(list[str]):
-    """Features already written as JSON text, one string each.
+class FeatureTexts:
+    """Features written as JSON text when the page is, one at a time.
 
-    A page of 100,000 periods held as dicts took about 85 MB; as text about 20 MB,
-    and the page's JSON is joined from them without walking the dicts again.
-    """
-
-    def add(self, feature: dict[str, Any]) -> None:
-        self.append(compact_json(feature))
-
-
-def payload_json(payload: dict[str, Any]) -> str:
-    """The page's data as JSON text, with :class:`FeatureTexts` joined in as they are.
+    ``make`` yields the features (GeoJSON dicts) and is called each time the page
+    is written: a slider page of 100,000 periods held its features as text (20 MB)
+    from the moment it was made; now only the piece being written is in memory.
 
     Examples
     --------
-    >>> texts = FeatureTexts()
-    >>> texts.add({"type": "Feature", "properties": {"id": 0}, "geometry": "BB"})
-    >>> payload_json({"features": {"type": "FeatureCollection", "features": texts}})
+    >>> texts = FeatureTexts(lambda: iter([{"type": "Feature", "properties": {}}]))
+    >>> list(texts)
+    ['{"type":"Feature","properties":{}}']
+    """
+
+    def __init__(self, make: Callable[[], Iterator[dict[str, Any]]]) -> None:
+        self.make = make
+
+    def __iter__(self) -> Iterator[str]:
+        for feature in self.make():
+            yield compact_json(feature)
+
+
+#: Features joined into one piece of a page's data (a few hundred kB).
+_FEATURES_A_PIECE = 1000
+
+
+def payload_chunks(payload: dict[str, Any]) -> Iterator[str]:
+    """The page's data as JSON text in pieces, :class:`FeatureTexts` written as they are.
+
+    Examples
+    --------
+    >>> texts = FeatureTexts(lambda: iter([{"type": "Feature", "properties": {"id": 0}}]))
+    >>> "".join(payload_chunks({"features": {"type": "FeatureCollection", "features": texts}}))
     '{"features":{"type":"FeatureCollection","features":[{"type":"Feature",\
-"properties":{"id":0},"geometry":"BB"}]}}'
+"properties":{"id":0}}]}}'
     """
     # Each list of texts is stood in for by a token no data can spell (random, and
-    # JSON text of data cannot hold an unescaped quote inside a string), then the
-    # token's JSON string is replaced by the joined texts.
+    # JSON text of data cannot hold an unescaped quote inside a string); the text is
+    # cut at the tokens' JSON strings and the features written in their place.
     raw: dict[str, FeatureTexts] = {}
 
     def stand_in(value: Any) -> Any:
@@ -147,9 +174,21 @@ def payload_json(payload: dict[str, Any]) -> str:
         return value
 
     text = compact_json(stand_in(payload))
-    for token, texts in raw.items():
-        text = text.replace(f'"{token}"', "[" + ",".join(texts) + "]", 1)
-    return text
+    places = sorted((text.index(f'"{token}"'), token) for token in raw)
+    done = 0
+    for at, token in places:
+        yield text[done:at]
+        yield "["
+        texts = iter(raw[token])
+        piece = ",".join(itertools.islice(texts, _FEATURES_A_PIECE))
+        while piece:
+            yield piece
+            piece = ",".join(itertools.islice(texts, _FEATURES_A_PIECE))
+            if piece:
+                piece = "," + piece
+        yield "]"
+        done = at + len(token) + 2
+    yield text[done:]
 
 
 # ---------------------------------------------------------------------------- geometry

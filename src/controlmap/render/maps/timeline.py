@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,27 @@ def status_rows(
         for k, s in enumerate(statuses)
     ]
     return rows, km2
+
+
+def _features(timeline: Timeline) -> Iterator[dict[str, Any]]:
+    """Each period with a shape on the page as a feature: its encoded geometry and text."""
+    periods = timeline.periods
+    area = timeline.period_area_km2
+    fields = [field for field in TEXT_FIELDS if field in periods.columns]
+    for i, row in enumerate(periods.itertuples(index=False)):
+        geometry = encoded_geometry(row.geometry)
+        if geometry is None:
+            continue
+        properties: dict[str, Any] = {
+            "id": i,
+            "actor": str(row.actor),
+            "start": iso_date(row.start),
+            "end": iso_date(row.end),
+            "area_km2": round(float(area[i]), 1),
+        }
+        for field in fields:
+            properties[field] = text_value(getattr(row, field))
+        yield {"type": "Feature", "properties": properties, "geometry": geometry}
 
 
 def timeline_map(
@@ -131,23 +153,7 @@ def timeline_map(
     look = style_or_default(style)
     colours = look.colours(timeline)
     periods = timeline.periods
-    area = timeline.period_area_km2
-    features = FeatureTexts()
-    for i, row in enumerate(periods.itertuples(index=False)):
-        geometry = encoded_geometry(row.geometry)
-        if geometry is None:
-            continue
-        properties: dict[str, Any] = {
-            "id": i,
-            "actor": str(row.actor),
-            "start": iso_date(row.start),
-            "end": iso_date(row.end),
-            "area_km2": round(float(area[i]), 1),
-        }
-        for field in TEXT_FIELDS:
-            if field in periods.columns:
-                properties[field] = text_value(getattr(row, field))
-        features.add({"type": "Feature", "properties": properties, "geometry": geometry})
+    features = FeatureTexts(lambda: _features(timeline))
     payload, extent = base_payload(timeline, basemap, tiles=tiles, credit=credit, style=look)
     actors = [str(a) for a in areas.columns]
     statuses, styles = status_payload(periods["status"])
