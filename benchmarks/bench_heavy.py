@@ -12,12 +12,14 @@ downloaded):
 Each command runs in a fresh ``controlmap`` process; its wall time, CPU time (user +
 system, from ``os.wait4``) and peak resident set size (the child's own ``VmHWM``,
 which it reports as it exits) are printed, with the peak as a multiple of the file
-size. A plain geopandas baseline runs in this process on the same file, and each
-command's wall and CPU time are also given as ratios to it: for the area questions,
-read with pyogrio, filter the periods active on the date, dissolve by actor, project
-to an equal-area CRS and sum the areas; for ``map``, read with pyogrio and write the
-frame as GeoJSON text (what any page of the periods has to carry). The machine load
-is printed too: on a shared machine wall times say little alone.
+size and above what the command's imports alone take (printed first: the part of
+every peak no input changes). A plain geopandas baseline runs in this process on the
+same file, and each command's wall and CPU time are also given as ratios to it: for
+the area questions, read with pyogrio, filter the periods active on the date,
+dissolve by actor, project to an equal-area CRS and sum the areas; for ``map``, read
+with pyogrio and write the frame as GeoJSON text (what any page of the periods has to
+carry). The machine load is printed too: on a shared machine wall times say little
+alone.
 
 Goals: on ``overlap``, ``info``, one ``snapshot`` and one ``area`` date each under
 30 s and under 3x the file size; ``map`` of ``many`` under 5x the file size.
@@ -32,6 +34,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -149,16 +152,21 @@ CASES = {
 # forked child, so every command seemed to use what the in-process baseline had used.
 # The command runs as the installed ``controlmap`` script runs it (running the module
 # with runpy instead added 7 MB to every peak).
-PEAK_WRAPPER = """
+_REPORT_PEAK = """
 import atexit, sys
 def peak():
     with open("/proc/self/status") as status:
         kb = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
     sys.stderr.write(f"\\nVmHWM {kb}\\n")
 atexit.register(peak)
-from controlmap.cli import main
-sys.exit(main(sys.argv[1:]))
 """
+PEAK_WRAPPER = _REPORT_PEAK + "from controlmap.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+# What a command holds before it reads a byte: Python, pandas (with pyarrow), geopandas,
+# shapely, pyproj; for ``map`` folium too. Printed so that a peak can be read against it.
+IMPORTS_ONLY = {
+    "core": _REPORT_PEAK + "import controlmap.cli\n",
+    "map": _REPORT_PEAK + "import controlmap.cli\nfrom controlmap.render import timeline_map\n",
+}
 
 
 def command_line(command: str, path: Path, out: Path) -> list[str]:
@@ -175,24 +183,37 @@ def command_line(command: str, path: Path, out: Path) -> list[str]:
 
 
 def run_child(argv: list[str], timeout: float) -> tuple[float, float, float, int]:
-    """Wall seconds, CPU seconds, peak RSS in bytes and exit code of one child process."""
+    """Wall seconds, CPU seconds, peak RSS in bytes and exit code of one child process.
+
+    The child is killed if it outlives ``timeout``, and also if this benchmark is
+    interrupted or terminated while waiting (a child left running would load the
+    machine under every later measurement).
+    """
     started = time.perf_counter()
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Its stderr goes to a file, not a pipe: a child writing more than a pipe holds
+    # would wait for a reader that only reads once it has exited.
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=errors)
     deadline = started + timeout
-    while True:
-        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.perf_counter() > deadline:
+    try:
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                child.kill()
+                pid, status, usage = os.wait4(child.pid, 0)
+                break
+            time.sleep(0.05)
+        child.returncode = os.waitstatus_to_exitcode(status)
+    finally:
+        if child.returncode is None:  # interrupted before the child ended
             child.kill()
-            pid, status, usage = os.wait4(child.pid, 0)
-            break
-        time.sleep(0.05)
+            child.wait()
+        errors.seek(0)
+        message = errors.read().decode(errors="replace").strip()
+        errors.close()
     seconds = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    message = child.stderr.read().decode(errors="replace").strip() if child.stderr else ""
-    if child.stderr:
-        child.stderr.close()
     if child.returncode:
         print(f"    exit {child.returncode}: {message[-300:]}")
     marks = [line.split()[1] for line in message.splitlines() if line.startswith("VmHWM ")]
@@ -228,8 +249,19 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1200.0, help="seconds per command")
     parser.add_argument("--keep", help="write the inputs into this folder and keep them")
     args = parser.parse_args()
+    # SIGTERM and SIGHUP unwind like Ctrl-C, so that run_child kills a running command.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda number, _frame: sys.exit(128 + number))
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_heavy_"))
     folder.mkdir(parents=True, exist_ok=True)
+    floors = {
+        k: run_child([sys.executable, "-c", code], args.timeout)[2]
+        for k, code in IMPORTS_ONLY.items()
+    }
+    print(
+        f"imports alone: peak {floors['core'] / 1e6:.0f} MB (controlmap.cli),"
+        f" {floors['map'] / 1e6:.0f} MB (and the maps, with folium)"
+    )
     try:
         for name in args.cases.split(","):
             writer, size, commands = CASES[name]
@@ -262,6 +294,8 @@ def main() -> None:
                 )
                 print(
                     f"  {command:9s} {seconds:8.1f} s  cpu {cpu:7.1f} s  peak {peak / 1e6:7.0f} MB"
+                    f" ({(peak - floors['map' if command == 'map' else 'core']) / 1e6:.0f}"
+                    " above the imports)"
                     f"  {peak / 1e6 / megabytes:5.2f}x file{ratio}  (load {load:.1f})",
                     flush=True,
                 )
