@@ -360,6 +360,8 @@ def test_a_damaged_file_is_named(tmp_path: Path, timeline: controlmap.Timeline) 
     for question in (engine.area, engine.change_series):
         with pytest.raises(controlmap.FormatError, match=re.escape(f"{damaged}: cannot read")):
             question(lazy, ["2015-01-01", "2016-01-01"], scheduler="synchronous")
+    with pytest.raises(controlmap.FormatError, match=re.escape(f"{damaged}: cannot read")):
+        lazy.change_dates()
 
 
 # ---------------------------------------------------------------------------- places

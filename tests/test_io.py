@@ -434,3 +434,40 @@ def test_the_reader_keeps_every_value_and_shape_whatever_its_batches(
     shapes = [shapely.geometry.shape(f["geometry"]) for f in features]
     assert [g.geom_type for g in frame.geometry] == [g.geom_type for g in shapes]
     assert all(shapely.equals_exact(frame.geometry.to_numpy(), shapes, tolerance=0))
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    periods=st.lists(
+        st.tuples(
+            st.integers(0, 4),  # the year of the start (2014 to 2018)
+            st.sampled_from([0, 0, 1, 45, 364]),  # days after its first of January
+            st.one_of(st.none(), st.sampled_from([1, 30, 334, 365, 366, 730, 900])),
+            st.integers(0, 3),  # column of the box
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    layout=st.sampled_from([["year"], ["year", "tile"], ["year", "tile", "actor"]]),
+)
+def test_a_folders_change_dates_are_its_timelines(
+    tmp_path_factory: pytest.TempPathFactory, periods: list, layout: list[str]
+) -> None:
+    # Read a file at a time, a first of January is a change date when a period truly
+    # starts or ends there, not where the folder cut it; starts and ends often fall on
+    # one here, and periods span years, tiles (boxes over 1-degree lines) or stay open.
+    rows = []
+    for year, day, length, column in periods:
+        start = pd.Timestamp(f"{2014 + year}-01-01") + pd.Timedelta(days=day)
+        rows.append(
+            {
+                "actor": "AB"[column % 2],
+                "start": start,
+                "end": None if length is None else start + pd.Timedelta(days=length),
+                "geometry": shapely.box(40 + column, 33.5, 41.5 + column, 34.5),
+            }
+        )
+    timeline = Timeline(gpd.GeoDataFrame(rows, crs=4326))
+    folder = tmp_path_factory.mktemp("p") / "tl"
+    lazy = controlmap.read(timeline.to_file(folder, partition_by=layout, tile_degrees=1.0))
+    assert lazy.change_dates().equals(timeline.change_dates)

