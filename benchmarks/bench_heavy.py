@@ -39,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -138,7 +138,7 @@ def huge(path: Path, vertices: int, seed: int = 2) -> None:
     _write(path, iter([_feature(0, ring, {"actor": ACTORS[0], "start": "2014-01-01"})]))
 
 
-CASES = {
+CASES: dict[str, tuple[Callable[[Path, int], None], int, list[str]]] = {
     # name: (writer, full-size argument, commands)
     "overlap": (overlapping, 4523, ["info", "snapshot", "area", "baseline"]),
     "small": (small, 118_405, ["info", "snapshot", "area", "baseline"]),
