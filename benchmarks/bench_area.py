@@ -43,7 +43,7 @@ def synthetic_periods(n: int, overlap: float = 0.01, seed: int = 0) -> gpd.GeoDa
     xs = 36.0 + 12.0 * np.arange(side + 1) / side
     ys = 30.0 + 7.0 * np.arange(side + 1) / side
     dx = 12.0 / side
-    rows = []
+    rows: list[dict[str, object]] = []
     start0 = pd.Timestamp("2010-01-01")
     for c in range(cells):
         col, row = c % side, c // side
@@ -115,7 +115,7 @@ def main() -> None:
     yearly = tl.area(start=first, end=last, freq="YS")
     yearly_time = time.perf_counter() - t0
 
-    sample = daily.index[np.linspace(0, len(daily) - 1, args.sample).astype(int)]
+    sample = pd.DatetimeIndex(daily.index[np.linspace(0, len(daily) - 1, args.sample).astype(int)])
     t0 = time.perf_counter()
     loop = geopandas_loop(periods, sample)
     loop_time = (time.perf_counter() - t0) / len(sample) * len(daily)

@@ -55,9 +55,13 @@ from dask.core import get_dependencies
 from dask.utils import key_split
 from distributed import Client, LocalCluster
 
-import controlmap
 from controlmap import dask as engine
-from controlmap.partition import write_marker, write_space_group
+from controlmap.partition import (
+    PartitionedTimeline,
+    read_partitioned,
+    write_marker,
+    write_space_group,
+)
 from controlmap.place_rows import places_to_timeline
 
 ACTORS = np.array(["A", "B", "C"], dtype=object)
@@ -141,7 +145,7 @@ def place_rows(places: int, first_day: int, last_day: int) -> pd.DataFrame:
             "place": np.repeat(np.arange(places, dtype=np.int32), days),
             "date": np.tile(FIRST + day, places).astype("datetime64[s]"),
             "actor": pd.Categorical.from_codes(
-                np.where(who == 3, -1, who).ravel(), categories=list(ACTORS)
+                np.where(who == 3, -1, who).ravel(), categories=pd.Index(list(ACTORS))
             ),
         }
     )
@@ -305,7 +309,7 @@ def daily_weekly(start: str, end: str) -> tuple[pd.DatetimeIndex, pd.DatetimeInd
 def one_machine_pieces(folder: str, start: str, end: str) -> dict[str, Any]:
     days, weeks = daily_weekly(start, end)
     t0 = time.perf_counter()
-    timeline = controlmap.read(folder).to_timeline()
+    timeline = read_partitioned(folder).to_timeline()
     loaded = time.perf_counter()
     engine.area(timeline, days)
     daily = time.perf_counter()
@@ -372,7 +376,7 @@ def pieces_part(args: argparse.Namespace, counts: list[int], work: Path) -> None
     start, end = str(FIRST), str(FIRST + args.years * 365)
     t0, cpu0 = time.perf_counter(), _cpu()
     written = sum(synthetic_archive(folder, args.pieces, args.years, args.tile_pieces))
-    lazy = controlmap.read(folder)
+    lazy = read_partitioned(folder)
     print(
         f"pieces: {args.pieces:,} drawn, {written:,} kept, {args.years} years:"
         f" {len(lazy.parts)} files, {archive_bytes(folder) / 1024**2:.1f} MiB on disk,"
@@ -417,14 +421,15 @@ def pieces_part(args: argparse.Namespace, counts: list[int], work: Path) -> None
         return
     mine = in_child(one_machine_pieces, str(folder), start, end, limit_s=args.limit)
     theirs = in_child(geopandas_baseline, str(folder), start, end, limit_s=args.limit)
-    for label, got in (("controlmap, one machine", mine), ("geopandas baseline", theirs)):
-        if isinstance(got, str):
-            print(f"  {label}: {got}")
+    for label, outcome in (("controlmap, one machine", mine), ("geopandas baseline", theirs)):
+        if isinstance(outcome, str):
+            print(f"  {label}: {outcome}")
             continue
-        steps = ", ".join(f"{k} {v:.1f}" for k, v in got["result"].items() if k.endswith(" s"))
+        steps = ", ".join(f"{k} {v:.1f}" for k, v in outcome["result"].items() if k.endswith(" s"))
         print(
-            f"  {label}: {got['wall']:.1f} s wall, {got['cpu']:.1f} s CPU, {got['load']} ({steps});"
-            f" peak {got['peak_gib']:.2f} GiB (sampled RSS), {got['maxrss_gib']:.2f} (ru_maxrss)"
+            f"  {label}: {outcome['wall']:.1f} s wall, {outcome['cpu']:.1f} s CPU,"
+            f" {outcome['load']} ({steps}); peak {outcome['peak_gib']:.2f} GiB (sampled RSS),"
+            f" {outcome['maxrss_gib']:.2f} (ru_maxrss)"
         )
     if isinstance(mine, dict) and isinstance(theirs, dict):
         a, b = mine["result"], theirs["result"]
@@ -464,6 +469,7 @@ def places_part(args: argparse.Namespace, counts: list[int], work: Path) -> None
                 lambda d: place_rows(args.places, d, min(d + 50, args.days)), blocks
             )
             lazy = places_to_timeline(frame, cells, folder=target, tile_degrees=1)
+            assert isinstance(lazy, PartitionedTimeline)  # written to a folder: read lazily
             periods = len(lazy.columns(["actor"]))
             return f"{periods:,} periods in {len(lazy.parts)} files"
 
