@@ -56,10 +56,10 @@ import shapely
 from ._dates import DATE_DTYPE, DateLike, parse_date
 from ._dissolve import DEFAULT_MIN_HOLE_KM2, check_km2, summarise_sources, tidy_rows
 from ._extras import missing_extra
-from .errors import DataError, FormatError, one_line, some
+from .errors import DataError, some
 from .geodesic import DEBRIS_DEG2, geodesic_area_km2
 from .model import Timeline, _one_name, asked_dates
-from .partition import Part, PartitionedTimeline, read_part
+from .partition import Part, PartitionedTimeline, read_columns, read_part
 from .periods import _polygonal, normalize_periods
 from .union import union
 
@@ -665,11 +665,7 @@ def _actors(lazy: PartitionedTimeline, status: str | Iterable[str] | None) -> li
     """
     pairs: set[tuple[str, str]] = set()
     for part in lazy.parts:
-        try:
-            found = pq.read_table(part.path, columns=["actor", "status"])
-            found = found.group_by(["actor", "status"]).aggregate([])
-        except Exception as exc:  # pyarrow raises many types: all mean "cannot read"
-            raise FormatError(f"{part.path}: cannot read: {one_line(exc)}") from None
+        found = read_columns(part, ["actor", "status"]).group_by(["actor", "status"]).aggregate([])
         pairs.update(zip(found["actor"].to_pylist(), found["status"].to_pylist(), strict=True))
     table = pd.DataFrame(sorted(pairs), columns=["actor", "status"])
     wanted = _wanted(status)

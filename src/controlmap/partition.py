@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
@@ -392,6 +393,14 @@ def read_part(
     return gpd.GeoDataFrame(plain, geometry=geometry, crs=_WGS84)
 
 
+def read_columns(part: Part, columns: Sequence[str]) -> pa.Table:
+    """Plain columns of one partition file; a file that cannot be read is named."""
+    try:
+        return pq.read_table(part.path, columns=list(columns))
+    except Exception as exc:  # pyarrow raises many types: all mean "cannot read"
+        raise FormatError(f"{part.path}: cannot read: {one_line(exc)}") from None
+
+
 def is_partitioned(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a folder written by :func:`write_partitioned`.
 
@@ -530,10 +539,7 @@ class PartitionedTimeline:
         starts_at: dict[int, list[np.ndarray]] = {}
         ends_at: dict[int, list[np.ndarray]] = {}
         for part in self.parts:
-            try:
-                table = pq.read_table(part.path, columns=["period", "start", "end"])
-            except Exception as exc:  # pyarrow raises many types: all mean "cannot read"
-                raise FormatError(f"{part.path}: cannot read: {one_line(exc)}") from None
+            table = read_columns(part, ["period", "start", "end"])
             period = table.column("period").to_numpy()
             for name, at_cut in (("start", starts_at), ("end", ends_at)):
                 column = table.column(name).cast("timestamp[s]")
