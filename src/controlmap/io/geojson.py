@@ -320,7 +320,6 @@ class _FeatureCollector:
         # peak, beside the polygons made of them.
         self._new_batch()
         self.made: list[np.ndarray] = []
-        self.kept = 0
         self.ids: list[Any] = []
         self.seen: dict[Any, int] = {}
         self.streamed = False
@@ -337,7 +336,7 @@ class _FeatureCollector:
 
     @property
     def count(self) -> int:
-        return self.kept
+        return len(self.ids)
 
     def add(self, feature: Any, index: int) -> None:
         fid = feature.get("id") if isinstance(feature, dict) else None
@@ -376,8 +375,7 @@ class _FeatureCollector:
         self.feature_polygons.append(len(polygons))
         self.multi.append(multi)
         self.ids.append(fid)
-        self.kept += 1
-        count = self.kept  # features kept, this one included
+        count = len(self.ids)  # features kept, this one included
         for key, value in properties.items():
             column = self.columns.get(key)
             if column is None:
