@@ -115,19 +115,22 @@ def _interiors_meet(geometries: np.ndarray, left: np.ndarray, right: np.ndarray)
     count as overlapping as soon as they intersect: at worst two neighbours that
     only touch are unioned, which gives the same area.
     """
+    members = len(np.unique(np.concatenate([left, right])))
+    # A point and a prepared polygon of each member take ~600 bytes: in slices of
+    # pairs with about _MEMBERS_AT_ONCE members each (36,000 members of 100,000 small
+    # periods added 21 MB at once). Few members (large polygons, heavily overlapping)
+    # stay one slice: each would be prepared again in every slice.
+    step = max(1, len(left) * _MEMBERS_AT_ONCE // max(members, _MEMBERS_AT_ONCE))
+    found = [
+        _slice_meets(geometries, left[at : at + step], right[at : at + step])
+        for at in range(0, len(left), step)
+    ]
+    return np.concatenate(found) if found else np.zeros(0, dtype=bool)
+
+
+def _slice_meets(geometries: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """:func:`_interiors_meet` of one slice of pairs."""
     members = np.unique(np.concatenate([left, right]))
-    if len(members) > _MEMBERS_AT_ONCE:
-        # A point and a prepared polygon of each member take ~600 bytes: in slices of
-        # pairs with about that many members each (36,000 members of 100,000 small
-        # periods added 21 MB at once). Few members (large polygons, heavily
-        # overlapping) stay one slice: each would be prepared again in every slice.
-        step = max(1, len(left) * _MEMBERS_AT_ONCE // len(members))
-        return np.concatenate(
-            [
-                _interiors_meet(geometries, left[at : at + step], right[at : at + step])
-                for at in range(0, len(left), step)
-            ]
-        )
     inside = np.full(len(geometries), None, dtype=object)
     inside[members] = shapely.point_on_surface(geometries[members])
     shapely.prepare(geometries[members])
@@ -135,8 +138,10 @@ def _interiors_meet(geometries: np.ndarray, left: np.ndarray, right: np.ndarray)
         sure = shapely.contains_properly(geometries[right], inside[left])
         sure |= shapely.contains_properly(geometries[left], inside[right])
         open_ = np.flatnonzero(~sure)
-        size = shapely.get_num_coordinates(geometries)
-        large = size[left[open_]] + size[right[open_]] > _RELATE_VERTICES
+        size = shapely.get_num_coordinates(geometries[left[open_]]) + shapely.get_num_coordinates(
+            geometries[right[open_]]
+        )
+        large = size > _RELATE_VERTICES
         big, small = open_[large], open_[~large]
         sure[big] = shapely.intersects(geometries[left[big]], geometries[right[big]])
     finally:
