@@ -70,6 +70,32 @@ def test_labels_do_not_overlap(browser: Browser, page_file: Path, width: int, he
     session.close()
 
 
+#: Descendants of a panel drawn outside its box, by more than half a pixel, per side.
+STICKING_OUT = """() => [...document.querySelectorAll('.cm-legend, .cm-panel')].flatMap(p => {
+    const box = p.getBoundingClientRect();
+    return [...p.querySelectorAll('*')].flatMap(e => {
+        const r = e.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0) return [];
+        const out = {left: box.left - r.left, right: r.right - box.right,
+                     top: box.top - r.top, bottom: r.bottom - box.bottom};
+        return Object.entries(out).filter(([, by]) => by > 0.5)
+            .map(([side, by]) => `${e.className || e.tagName} ${side} by ${by.toFixed(1)}px`);
+    });
+})"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 760), (320, 640), (1280, 800)])
+def test_controls_stay_inside_their_panels(
+    browser: Browser, page_file: Path, width: int, height: int
+) -> None:
+    # At 390 px the slider (210 px) once stuck out of its panel (190 px at most).
+    session = OfflinePage(browser, width=width, height=height)
+    page = session.open(page_file)
+    assert page.evaluate(STICKING_OUT) == []
+    session.check_clean()
+    session.close()
+
+
 def test_time_axis(browser: Browser, page_file: Path, timeline: controlmap.Timeline) -> None:
     session = OfflinePage(browser, width=390, height=760)
     page = session.open(page_file)
