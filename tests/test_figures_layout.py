@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 import controlmap
-from controlmap.render import area_chart, changes_figure, small_multiples
+from controlmap.render import area_chart, change_chart, changes_figure, save, small_multiples
 
 
 def _boxes(fig, gid):  # type: ignore[no-untyped-def]
@@ -77,3 +81,53 @@ def test_style_reaches_the_figures(timeline: controlmap.Timeline) -> None:
     assert ground and {to_hex(c.get_edgecolor()[0]) for c in ground} == {"#00aa00"}
     chart = area_chart(timeline, style=house)
     assert chart._suptitle.get_text() == "House title: area held"
+
+
+def _outside(fig) -> list[str]:  # type: ignore[no-untyped-def]
+    """Texts drawn (in part) off the figure, as the saved file has them."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    found = []
+    for text in fig.findobj(lambda a: isinstance(a, Text) and a.get_visible() and a.get_text()):
+        box = text.get_window_extent(renderer)
+        if (
+            box.x0 < page.x0 - 0.5
+            or box.x1 > page.x1 + 0.5
+            or box.y0 < -0.5
+            or box.y1 > page.y1 + 0.5
+        ):
+            found.append(text.get_text())
+    return found
+
+
+def _edge_ink(path) -> int:  # type: ignore[no-untyped-def]
+    """Pixels of the PNG's outermost two rows and columns that are not the background."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(path).convert("L"), dtype=int)
+    edges = np.concatenate(
+        [pixels[:2].ravel(), pixels[-2:].ravel(), pixels[:, :2].ravel(), pixels[:, -2:].ravel()]
+    )
+    return int((edges < 250).sum())
+
+
+@pytest.mark.parametrize("size", [(9.0, 4.8), (4.0, 5.0), (3.2, 4.6)])
+@pytest.mark.parametrize("kind", ["area", "changes"])
+def test_charts_keep_every_text_on_the_figure(
+    timeline: controlmap.Timeline, tmp_path: Path, kind: str, size: tuple[float, float]
+) -> None:
+    # A phone-sized chart once cut its title, its legend and its credit at the right edge.
+    if kind == "area":
+        fig = area_chart(timeline, size=size)
+    else:
+        fig = change_chart(timeline, "QS", size=size)
+    path = save(fig, tmp_path / f"{kind}.png", dpi=150)
+    assert _outside(fig) == []
+    assert _edge_ink(path) == 0
+    renderer = fig.canvas.get_renderer()
+    title = fig._suptitle.get_window_extent(renderer)  # type: ignore[attr-defined]
+    assert title.y0 >= fig.axes[0].get_tightbbox(renderer).y1 - 0.5  # the title above the chart

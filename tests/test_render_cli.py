@@ -69,6 +69,16 @@ def test_map_kinds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         (["report", "islamic-state", "-o", "{d}/no/such/folder"], "does not exist"),
         (["figure", "islamic-state", "-o", "{d}/x.png", "--ncols", "0"], "at least 1"),
         (["figure", "islamic-state", "-o", "{d}/x.png", "--ncols", "-2"], "at least 1"),
+        (
+            ["figure", "islamic-state", "-o", "{d}/x.png", "--kind", "area", "--size", "1x5"],
+            "2 to 40",
+        ),
+        (["figure", "islamic-state", "-o", "{d}/x.png", "--kind", "area", "--size", "4"], "4x5"),
+        (
+            ["figure", "islamic-state", "-o", "{d}/x.png", "--kind", "area", "--size", "nanx4"],
+            "2 to",
+        ),
+        (["figure", "islamic-state", "-o", "{d}/x.png", "--size", "4x5"], "--kind area"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(
@@ -92,6 +102,14 @@ def test_figure_kinds(tmp_path: Path, timeline: controlmap.Timeline) -> None:
     assert run("figure", "islamic-state", "-o", str(tmp_path / "a.png"), "--kind", "area") == 0
     image = Image.open(tmp_path / "a.png")
     assert image.size[0] >= 9 * 150 and round(image.info["dpi"][0]) == 200
+    # A phone's column: 4 inches wide at 200 dpi, the height as asked (or taller for
+    # a legend that needs it).
+    for kind in ("area", "changes"):
+        path = tmp_path / f"{kind}-phone.png"
+        argv = ["figure", "islamic-state", "-o", str(path), "--kind", kind, "--size", "4x5"]
+        assert run(*argv) == 0
+        width, height = Image.open(path).size
+        assert width == 800 and height >= 1000
 
 
 def test_report_folder(

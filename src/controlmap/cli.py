@@ -438,9 +438,14 @@ def cmd_figure(args: argparse.Namespace) -> None:
         raise DataError("figure: --freq, --from and --to apply to --kind changes")
     if args.kind != "maps" and args.dates:
         raise DataError(f"figure: --dates applies to --kind maps, not {args.kind}")
+    if args.kind == "maps" and args.size:
+        raise DataError("figure: --size applies to --kind area and changes (maps size by --ncols)")
+    from .render._mpl import CHART_SIZE
+
+    size = _inches(args.size) if args.size else CHART_SIZE
     timeline = open_source(args.source, **_read_options(args))
     if args.kind == "area":
-        fig = area_chart(timeline, title=args.title)
+        fig = area_chart(timeline, title=args.title, size=size)
     elif args.kind == "changes":
         fig = change_chart(
             timeline,
@@ -448,12 +453,24 @@ def cmd_figure(args: argparse.Namespace) -> None:
             start=args.date_from,
             end=args.date_to,
             title=args.title,
+            size=size,
         )
     else:
         dates = _date_list(args.dates, "--dates") if args.dates is not None else None
         fig = small_multiples(timeline, dates, ncols=args.ncols, title=args.title, progress=None)
     path = save(fig, args.output, dpi=args.dpi)
     say(f"wrote {path}", file=sys.stderr)
+
+
+def _inches(text: str) -> tuple[float, float]:
+    """``--size 4x5``: width and height in inches, checked as the charts check them."""
+    from .render._mpl import chart_size
+
+    try:
+        width, height = (float(side) for side in text.lower().split("x"))
+    except ValueError:
+        raise DataError(f"--size {text!r}: give width and height in inches, as 4x5") from None
+    return chart_size((width, height), "--size")
 
 
 def cmd_animate(args: argparse.Namespace) -> None:
@@ -704,6 +721,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="date_to", help="--kind changes: last date")
     p.add_argument("--dates", help="comma-separated dates of the maps (default: turning points)")
     p.add_argument("--ncols", type=int, help="maps per row (1 to 50)")
+    p.add_argument(
+        "--size",
+        help="--kind area or changes: WIDTHxHEIGHT in inches, 2 to 40 (default 9x4.8; "
+        "4x5 fits a phone's column)",
+    )
     p.add_argument("--title", help="the figure title")
     p.add_argument("--dpi", type=int, default=200, help="PNG resolution (150 to 1200)")
 

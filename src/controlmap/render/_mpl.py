@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from .._text import printable
+from ..errors import DataError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -209,6 +210,8 @@ def drawable_texts(fig: Any) -> None:
 def headline(fig: Any, title: str, credit: str | None) -> None:
     """A chart's bold title at its top left and its credit line (``gid="credit"``) below.
 
+    :func:`fit_chart` wraps both to the figure's width.
+
     Examples
     --------
     >>> from matplotlib.figure import Figure
@@ -217,6 +220,157 @@ def headline(fig: Any, title: str, credit: str | None) -> None:
     >>> [t.get_text() for t in fig.texts]
     ['Area held', 'Data: controlmap']
     """
-    fig.suptitle(title, x=0.11, y=0.965, ha="left", fontsize=12, fontweight="bold")
+    fig.suptitle(title, x=CHART_LEFT, y=0.965, ha="left", fontsize=12, fontweight="bold")
     if credit:
-        fig.text(0.11, 0.02, credit, fontsize=6.5, color="#555555", wrap=True, gid="credit")
+        fig.text(CHART_LEFT, 0.02, credit, fontsize=6.5, color="#555555", gid="credit")
+
+
+#: A chart's default width and height in inches: a column of an article on a desktop.
+CHART_SIZE = (9.0, 4.8)
+#: The smallest and largest side of a chart, in inches (2 in: a phone's column at 160 dpi).
+CHART_INCHES = (2.0, 40.0)
+
+
+def chart_size(size: Sequence[float], who: str) -> tuple[float, float]:
+    """``size`` as (width, height) inches, refused outside :data:`CHART_INCHES`.
+
+    Examples
+    --------
+    >>> chart_size((4, 5), "area_chart")
+    (4.0, 5.0)
+    >>> chart_size((0.5, 5), "area_chart")
+    Traceback (most recent call last):
+    ...
+    controlmap.errors.DataError: area_chart: width and height must each be 2 to 40 inches, ...
+    """
+    low, high = CHART_INCHES
+    try:
+        width, height = (float(side) for side in size)
+        ok = low <= width <= high and low <= height <= high
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise DataError(
+            f"{who}: width and height must each be {low:g} to {high:g} inches, not {tuple(size)!r}"
+        )
+    return width, height
+
+
+#: Where a chart's axes, title and credit start, as a share of the figure's width.
+CHART_LEFT = 0.11
+#: Pixels a chart keeps clear at the figure's edges and between its title and plot.
+EDGE_PAD = 6.0
+
+
+def fit_chart(fig: Any, ax: Any, legend_in: Callable[[int], Any], columns: Sequence[int]) -> Any:
+    """Lay a chart out on its figure, whatever the figure's size; return its legend.
+
+    The title and credit are wrapped to the width; wide tick labels push the axes
+    right and a tall title pushes their top down; the legend (made by
+    ``legend_in(ncol)``, hanging under the axes) takes the first of ``columns``
+    that fits the width; a tall legend and credit push the axes up, and the
+    figure grows when the axes would keep less than half its height. Texts are
+    measured as they will be drawn (escapes, script fonts).
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> from matplotlib.backends.backend_agg import FigureCanvasAgg
+    >>> fig = Figure(figsize=(3, 3)); _ = FigureCanvasAgg(fig)
+    >>> ax = fig.add_axes((CHART_LEFT, 0.3, 0.86, 0.6))
+    >>> _ = ax.plot([0, 1], [0, 1], label="a line with a long name")
+    >>> headline(fig, "A title too long for a figure three inches wide", None)
+    >>> legend = fit_chart(fig, ax, lambda n: ax.legend(ncol=n, loc="upper left",
+    ...                    bbox_to_anchor=(0, -0.1)), (2, 1))
+    >>> fig._suptitle.get_text().count(chr(10)) >= 1
+    True
+    """
+    drawable_texts(fig)
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    headlines = [t for t in fig.texts if t.get_gid() == "credit"]
+    headlines += [t for t in [getattr(fig, "_suptitle", None)] if t is not None]
+    for text in headlines:
+        _wrap(text, page.width * (1 - CHART_LEFT) - EDGE_PAD, renderer)
+    x0, y0, width, height = ax.get_position().bounds
+    left_px = ax.get_tightbbox(renderer).x0
+    if left_px < EDGE_PAD:
+        shift = (EDGE_PAD - left_px) / page.width
+        x0, width = x0 + shift, width - shift
+    title = getattr(fig, "_suptitle", None)
+    if title is not None:
+        over = ax.get_tightbbox(renderer).y1 - (title.get_window_extent(renderer).y0 - EDGE_PAD)
+        if over > 0:
+            height -= over / page.height
+    ax.set_position((x0, y0, width, height))
+    legend = None
+    for ncol in columns:
+        if legend is not None:
+            legend.remove()
+        legend = legend_in(ncol)
+        drawable_texts(legend)
+        if legend.get_window_extent(renderer).x1 <= page.x1 - EDGE_PAD:
+            break
+    if legend is None:
+        raise ValueError("fit_chart: no legend columns to try")
+    _room_below(fig, ax, legend, renderer)
+    return legend
+
+
+def _wrap(text: Any, width: float, renderer: Any) -> None:
+    """Break ``text`` between words into lines no wider than ``width`` pixels, evenly.
+
+    As few lines as the width allows, of about equal length (no lone last word).
+    Measured at the figure's dpi: text hinted at 100 dpi is a little wider than at
+    the 150-1200 dpi figures are saved at, so what fits here fits there.
+    """
+    whole = text.get_window_extent(renderer).width
+    if whole <= width:
+        return
+    words = text.get_text().replace("\n", " ").split(" ")
+
+    def lines_within(limit: float) -> list[str]:
+        lines, line = [], ""
+        for word in words:
+            trial = f"{line} {word}" if line else word
+            text.set_text(trial)
+            if line and text.get_window_extent(renderer).width > limit:
+                lines.append(line)
+                line = word
+            else:
+                line = trial
+        return [*lines, line]
+
+    fewest = len(lines_within(width))
+    even = lines_within(min(width, whole / fewest * 1.08))
+    text.set_text("\n".join(even if len(even) == fewest else lines_within(width)))
+
+
+def _room_below(fig: Any, ax: Any, legend: Any, renderer: Any) -> None:
+    """Raise the axes (or grow the figure) so the legend clears the credit line."""
+    x0, y0, width, height = ax.get_position().bounds
+    below = legend.get_window_extent(renderer).y0
+    credit = max(
+        (t.get_window_extent(renderer).y1 for t in fig.texts if t.get_gid() == "credit"),
+        default=0.0,
+    )
+    need = max(credit, 0.0) + EDGE_PAD - below
+    if need <= 0:
+        return
+    grow = need / fig.bbox.height
+    if height - grow >= 0.5:
+        ax.set_position((x0, y0 + grow, width, height - grow))
+        return
+    # A taller figure, not a flat chart: everything keeps its place in inches.
+    inches = fig.get_size_inches()
+    extra = need / fig.dpi
+    scale = inches[1] / (inches[1] + extra)
+    fig.set_size_inches(inches[0], inches[1] + extra)
+    for text in fig.texts:
+        if text.get_gid() == "credit":
+            x, y = text.get_position()
+            text.set_position((x, y * scale))
+    title = getattr(fig, "_suptitle", None)
+    if title is not None:
+        title.set_y(1 - (1 - title.get_position()[1]) * scale)
+    ax.set_position((x0, y0 * scale + extra / (inches[1] + extra), width, height * scale))

@@ -14,7 +14,15 @@ from matplotlib.figure import Figure
 from ..._dates import parse_date
 from ..._text import printable
 from ...model import Timeline
-from .._mpl import drawable_texts, headline, plain_text
+from .._mpl import (
+    CHART_LEFT,
+    CHART_SIZE,
+    chart_size,
+    drawable_texts,
+    fit_chart,
+    headline,
+    plain_text,
+)
 from .._style import (
     StatusStyle,
     Style,
@@ -65,7 +73,7 @@ def area_chart(
     title: str | None = None,
     credit: str | None = None,
     style: Style | None = None,
-    size: tuple[float, float] = (9.0, 4.8),
+    size: tuple[float, float] = CHART_SIZE,
 ) -> Figure:
     """Area held over time (km²), by status, with the turning points annotated.
 
@@ -90,7 +98,8 @@ def area_chart(
     style : Style, optional
         Fonts, colours, date format, title and credit (default: controlmap's).
     size : (float, float)
-        Figure size in inches.
+        Width and height in inches, each 2 to 40 (default 9 x 4.8). The title,
+        legend and credit wrap to the width: 4 x 5 fits a phone's column.
 
     Returns
     -------
@@ -108,12 +117,12 @@ def area_chart(
     changes = timeline.change_dates
     series = timeline.area(changes)
     colours = style_or_default(style).colours(timeline)
-    fig = Figure(figsize=size)
+    fig = Figure(figsize=chart_size(size, "area_chart"))
     FigureCanvasAgg(fig)  # measuring label sizes needs a renderer
     fig.patch.set_facecolor("white")
     # Room under the axes for the legend and the credit: the legend sits beside the
     # chart it explains, never over the curve or the labels.
-    ax = fig.add_axes((0.11, 0.27, 0.86, 0.62))
+    ax = fig.add_axes((CHART_LEFT, 0.27, 0.86, 0.62))
     first, last = timeline.span
     end = changes[-1] if pd.isna(last) else last
     margin = pd.Timedelta(days=30)
@@ -228,7 +237,13 @@ def area_chart(
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    for ncol in (3, 2, 1):  # as many columns as fit the figure's width
+    headline(
+        fig,
+        title if title is not None else f"{look.title_of(timeline)}: area held",
+        look.credit_of(timeline, credit),
+    )
+
+    def legend_in(ncol: int) -> Any:
         legend = ax.legend(
             loc="upper left",
             bbox_to_anchor=(0, -0.09),
@@ -240,16 +255,10 @@ def area_chart(
         )
         for text in legend.get_texts():
             text.set_text(short_name(text.get_text()))
-        drawable_texts(legend)  # measured below: in the fonts it will be drawn in
-        if legend.get_window_extent().x1 <= fig.bbox.x1 - 4:
-            break
-    legend.set_gid("legend")
-    headline(
-        fig,
-        title if title is not None else f"{look.title_of(timeline)}: area held",
-        look.credit_of(timeline, credit),
-    )
-    _fit(fig, ax, legend)
+        legend.set_gid("legend")
+        return legend
+
+    fit_chart(fig, ax, legend_in, (3, 2, 1))  # as many legend columns as fit the width
     return fig
 
 
@@ -282,47 +291,6 @@ def _km2_axis(ax: Any, top: float) -> None:
     else:
         ax.set_ylabel("km² held")
         ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-
-
-def _fit(fig: Figure, ax: Any, legend: Any) -> None:
-    """Move the axes so the tick labels, the axis label and the legend stay on the figure.
-
-    The axes start 0.11 of the width from the left and the legend hangs under
-    them: wide tick labels push the axes right, a tall legend pushes them up
-    (and the figure grows when the axes would keep less than half its height).
-    """
-    drawable_texts(fig)  # measured in the text that will be drawn (escapes, script fonts)
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    pad = 6.0  # pixels kept clear at the figure's edges
-    x0, y0, width, height = ax.get_position().bounds
-    left_px = ax.get_tightbbox(renderer).x0
-    if left_px < pad:
-        shift = (pad - left_px) / fig.bbox.width
-        x0, width = x0 + shift, width - shift
-    below = legend.get_window_extent(renderer).y0
-    credit = max(
-        (t.get_window_extent(renderer).y1 for t in fig.texts if t.get_gid() == "credit"),
-        default=0.0,
-    )
-    need = max(credit, 0.0) + pad - below
-    if need > 0:
-        grow = need / fig.bbox.height
-        if height - grow < 0.5:  # a taller figure, not a flat chart
-            inches = fig.get_size_inches()
-            extra = need / fig.dpi
-            scale = inches[1] / (inches[1] + extra)
-            fig.set_size_inches(inches[0], inches[1] + extra)
-            y0, height = y0 * scale + extra / (inches[1] + extra), height * scale
-            for text in fig.texts:
-                if text.get_gid() == "credit":
-                    x, y = text.get_position()
-                    text.set_position((x, y * scale))
-            title = getattr(fig, "_suptitle", None)
-            if title is not None:
-                title.set_y(1 - (1 - title.get_position()[1]) * scale)
-        else:
-            y0, height = y0 + grow, height - grow
-    ax.set_position((x0, y0, width, height))
 
 
 def _legend_label(text: str) -> str:

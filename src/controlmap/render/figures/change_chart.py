@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib.colors
 import matplotlib.dates
 import matplotlib.ticker
@@ -11,7 +13,7 @@ from matplotlib.figure import Figure
 
 from ..._dates import DateLike
 from ...model import Timeline
-from .._mpl import headline, plain_text
+from .._mpl import CHART_LEFT, CHART_SIZE, chart_size, fit_chart, headline, plain_text
 from .._style import Style, style_or_default
 from ._draw import gid
 
@@ -37,7 +39,7 @@ def change_chart(
     title: str | None = None,
     credit: str | None = None,
     style: Style | None = None,
-    size: tuple[float, float] = (9.0, 4.8),
+    size: tuple[float, float] = CHART_SIZE,
 ) -> Figure:
     """Ground gained (bars up) and lost (bars down) in each step, and the net as a line.
 
@@ -60,7 +62,8 @@ def change_chart(
     style : Style, optional
         Fonts, colours, title and credit (default: controlmap's).
     size : (float, float)
-        Figure size in inches.
+        Width and height in inches, each 2 to 40 (default 9 x 4.8). The title,
+        legend and credit wrap to the width: 4 x 5 fits a phone's column.
 
     Returns
     -------
@@ -79,10 +82,10 @@ def change_chart(
     look = style_or_default(style)
     actors = list(pd.unique(series["actor"]))
     colours = look.colours(timeline.actors)
-    fig = Figure(figsize=size)
+    fig = Figure(figsize=chart_size(size, "change_chart"))
     FigureCanvasAgg(fig)
     fig.patch.set_facecolor("white")
-    ax = fig.add_axes((0.11, 0.24, 0.86, 0.65))
+    ax = fig.add_axes((CHART_LEFT, 0.24, 0.86, 0.65))
     top = 0.0
     for k, actor in enumerate(actors):
         rows = series.loc[series["actor"] == actor]
@@ -151,21 +154,28 @@ def change_chart(
     handles, labels = ax.get_legend_handles_labels()
     # Bars before lines, in the order drawn: each actor's gained, lost, then net.
     order = sorted(range(len(labels)), key=lambda i: (labels[i].endswith("net"), i))
-    legend = ax.legend(
-        [handles[i] for i in order],
-        [labels[i] for i in order],
-        loc="upper left",
-        bbox_to_anchor=(0, -0.1),
-        ncol=3 * min(len(actors), 2),
-        frameon=False,
-        fontsize=8,
-    )
-    legend.set_gid("legend")
     headline(
         fig,
         title if title is not None else f"{look.title_of(timeline)}: ground gained and lost",
         look.credit_of(timeline, credit),
     )
+
+    def legend_in(ncol: int) -> Any:
+        legend = ax.legend(
+            [handles[i] for i in order],
+            [labels[i] for i in order],
+            loc="upper left",
+            bbox_to_anchor=(0, -0.1),
+            ncol=ncol,
+            frameon=False,
+            fontsize=8,
+        )
+        legend.set_gid("legend")
+        return legend
+
+    # Each actor's gained, lost and net in a row when the width allows.
+    widest = 3 * min(len(actors), 2)
+    fit_chart(fig, ax, legend_in, sorted({widest, 3, 2, 1}, reverse=True))
     return fig
 
 
