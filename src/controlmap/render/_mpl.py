@@ -324,10 +324,21 @@ def _wrap(text: Any, width: float, renderer: Any) -> None:
     Measured at the figure's dpi: text hinted at 100 dpi is a little wider than at
     the 150-1200 dpi figures are saved at, so what fits here fits there.
     """
+    if text.get_window_extent(renderer).width <= width:
+        return
+    # The text's own line breaks are kept: each of its lines is wrapped alone.
+    text.set_text(
+        "\n".join(_wrapped(text, part, width, renderer) for part in text.get_text().split("\n"))
+    )
+
+
+def _wrapped(text: Any, paragraph: str, width: float, renderer: Any) -> str:
+    """One line of ``text``'s, broken as :func:`_wrap` says (``text`` measures it)."""
+    text.set_text(paragraph)
     whole = text.get_window_extent(renderer).width
     if whole <= width:
-        return
-    words = text.get_text().replace("\n", " ").split(" ")
+        return paragraph
+    words = paragraph.split(" ")
 
     def lines_within(limit: float) -> list[str]:
         lines, line = [], ""
@@ -343,7 +354,7 @@ def _wrap(text: Any, width: float, renderer: Any) -> None:
 
     fewest = len(lines_within(width))
     even = lines_within(min(width, whole / fewest * 1.08))
-    text.set_text("\n".join(even if len(even) == fewest else lines_within(width)))
+    return "\n".join(even if len(even) == fewest else lines_within(width))
 
 
 def _room_below(fig: Any, ax: Any, legend: Any, renderer: Any) -> None:
