@@ -158,7 +158,9 @@ def parse_dates(
     >>> list(parse_dates(["2014", "2015-02-03"]).strftime("%Y-%m-%d"))
     ['2014-01-01', '2015-02-03']
     """
-    series = pd.Series(list(values) if not isinstance(values, pd.Series) else values, dtype=object)
+    # A column is kept as it is: as objects, a text column of 100,000 dates would be
+    # 100,000 Python strings for a moment.
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     fast = _parse_plain_days(series)
     if fast is not None and (allow_missing or not fast.isna().any()):
         return fast
@@ -170,11 +172,16 @@ def _parse_plain_days(series: pd.Series) -> pd.DatetimeIndex | None:
     """Vectorised path for the common case: all values are YYYY-MM-DD text or missing.
 
     Returns None whenever anything else is present, so the per-value parser (with its
-    precise error messages) handles it.
+    precise error messages) handles it. Each distinct value is looked at once: a
+    timeline repeats a few thousand days over its periods.
     """
-    series = series.reset_index(drop=True)  # by position: index labels may repeat
-    missing = series.map(_is_missing).to_numpy(dtype=bool)
-    present = series[~missing]
+    try:
+        codes, uniques = pd.factorize(series.reset_index(drop=True))
+    except TypeError:  # unhashable values (lists...): the per-value parser names them
+        return None
+    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    missing = distinct.map(_is_missing).to_numpy(dtype=bool)
+    present = distinct[~missing]
     if not len(present) or not all(isinstance(v, str) for v in present):
         return None
     text = present.astype(str).str.strip()
@@ -184,9 +191,10 @@ def _parse_plain_days(series: pd.Series) -> pd.DatetimeIndex | None:
         parsed = pd.to_datetime(text, format="%Y-%m-%d")
     except (ValueError, OverflowError):
         return None
-    out = np.full(len(series), np.datetime64("NaT"), dtype=DATE_DTYPE)
-    out[~missing] = parsed.to_numpy(dtype=DATE_DTYPE)
-    index = pd.DatetimeIndex(out, dtype=DATE_DTYPE)
+    # One slot more for the missing values (code -1).
+    days = np.full(len(distinct) + 1, np.datetime64("NaT"), dtype=DATE_DTYPE)
+    days[np.flatnonzero(~missing)] = parsed.to_numpy(dtype=DATE_DTYPE)
+    index = pd.DatetimeIndex(days[codes], dtype=DATE_DTYPE)
     # pandas reads year 0000; the per-value parser refuses it with the reason.
     return index if check_range(index) is None else None
 

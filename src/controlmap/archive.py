@@ -1181,7 +1181,7 @@ def change_series(
             raise
         steps = pd.DatetimeIndex([])
     bounds = pd.DatetimeIndex(sorted({first, *steps, last}), dtype=DATE_DTYPE)
-    periods = timeline._periods
+    periods = timeline._table
     keep = timeline._status_mask(status)
     codes, labels = intervals.factorize(periods["actor"])
     if getattr(timeline, "_disjoint", False):

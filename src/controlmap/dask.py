@@ -346,7 +346,7 @@ def _held_changes(
     """
     geoms = timeline._geoms
     tree = shapely.STRtree(geoms)
-    owner = timeline.periods["actor"].to_numpy()
+    owner = timeline._table["actor"].to_numpy()
     active = [timeline._active(day) for day in dates]
     keys: list[tuple[Any, ...]] = []
     shapes: list[Any] = []  # each row's region, or None when measured by pieces
@@ -569,11 +569,11 @@ def _untidy_at(timeline: Timeline, day: pd.Timestamp) -> _Snapshot:
     partitions' ground is a hole of neither); the km² rank the merged sources.
     """
     snapshot = timeline.at(day, min_hole_km2=0, min_part_km2=0)
-    if "source" not in timeline._periods.columns:
+    if "source" not in timeline._table.columns:
         return snapshot, None
     active = timeline._active(day)
-    cited = timeline._periods.loc[active, ["actor", "status", "source"]].copy()
-    cited["km2"] = geodesic_area_km2(timeline._geoms[active])
+    cited = timeline._table.loc[active, ["actor", "status", "source"]].copy()
+    cited["km2"] = geodesic_area_km2(timeline._packed.take(active))
     return snapshot, cited
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._packed import Rows, bounds_of, made, tree_items
 from .geodesic import geodesic_area_km2
 from .union import union
 
@@ -45,7 +46,7 @@ def active_at(starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> np.ndarra
 
 
 def overlapping_pairs(
-    geometries: np.ndarray,
+    geometries: np.ndarray | Rows,
     groups: np.ndarray,
     starts: np.ndarray,
     ends: np.ndarray,
@@ -55,7 +56,9 @@ def overlapping_pairs(
 
     Parameters
     ----------
-    geometries : numpy.ndarray of shapely geometries
+    geometries : numpy.ndarray of shapely geometries, or Rows
+        Rows of packed geometry are made into shapely objects only for the pairs
+        whose boxes meet.
     groups : numpy.ndarray of int
         Group code of each period (e.g. the actor).
     starts, ends : numpy.ndarray of int64
@@ -90,7 +93,7 @@ def overlapping_pairs(
     keep = (left < right) & (groups[left] == groups[right])
     keep &= np.maximum(starts[left], starts[right]) < np.minimum(ends[left], ends[right])
     left, right = left[keep], right[keep]
-    bounds = shapely.bounds(geometries)
+    bounds = bounds_of(geometries)
     width = np.minimum(bounds[left, 2], bounds[right, 2]) - np.maximum(
         bounds[left, 0], bounds[right, 0]
     )
@@ -105,7 +108,9 @@ def overlapping_pairs(
     return np.column_stack([left, right]).astype(np.int64)
 
 
-def _interiors_meet(geometries: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+def _interiors_meet(
+    geometries: np.ndarray | Rows, left: np.ndarray, right: np.ndarray
+) -> np.ndarray:
     """Whether each pair of polygons overlaps, as far as a union is needed.
 
     A point inside one polygon lying strictly inside the other settles it at once;
@@ -128,12 +133,14 @@ def _interiors_meet(geometries: np.ndarray, left: np.ndarray, right: np.ndarray)
     return np.concatenate(found) if found else np.zeros(0, dtype=bool)
 
 
-def _slice_meets(geometries: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+def _slice_meets(geometries: np.ndarray | Rows, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """:func:`_interiors_meet` of one slice of pairs."""
     members = np.unique(np.concatenate([left, right]))
-    inside = np.full(len(geometries), None, dtype=object)
-    inside[members] = shapely.point_on_surface(geometries[members])
-    shapely.prepare(geometries[members])
+    # The slice's members alone, made once (from packed rows) and numbered 0, 1, ...
+    left, right = np.searchsorted(members, left), np.searchsorted(members, right)
+    geometries = made(geometries, members)
+    inside = shapely.point_on_surface(geometries)
+    shapely.prepare(geometries)
     try:
         sure = shapely.contains_properly(geometries[right], inside[left])
         sure |= shapely.contains_properly(geometries[left], inside[right])
@@ -145,7 +152,7 @@ def _slice_meets(geometries: np.ndarray, left: np.ndarray, right: np.ndarray) ->
         big, small = open_[large], open_[~large]
         sure[big] = shapely.intersects(geometries[left[big]], geometries[right[big]])
     finally:
-        shapely.destroy_prepared(geometries[members])
+        shapely.destroy_prepared(geometries)
     sure[small] = shapely.relate_pattern(
         geometries[left[small]], geometries[right[small]], "T********"
     )
@@ -159,10 +166,12 @@ _MEMBERS_AT_ONCE = 4096
 
 
 _CHUNK = 512
+#: Coexisting periods asked of a chunk's tree at once (boxes of packed rows: 1.4 MB).
+_ASKED_AT_ONCE = 4096
 
 
 def _candidate_pairs(
-    geometries: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    geometries: np.ndarray | Rows, starts: np.ndarray, ends: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs whose bounding boxes meet, among periods that can coexist in time.
 
@@ -180,11 +189,19 @@ def _candidate_pairs(
         coexisting = np.flatnonzero((starts < last) & (ends > first))
         if len(coexisting) > n // 2:
             if everything is None:
-                everything = shapely.STRtree(geometries)
-            at, right = everything.query(geometries[chunk])
+                everything = shapely.STRtree(tree_items(geometries))
+            at, right = everything.query(tree_items(geometries[chunk]))
         else:
-            at, local = shapely.STRtree(geometries[coexisting]).query(geometries[chunk])
-            right = coexisting[local]
+            # A tree of the chunk, asked with the coexisting periods a slice at a time:
+            # for packed rows their boxes are made a slice at a time, not all at once.
+            tree = shapely.STRtree(tree_items(geometries[chunk]))
+            ats, found = [], []
+            for first in range(0, len(coexisting), _ASKED_AT_ONCE):
+                part = coexisting[first : first + _ASKED_AT_ONCE]
+                other, mine = tree.query(tree_items(geometries[part]))
+                ats.append(mine)
+                found.append(part[other])
+            at, right = np.concatenate(ats), np.concatenate(found)
         left = chunk[at]
         keep = left < right  # each pair once: from the chunk of its first member
         lefts.append(left[keep])
@@ -391,18 +408,18 @@ def factorize(labels: Sequence[Hashable] | np.ndarray | pd.Index) -> tuple[np.nd
     return codes.astype(np.int64), pd.Index(uniques)
 
 
-def crowded(geoms: np.ndarray, starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> bool:
+def crowded(geoms: np.ndarray | Rows, starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> bool:
     """Whether the periods active on some instant of ``at`` pile up on the same ground.
 
     Judged from bounding boxes: where their summed area exceeds
     :data:`_CROWDED` times the area of the box around them all, most periods overlap
     many others, and the overlapping pairs outnumber the periods by far.
     """
+    every = bounds_of(geoms)
     for instant in np.unique(at):
-        active = geoms[(starts <= instant) & (instant < ends)]
-        if len(active) < max(2, _CROWDED):  # one period alone needs no union
+        bounds = every[(starts <= instant) & (instant < ends)]
+        if len(bounds) < max(2, _CROWDED):  # one period alone needs no union
             continue
-        bounds = shapely.bounds(active)
         boxes = ((bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1])).sum()
         west, south = bounds[:, :2].min(axis=0)
         east, north = bounds[:, 2:].max(axis=0)
@@ -416,7 +433,7 @@ _CROWDED = 8
 
 
 def union_table(
-    geoms: np.ndarray,
+    geoms: np.ndarray | Rows,
     codes: np.ndarray,
     starts: np.ndarray,
     ends: np.ndarray,
@@ -431,6 +448,7 @@ def union_table(
         for code in range(n_groups):
             index = np.flatnonzero(active & (codes == code))
             if len(index):
-                held = union(geoms[index]) if len(index) > 1 else geoms[index[0]]
+                shapes = made(geoms, index)
+                held = union(shapes) if len(index) > 1 else shapes[0]
                 table[row, code] = geodesic_area_km2([held])[0]
     return table[row_of]

@@ -24,9 +24,11 @@ from pandas.errors import OutOfBoundsDatetime
 from . import geodesic, intervals
 from ._dates import DATE_DTYPE, DateLike, iso_day, parse_date, parse_dates
 from ._dissolve import DEFAULT_MIN_HOLE_KM2, check_km2, summarise_sources, tidy_rows
+from ._packed import Rows, made
 from .errors import DataError, DateError, GeometryWarning, one_line, some, where
 from .events import check_events, turning_point_flags
 from .periods import (
+    PackedPeriods,
     _polygonal,
     _seconds,
     normalize_periods,
@@ -116,7 +118,7 @@ class Timeline:
 
     @classmethod
     def _from_normalized(
-        cls, periods: gpd.GeoDataFrame, *, name: str | None, source: object | None
+        cls, periods: gpd.GeoDataFrame | PackedPeriods, *, name: str | None, source: object | None
     ) -> Timeline:
         """Wrap periods already passed through :func:`normalize_periods` (used by readers)."""
         timeline = cls.__new__(cls)
@@ -185,29 +187,59 @@ class Timeline:
         picks = np.unique(np.linspace(0, len(changes) - 1, num=min(8, len(changes))).round())
         return pd.DatetimeIndex(changes[picks.astype(int)], name="date")
 
-    def _adopt(self, periods: gpd.GeoDataFrame, *, name: str | None, source: object | None) -> None:
-        self._periods = periods
+    def _adopt(
+        self,
+        periods: gpd.GeoDataFrame | PackedPeriods,
+        *,
+        name: str | None,
+        source: object | None,
+    ) -> None:
+        if isinstance(periods, gpd.GeoDataFrame):
+            periods = PackedPeriods.of(periods)
+        # Any, as the GeoDataFrame it replaced was: pandas-stubs type a grouping's keys
+        # as Hashable, which the (actor, status) unpacking below cannot be.
+        self._table: Any = periods.table
         self.name = name
         self.source = None if source is None else str(source)
-        geoms = np.asarray(self._periods.geometry.values, dtype=object)
-        invalid = ~valid_mask(geoms)
-        if invalid.any():
+        # The user's geometry, packed (see controlmap._packed): shapely objects are made
+        # for the periods a computation needs, a slice at a time.
+        self._given = periods.geometry
+        invalid = np.concatenate(
+            [rows[~valid_mask(geoms)] for rows, geoms in self._given.slices()] or [np.zeros(0, int)]
+        )
+        self._packed = self._given
+        if len(invalid):
             # Computations need valid polygons; keep the user's geometry as given (so
             # ``validate`` can report it) and work on a repaired copy.
             warnings.warn(
-                f"{where(self.source)}: {int(invalid.sum())} invalid polygon(s), first at feature "
-                f"{int(np.flatnonzero(invalid)[0])}; areas use repaired copies "
+                f"{where(self.source)}: {len(invalid)} invalid polygon(s), first at feature "
+                f"{int(invalid[0])}; areas use repaired copies "
                 "(run `controlmap validate` / `controlmap repair`)",
                 GeometryWarning,
                 stacklevel=2,
             )
-            geoms = repaired(geoms)
-        self._geoms = geoms
+            self._packed = self._given.replace(invalid, repaired(self._given.take(invalid)))
+        self._all_geoms: np.ndarray | None = None
         self._area: np.ndarray | None = None
         # Set by controlmap.archive: periods of one actor never overlap, so areas are sums.
         self._disjoint = False
         #: What building from snapshots did (controlmap.archive.SnapshotReport), else None.
         self.snapshot_report: SnapshotReport | None = None
+
+    @property
+    def _geoms(self) -> np.ndarray:
+        """Every period's (repaired) geometry as shapely objects, made once when first asked.
+
+        Computations that can work a slice at a time use ``self._packed`` instead.
+        """
+        if self._all_geoms is None:
+            self._all_geoms = self._packed.take()
+        return self._all_geoms
+
+    @property
+    def _periods(self) -> gpd.GeoDataFrame:
+        """The periods with the user's geometry as shapely objects (made on each call)."""
+        return gpd.GeoDataFrame(self._table, geometry=self._given.take(), crs=4326)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -278,19 +310,19 @@ class Timeline:
     @property
     def periods(self) -> gpd.GeoDataFrame:
         """The periods as a GeoDataFrame (a copy): actor, start, end, status, ..., geometry."""
-        return self._periods.copy()
+        return self._periods
 
     @property
     def actors(self) -> list[str]:
         """Actor names, in order of first appearance."""
-        return list(pd.unique(self._periods["actor"]))
+        return list(pd.unique(self._table["actor"]))
 
     @property
     def change_dates(self) -> pd.DatetimeIndex:
         """Every date on which some period starts or ends, sorted."""
-        ends = self._periods["end"].to_numpy(dtype=DATE_DTYPE)
+        ends = self._table["end"].to_numpy(dtype=DATE_DTYPE)
         stamps = np.concatenate(
-            [self._periods["start"].to_numpy(dtype=DATE_DTYPE), ends[~np.isnat(ends)]]
+            [self._table["start"].to_numpy(dtype=DATE_DTYPE), ends[~np.isnat(ends)]]
         )
         return pd.DatetimeIndex(np.unique(stamps), dtype=DATE_DTYPE, name="date")
 
@@ -304,13 +336,13 @@ class Timeline:
         >>> controlmap.load_dataset("islamic-state").span[1]
         Timestamp('2019-03-23 00:00:00')
         """
-        ends = self._periods["end"]
+        ends = self._table["end"]
         # NaT is a Timestamp to pandas; to the stubs it is a class of its own.
         last = pd.NaT if ends.isna().any() else ends.max()
-        return self._periods["start"].min(), last  # type: ignore[return-value]
+        return self._table["start"].min(), last  # type: ignore[return-value]
 
     def __len__(self) -> int:
-        return len(self._periods)
+        return len(self._table)
 
     def __repr__(self) -> str:
         first, last = self.span
@@ -325,25 +357,26 @@ class Timeline:
     def period_area_km2(self) -> np.ndarray:
         """Geodesic area of each period's geometry alone (computed once, cached)."""
         if self._area is None:
-            self._area = geodesic.geodesic_area_km2(self._geoms)
+            parts = [geodesic.geodesic_area_km2(geoms) for _, geoms in self._packed.slices()]
+            self._area = np.concatenate(parts) if parts else np.zeros(0)
             self._area.setflags(write=False)  # shared by every later area() call
         return self._area
 
     def _active(self, date: pd.Timestamp) -> np.ndarray:
-        starts = self._periods["start"].to_numpy()
-        ends = self._periods["end"]
+        starts = self._table["start"].to_numpy()
+        ends = self._table["end"]
         return (starts <= date.to_datetime64()) & (ends.isna() | (ends > date)).to_numpy()
 
     def _status_mask(self, status: str | Iterable[str] | None) -> np.ndarray:
         if status is None:
-            return np.ones(len(self._periods), dtype=bool)
+            return np.ones(len(self._table), dtype=bool)
         wanted = [status] if isinstance(status, str) else list(status)
-        known = set(self._periods["status"])
+        known = set(self._table["status"])
         if not known.intersection(wanted):
             raise DataError(
                 f"status [{some(wanted)}] matches no period; statuses are [{some(sorted(known))}]"
             )
-        return self._periods["status"].isin(wanted).to_numpy()
+        return self._table["status"].isin(wanted).to_numpy()
 
     # ------------------------------------------------------------------ questions
     def at(
@@ -395,8 +428,8 @@ class Timeline:
         day = parse_date(date)
         mask = self._active(day)
         rows: list[dict[str, Any]] = []
-        frame = self._periods.loc[mask]
-        geoms = self._geoms[mask]
+        frame = self._table.loc[mask]
+        geoms = self._packed.take(mask)
         cited = "source" in frame.columns
         if cited:  # sources are ranked by the ground their periods cover
             weights = (
@@ -483,8 +516,10 @@ class Timeline:
         """
         asked = self._dates_for(dates, start, end, freq)
         keep = self._status_mask(status)
-        geoms = self._geoms[keep]
-        frame = self._periods.loc[keep]
+        frame = self._table.loc[keep]
+        # The periods' packed rows: shapely objects are made only where needed (the
+        # members of overlapping pairs, one date's actives...).
+        geoms: np.ndarray | Rows = Rows(self._packed, keep)
         if by is None:
             codes, labels = intervals.factorize(frame["actor"])
             columns: pd.Index = pd.Index(labels, name="actor")
@@ -505,12 +540,12 @@ class Timeline:
                 # others never reach the result), leaving the cache for longer series.
                 values = np.zeros(len(geoms))
                 needed = intervals.active_at(starts, ends, _seconds(asked))
-                values[needed] = geodesic.geodesic_area_km2(geoms[needed])
+                values[needed] = geodesic.geodesic_area_km2(made(geoms, needed))
             else:
                 values = self.period_area_km2[keep]
         else:
             pieces, labels_pairs, left = split_by_regions(
-                geoms, frame["actor"].to_numpy(), by, by_column
+                self._geoms[keep], frame["actor"].to_numpy(), by, by_column
             )
             codes, labels = intervals.factorize(pd.Index(labels_pairs, tupleize_cols=False))
             columns = pd.MultiIndex.from_tuples(list(labels), names=["actor", "region"])
@@ -526,7 +561,7 @@ class Timeline:
             pairs = intervals.overlapping_pairs(geoms, codes, starts, ends, at=_seconds(asked))
 
         def union_area(index: np.ndarray) -> float:
-            return float(geodesic.geodesic_area_km2([union(geoms[index])])[0])
+            return float(geodesic.geodesic_area_km2([union(made(geoms, index))])[0])
 
         table = intervals.interval_series(
             asked, codes, starts, ends, values, pairs, union_area, len(columns)
@@ -570,13 +605,15 @@ class Timeline:
         ('2015-08-05', True)
         """
         keep = self._status_mask(status)
-        frame = self._periods.loc[keep]
-        geoms = self._geoms[keep]
+        frame = self._table.loc[keep]
+        geoms = Rows(self._packed, keep)
         starts, ends = _seconds(frame["start"]), _seconds(frame["end"])
         changes = self.change_dates
         sample = changes[np.unique(np.linspace(0, len(changes) - 1, 64).round().astype(int))]
         rows: dict[str, tuple[pd.Timestamp, float]] = {}
-        vertices = int(shapely.get_num_coordinates(geoms).sum())
+        vertices = sum(
+            int(shapely.get_num_coordinates(part).sum()) for _, part in self._packed.slices(keep)
+        )
         large = vertices >= _PEAK_VERTICES and vertices >= _PEAK_MEAN_VERTICES * len(geoms)
         large &= len(geoms) >= _PEAK_PERIODS  # a few large polygons: the series is cheap
         if self._disjoint or not (
@@ -590,7 +627,7 @@ class Timeline:
             from .peak import peak_area
 
             for actor, index in frame.groupby("actor", sort=False).indices.items():
-                instant, km2 = peak_area(geoms[index], starts[index], ends[index])
+                instant, km2 = peak_area(made(geoms, index), starts[index], ends[index])
                 rows[actor] = (pd.Timestamp(instant, unit="s"), km2)
         result = pd.DataFrame(
             [(actor, day, km2) for actor, (day, km2) in rows.items()],
@@ -744,8 +781,8 @@ class Timeline:
 
     def _held(self, day: pd.Timestamp, keep: np.ndarray) -> dict[str, shapely.Geometry]:
         mask = self._active(day) & keep
-        frame = self._periods.loc[mask]
-        geoms = self._geoms[mask]
+        frame = self._table.loc[mask]
+        geoms = self._packed.take(mask)
         return {
             who: _polygonal(union(geoms[index]))
             for who, index in frame.groupby("actor", sort=False).indices.items()
@@ -790,7 +827,7 @@ class Timeline:
         """
         asked = self._dates_for(dates, start, end, freq)
         keep = self._status_mask(status)
-        frame = self._periods.loc[keep]
+        frame = self._table.loc[keep]
         geoms = self._geoms[keep]
         points = np.asarray(
             (places.to_crs(4326) if places.crs else places).geometry.values, dtype=object

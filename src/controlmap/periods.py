@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -21,9 +22,18 @@ import shapely
 
 from ._crs import to_wgs84
 from ._dates import DATE_DTYPE, check_range, iso_day, outside_text, parse_date, parse_dates
+from ._packed import PackedGeometry
 from .errors import DataError, DateError, GeometryError, some, where
 
-__all__ = ["CORE_COLUMNS", "DEFAULT_STATUS", "check_geometries", "normalize_periods", "repaired"]
+__all__ = [
+    "CORE_COLUMNS",
+    "DEFAULT_STATUS",
+    "PackedPeriods",
+    "check_geometries",
+    "normalize_packed",
+    "normalize_periods",
+    "repaired",
+]
 
 CORE_COLUMNS = ("actor", "start", "end", "status")
 
@@ -51,6 +61,7 @@ def check_geometries(
     file: object | None = None,
     ids: Sequence[Any] | None = None,
     name: Callable[[int], str] | None = None,
+    first: int = 0,
 ) -> None:
     """Raise :class:`GeometryError` for the first geometry a timeline cannot hold.
 
@@ -58,7 +69,8 @@ def check_geometries(
     in longitude/latitude range. Invalid (self-intersecting) polygons pass here:
     they are reported by :func:`controlmap.validate` and fixed by ``repair``.
     ``name(i)`` names the ``i``-th feature in messages (e.g. ``"index label 179"`` for
-    a frame whose index is not its positions); default ``feature i``.
+    a frame whose index is not its positions); default ``feature i``. ``first`` is the
+    feature number of the first geometry given (a slice of a larger file).
 
     Examples
     --------
@@ -68,9 +80,10 @@ def check_geometries(
     ...
     controlmap.errors.GeometryError: a.geojson: feature 1: geometry is a Point; ...
     """
-    geoms = np.asarray(geometries.values, dtype=object)
+    geoms = np.asarray(getattr(geometries, "values", geometries), dtype=object)
 
     def fail(i: int, problem: str) -> GeometryError:
+        i += first
         if name is not None:
             return GeometryError(f"{where(file)}: {name(i)}: {problem}")
         fid = ids[i] if ids is not None else None
@@ -110,6 +123,59 @@ def check_geometries(
             )
 
 
+@dataclass(frozen=True)
+class PackedPeriods:
+    """Normalised periods: their columns and their geometry, packed (see controlmap._packed)."""
+
+    table: pd.DataFrame
+    geometry: PackedGeometry
+
+    @classmethod
+    def of(cls, periods: gpd.GeoDataFrame) -> PackedPeriods:
+        """The columns and packed geometry of a normalised periods frame."""
+        geometry = np.asarray(periods.geometry.values, dtype=object)
+        return cls(
+            pd.DataFrame(periods.drop(columns=periods.geometry.name)),
+            PackedGeometry.pack(geometry),
+        )
+
+
+def normalize_packed(
+    table: pd.DataFrame,
+    geometry: PackedGeometry,
+    *,
+    actor: str = "actor",
+    start: str = "start",
+    end: str = "end",
+    status: str = "status",
+    file: object | None = None,
+    ids: Sequence[Any] | None = None,
+) -> PackedPeriods:
+    """:func:`normalize_periods` of columns and packed EPSG:4326 geometry (a reader's).
+
+    The geometries are checked a slice at a time: no shapely object of every period
+    is made at once.
+    """
+    if table.empty:
+        raise DataError(f"{where(file)}: has no features")
+    _check_fields(table, list(table.columns), actor=actor, start=start, file=file)
+    for rows, geoms in geometry.slices():
+        check_geometries(geoms, file=file, ids=ids, first=int(rows[0]))
+    data = _columns(table, list(table.columns), actor, start, end, status, file, ids)
+    return PackedPeriods(pd.DataFrame(data), geometry)
+
+
+def _check_fields(
+    frame: pd.DataFrame, fields: list[str], *, actor: str, start: str, file: object | None
+) -> None:
+    for role, name in (("actor", actor), ("start", start)):
+        if name not in frame.columns:
+            raise DataError(
+                f"{where(file)}: no {name!r} field for the {role}; fields are [{some(fields)}]"
+                f" (pass {role}='<field>' to use another)"
+            )
+
+
 def normalize_periods(
     frame: gpd.GeoDataFrame | pd.DataFrame,
     *,
@@ -142,17 +208,31 @@ def normalize_periods(
     if frame.empty:
         raise DataError(f"{where(file)}: has no features")
     fields = [c for c in frame.columns if c != frame.geometry.name]
-    for role, name in (("actor", actor), ("start", start)):
-        if name not in frame.columns:
-            raise DataError(
-                f"{where(file)}: no {name!r} field for the {role}; fields are [{some(fields)}]"
-                f" (pass {role}='<field>' to use another)"
-            )
+    _check_fields(frame, fields, actor=actor, start=start, file=file)
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         frame = to_wgs84(frame, file)
     geometry = frame.geometry
     ids = list(ids) if ids is not None else (list(frame["id"]) if "id" in frame.columns else None)
     check_geometries(geometry, file=file, ids=ids)
+    data = _columns(frame, fields, actor, start, end, status, file, ids)
+    return gpd.GeoDataFrame(
+        data, geometry=gpd.GeoSeries(geometry.to_numpy(), crs=4326).values, crs=4326
+    )
+
+
+def _columns(
+    frame: pd.DataFrame,
+    fields: list[str],
+    actor: str,
+    start: str,
+    end: str,
+    status: str,
+    file: object | None,
+    ids: Sequence[Any] | None,
+) -> dict[str, Any]:
+    """The canonical columns of checked periods (actor, start, end, status, the rest)."""
+    if ids is None and "id" in frame.columns:
+        ids = list(frame["id"])
 
     def fail(i: int, problem: str, kind: type[DataError] = DataError) -> DataError:
         return kind(f"{where(file, i, ids[i] if ids is not None else None)}: {problem}")
@@ -199,9 +279,7 @@ def normalize_periods(
     }
     for column in extra:
         data[column] = frame[column].array
-    return gpd.GeoDataFrame(
-        data, geometry=gpd.GeoSeries(geometry.to_numpy(), crs=4326).values, crs=4326
-    )
+    return data
 
 
 def _column_dates(

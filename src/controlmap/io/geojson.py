@@ -23,9 +23,10 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from .._packed import PackedBuilder, PackedGeometry
 from ..errors import DataError, FormatError, GeometryError, where
 
-__all__ = ["GEOJSON_SUFFIXES", "read_geojson"]
+__all__ = ["GEOJSON_SUFFIXES", "read_geojson", "read_geojson_packed"]
 
 GEOJSON_SUFFIXES = {".geojson", ".json"}
 
@@ -37,6 +38,18 @@ def read_geojson(path: Path, crs: CRS | None = None) -> tuple[gpd.GeoDataFrame, 
     geometry as soon as it is parsed, so peak memory stays near the size of the
     result rather than the several times the file size that ``json.loads`` of the
     whole document costs. Errors inside the ``features`` array name the feature.
+    """
+    table, packed, file_crs, ids = read_geojson_packed(path, crs)
+    return gpd.GeoDataFrame(table, geometry=packed.take(), crs=file_crs), ids
+
+
+def read_geojson_packed(
+    path: Path, crs: CRS | None = None
+) -> tuple[pd.DataFrame, PackedGeometry, CRS | int, list[Any] | None]:
+    """:func:`read_geojson` with the geometry packed: columns, geometry, CRS and ids.
+
+    No shapely object of every feature is made at once: the polygons are made and
+    packed a batch at a time (see :mod:`controlmap._packed`).
     """
     collector = _FeatureCollector(path)
     try:
@@ -59,7 +72,7 @@ def read_geojson(path: Path, crs: CRS | None = None) -> tuple[gpd.GeoDataFrame, 
     # A 'crs' member in the file wins; otherwise the caller's crs= (a file written
     # projected by a tool that leaves the member out), otherwise RFC 7946's WGS84.
     member = _legacy_crs(head, path)
-    return collector.frame(member if member is not None or "crs" in head else crs)
+    return collector.packed(member if member is not None or "crs" in head else crs)
 
 
 #: A property a feature does not have: NaN, as pandas makes it of a list of dicts
@@ -67,8 +80,9 @@ def read_geojson(path: Path, crs: CRS | None = None) -> tuple[gpd.GeoDataFrame, 
 _ABSENT = float("nan")
 #: Distinct texts a property column may have and still be stored once per text.
 _MOST_SHARED = 4096
-#: x and y values (4 MB: 262,144 positions) after which the polygons of a batch are made.
-_BATCH_COORDS = 1 << 19
+#: x and y values (1 MB: 65,536 positions) after which the polygons of a batch are made
+#: and packed (the batch's shapely polygons and WKB are the reading's largest temporaries).
+_BATCH_COORDS = 1 << 17
 _CHUNK_CHARS = 1 << 20  # 1 Mi characters per read: a few MB of buffer at most
 
 
@@ -319,7 +333,7 @@ class _FeatureCollector:
         # instead of 90 MB), and all coordinates kept to the end added 21 MB to the
         # peak, beside the polygons made of them.
         self._new_batch()
-        self.made: list[np.ndarray] = []
+        self.made = PackedBuilder()
         self.ids: list[Any] = []
         self.seen: dict[Any, int] = {}
         self.streamed = False
@@ -393,7 +407,7 @@ class _FeatureCollector:
         bytes a vertex) and the polygons made of them are not held at once.
         """
         if len(self.coords) > _BATCH_COORDS:
-            self.made.append(self._polygons())
+            self.made.add(self._polygons())
             self._new_batch()
 
     def _shared(self, key: str, value: Any) -> Any:
@@ -417,12 +431,12 @@ class _FeatureCollector:
                 " GeoJSON must be WGS84 (a projected file?)"
             )
 
-    def geometries(self) -> np.ndarray:
-        """The features' Polygons and MultiPolygons."""
+    def geometries(self) -> PackedGeometry:
+        """The features' Polygons and MultiPolygons, packed."""
         if len(self.multi):
-            self.made.append(self._polygons())
+            self.made.add(self._polygons())
             self._new_batch()
-        return np.concatenate(self.made) if self.made else np.empty(0, dtype=object)
+        return self.made.build()
 
     def _polygons(self) -> np.ndarray:
         """The Polygons and MultiPolygons of the batch, made in one pass."""
@@ -444,16 +458,14 @@ class _FeatureCollector:
         out[multi] = shapely.multipolygons(polygons[in_multi], indices=rank)
         return out
 
-    def frame(self, crs: CRS | None) -> tuple[gpd.GeoDataFrame, list[Any] | None]:
+    def packed(
+        self, crs: CRS | None
+    ) -> tuple[pd.DataFrame, PackedGeometry, CRS | int, list[Any] | None]:
         if crs is None and self.outside is not None:
             raise GeometryError(self.outside)
-        frame = gpd.GeoDataFrame(
-            pd.DataFrame(self.columns, index=pd.RangeIndex(self.count)),
-            geometry=self.geometries(),
-            crs=crs if crs is not None else 4326,
-        )
+        table = pd.DataFrame(self.columns, index=pd.RangeIndex(self.count))
         ids = self.ids if any(i is not None for i in self.ids) else None
-        return frame, ids
+        return table, self.geometries(), crs if crs is not None else 4326, ids
 
 
 def _json_kind(kind: type) -> str:

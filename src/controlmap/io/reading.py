@@ -11,7 +11,7 @@ import os
 import stat
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import geopandas as gpd
 import numpy as np
@@ -32,8 +32,8 @@ from ..errors import (
     where,
 )
 from ..model import Timeline
-from ..periods import normalize_periods
-from .geojson import GEOJSON_SUFFIXES, read_geojson
+from ..periods import PackedPeriods, normalize_packed, normalize_periods
+from .geojson import GEOJSON_SUFFIXES, read_geojson, read_geojson_packed
 
 if TYPE_CHECKING:
     from ..partition import PartitionedTimeline
@@ -155,9 +155,42 @@ def read_file(
         engine=engine,
         crs=crs,
         end_inclusive=end_inclusive,
+        packed=True,
     )
     label = name if name is not None else Path(source).stem
     return Timeline._from_normalized(periods, name=label, source=source)
+
+
+@overload
+def _read_periods(
+    source: str | os.PathLike[str],
+    *,
+    actor: str = ...,
+    start: str = ...,
+    end: str = ...,
+    status: str = ...,
+    layer: str | int | None = ...,
+    engine: str | None = ...,
+    crs: Any = ...,
+    end_inclusive: bool = ...,
+    packed: Literal[False] = ...,
+) -> tuple[gpd.GeoDataFrame, list[Any] | None]: ...
+
+
+@overload
+def _read_periods(
+    source: str | os.PathLike[str],
+    *,
+    actor: str = ...,
+    start: str = ...,
+    end: str = ...,
+    status: str = ...,
+    layer: str | int | None = ...,
+    engine: str | None = ...,
+    crs: Any = ...,
+    end_inclusive: bool = ...,
+    packed: Literal[True],
+) -> tuple[gpd.GeoDataFrame | PackedPeriods, list[Any] | None]: ...
 
 
 def _read_periods(
@@ -171,16 +204,36 @@ def _read_periods(
     engine: str | None = None,
     crs: Any = None,
     end_inclusive: bool = False,
-) -> tuple[gpd.GeoDataFrame, list[Any] | None]:
-    """The normalised periods of a file and its features' ids: what read and validate share."""
-    frame, ids = read_frame(source, layer=layer, engine=engine, crs=crs)
+    packed: bool = False,
+) -> tuple[gpd.GeoDataFrame | PackedPeriods, list[Any] | None]:
+    """The normalised periods of a file and its features' ids: what read and validate share.
+
+    With ``packed``, a GeoJSON file in longitude/latitude comes back as
+    :class:`~controlmap.periods.PackedPeriods`: its polygons are never all shapely
+    objects at once (100,000 small periods: 22 MB packed against 59 MB).
+    """
+    path = Path(source)
+    names = {"actor": actor, "start": start, "end": end, "status": status}
+    if packed and path.suffix.lower() in GEOJSON_SUFFIXES:
+        _check_regular(path)
+        wanted = _checked_crs(crs, path)
+        table, geometry, file_crs, ids = read_geojson_packed(path, wanted)
+        if CRS.from_user_input(file_crs).equals("EPSG:4326"):
+            table, precision = with_date_conventions(
+                table, start=start, end=end, end_inclusive=end_inclusive
+            )
+            packed_periods = normalize_packed(table, geometry, **names, file=source, ids=ids)
+            add_precision(packed_periods.table, precision)
+            return packed_periods, ids
+        frame = gpd.GeoDataFrame(table, geometry=geometry.take(), crs=file_crs)
+        frame = _to_wgs84(frame, path, wanted)
+    else:
+        frame, ids = read_frame(source, layer=layer, engine=engine, crs=crs)
     frame, precision = with_date_conventions(
         frame, start=start, end=end, end_inclusive=end_inclusive
     )
     try:
-        periods = normalize_periods(
-            frame, actor=actor, start=start, end=end, status=status, file=source, ids=ids
-        )
+        periods = normalize_periods(frame, **names, file=source, ids=ids)
     except DataError as exc:
         hint = _layers_hint(Path(source)) if layer is None else ""
         if hint and "field for the" in str(exc):  # the wrong layer, not a bad feature
@@ -229,17 +282,24 @@ def read_frame(
     """
     path = Path(source)
     _check_regular(path)
-    if crs is not None:
-        try:
-            crs = CRS.from_user_input(crs)
-        except CRSError:
-            raise DataError(f"{path}: crs {crs!r} is not a coordinate reference system") from None
-        check_crs(crs, path)
+    crs = _checked_crs(crs, path)
     if path.suffix.lower() in GEOJSON_SUFFIXES:
         frame, ids = read_geojson(path, crs)
     else:
         frame, ids = _read_with_gdal(path, layer=layer, engine=engine), None
     return _to_wgs84(frame, path, crs), ids
+
+
+def _checked_crs(crs: Any, path: Path) -> CRS | None:
+    """The caller's ``crs=`` as a CRS (None if not given), refused if not one controlmap takes."""
+    if crs is None:
+        return None
+    try:
+        checked = CRS.from_user_input(crs)
+    except CRSError:
+        raise DataError(f"{path}: crs {crs!r} is not a coordinate reference system") from None
+    check_crs(checked, path)
+    return checked
 
 
 def _check_regular(path: Path) -> None:

@@ -67,7 +67,7 @@ def change_layers(timeline: Timeline, first: pd.Timestamp, last: pd.Timestamp) -
     ['gained', 'kept', 'lost']
     """
     snap_first, snap_last = timeline.at(first), timeline.at(last)
-    order = status_order(timeline.periods["status"])
+    order = status_order(timeline._table["status"])
     changes = timeline.changes(first, last, kept=True)
     rows = []
     for actor, change, geom in zip(

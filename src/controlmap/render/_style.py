@@ -225,7 +225,7 @@ def held_area(timeline: Any, dates: Any) -> pd.DataFrame:
     >>> bool(held < everything)
     True
     """
-    known = set(timeline.periods["status"].astype(str))
+    known = set(timeline._table["status"].astype(str))
     counted = [s for s in attrs_of(timeline).get("published_statuses", []) if s in known]
     return timeline.area(dates, status=counted) if counted else timeline.area(dates)
 
@@ -255,10 +255,10 @@ def actor_colours(
     """
     palette = tuple(dict.fromkeys(palette))
     given: Any = actors  # a Timeline (read through its attributes) or a list of names
-    names = list(given.actors) if hasattr(given, "periods") else [str(a) for a in given]
+    names = list(given.actors) if hasattr(given, "_table") else [str(a) for a in given]
     if len(names) <= len(palette):
         return {a: palette[i] for i, a in enumerate(names)}
-    if not hasattr(actors, "periods"):
+    if not hasattr(actors, "_table"):
         warnings.warn(
             f"{len(names)} actors but {len(palette)} distinct colours: "
             f"actors after the {len(palette)}th repeat colours",
@@ -292,7 +292,7 @@ def _work_out_colours(timeline: Any, names: list[str], palette: tuple[str, ...])
 
     from ._colour import delta_e_matrix
 
-    periods = timeline.periods
+    periods = timeline._table
     index = {a: k for k, a in enumerate(names)}
     owner = np.array([index[str(a)] for a in periods["actor"]])
     # The peak area of an actor, as the largest of its periods: an atlas has one
@@ -302,9 +302,7 @@ def _work_out_colours(timeline: Any, names: list[str], palette: tuple[str, ...])
     order = sorted(range(len(names)), key=lambda k: (-sizes[k], k))
     # Who touches whom, at any time: outlines simplified (topology kept, so no
     # small state vanishes) to keep the test cheap on detailed borders.
-    geoms = shapely.simplify(
-        np.asarray(periods.geometry.values, dtype=object), 0.05, preserve_topology=True
-    )
+    geoms = shapely.simplify(timeline._given.take(), 0.05, preserve_topology=True)
     left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     neighbours: list[set[int]] = [set() for _ in names]
     for i, j in zip(owner[left], owner[right], strict=True):
@@ -587,9 +585,9 @@ class Style:
         colours, so many actors never share one colour where they meet.
         """
         given: Any = actors
-        count = len(given.actors) if hasattr(given, "periods") else len(given)
+        count = len(given.actors) if hasattr(given, "_table") else len(given)
         palette = self.actor_colours
-        if count > len(palette) and hasattr(actors, "periods"):
+        if count > len(palette) and hasattr(actors, "_table"):
             palette = (*palette, *ACTOR_COLOURS)
         return actor_colours(actors, palette)
 

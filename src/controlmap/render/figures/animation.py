@@ -224,7 +224,7 @@ class _Animator:
         frame.draw(ax)
         frame.draw_countries(ax, font_size=10 * s)
         frame.draw_places(ax, font_size=11 * s)
-        order = status_order(timeline.periods["status"])
+        order = status_order(timeline._table["status"])
         styles = status_styles(order)
         colours = style.colours(timeline)
         periods = timeline.periods

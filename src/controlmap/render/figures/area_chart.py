@@ -132,7 +132,7 @@ def area_chart(
     drawn = series
     if len(series) and series.index[-1] < right:
         drawn = pd.concat([series, series.iloc[[-1]].set_axis(pd.DatetimeIndex([right]))])
-    order = status_order(timeline.periods["status"])
+    order = status_order(timeline._table["status"])
     styles = status_styles(order)
     look = style_or_default(style)
     if len(drawn.columns) == 1 and order != ["control"]:

@@ -70,7 +70,7 @@ def changes_figure(
     layers = change_layers(timeline, first, last)
     colours = style_or_default(style).colours(timeline)
     multi = len(timeline.actors) > 1
-    styles = status_styles(status_order(timeline.periods["status"]))
+    styles = status_styles(status_order(timeline._table["status"]))
     plain = set(styles) == {"control"}
     map_h = width * frame.aspect
     header, footer = 0.7, 0.35

@@ -117,7 +117,7 @@ def small_multiples(
         raise DataError("small_multiples: no dates to map")
     basemap = Basemap.for_timeline(timeline, basemap)
     frame = Frame(timeline, basemap)
-    order = status_order(timeline.periods["status"])
+    order = status_order(timeline._table["status"])
     styles = status_styles(order)
     several = order != ["control"]
     count = len(days)

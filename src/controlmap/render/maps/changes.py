@@ -72,7 +72,7 @@ def changes_map(
     multi = len(timeline.actors) > 1
     look = style_or_default(style)
     colours = look.colours(timeline)
-    _, styles = status_payload(timeline.periods["status"])
+    _, styles = status_payload(timeline._table["status"])
     # A status is named in the legend only when the timeline has more than control.
     plain = set(styles) == {"control"}
     features = []

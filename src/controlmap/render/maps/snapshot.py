@@ -109,7 +109,7 @@ def snapshot_map(
             }
         )
     # The legend explains every status of the timeline, held on this day or not.
-    statuses, styles = status_payload(timeline.periods["status"])
+    statuses, styles = status_payload(timeline._table["status"])
     status_legend, status_km2 = status_rows(timeline, pd.DatetimeIndex([day]), statuses)
     for row, km2 in zip(status_legend, status_km2[0] if status_km2 else [], strict=False):
         row["area_km2"] = float(km2)

@@ -50,23 +50,30 @@ def status_rows(
 
 def _features(timeline: Timeline) -> Iterator[dict[str, Any]]:
     """Each period with a shape on the page as a feature: its encoded geometry and text."""
-    periods = timeline.periods
+    periods = timeline._table
     area = timeline.period_area_km2
     fields = [field for field in TEXT_FIELDS if field in periods.columns]
-    for i, row in enumerate(periods.itertuples(index=False)):
-        geometry = encoded_geometry(row.geometry)
-        if geometry is None:
-            continue
-        properties: dict[str, Any] = {
-            "id": i,
-            "actor": str(row.actor),
-            "start": iso_date(row.start),
-            "end": iso_date(row.end),
-            "area_km2": round(float(area[i]), 1),
-        }
-        for field in fields:
-            properties[field] = text_value(getattr(row, field))
-        yield {"type": "Feature", "properties": properties, "geometry": geometry}
+    # The user's geometry a slice at a time: the page never needs every polygon at once.
+    for rows, shapes in timeline._given.slices():
+        part = periods.iloc[rows[0] : rows[-1] + 1].itertuples(index=False)
+        for i, row, shape in zip(rows.tolist(), part, shapes, strict=True):
+            geometry = encoded_geometry(shape)
+            if geometry is not None:
+                yield _feature(i, row, geometry, area[i], fields)
+
+
+def _feature(i: int, row: Any, geometry: str, area: float, fields: list[str]) -> dict[str, Any]:
+    """One period's page feature: its encoded geometry, dates, km² and text fields."""
+    properties: dict[str, Any] = {
+        "id": i,
+        "actor": str(row.actor),
+        "start": iso_date(row.start),
+        "end": iso_date(row.end),
+        "area_km2": round(float(area), 1),
+    }
+    for field in fields:
+        properties[field] = text_value(getattr(row, field))
+    return {"type": "Feature", "properties": properties, "geometry": geometry}
 
 
 def timeline_map(
@@ -152,7 +159,7 @@ def timeline_map(
         shown = earlier[-1] if len(earlier) else dates[0]
     look = style_or_default(style)
     colours = look.colours(timeline)
-    periods = timeline.periods
+    periods = timeline._table
     features = FeatureTexts(lambda: _features(timeline))
     payload, extent = base_payload(timeline, basemap, tiles=tiles, credit=credit, style=look)
     actors = [str(a) for a in areas.columns]
