@@ -183,3 +183,13 @@ def test_a_slider_page_never_makes_every_polygon_at_once(
     whole = controlmap.Timeline(gpd.read_file(path))
     dates = timeline.change_dates[::50]
     pd.testing.assert_frame_equal(timeline.area(dates), whole.area(dates), rtol=1e-12)
+
+
+def test_once_every_polygon_is_made_the_wkb_is_let_go(tmp_path: Path) -> None:
+    timeline = controlmap.read(_grid(tmp_path, 300))
+    before = timeline.periods
+    assert timeline._packed.is_wkb and timeline._given is timeline._packed
+    geoms = timeline._geoms  # what the engines that need every polygon ask for
+    assert not timeline._packed.is_wkb and timeline._given is timeline._packed
+    assert timeline._packed.take(np.array([5]))[0] is geoms[5]  # one set of objects
+    pd.testing.assert_frame_equal(timeline.periods, before)

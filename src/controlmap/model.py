@@ -24,7 +24,7 @@ from pandas.errors import OutOfBoundsDatetime
 from . import geodesic, intervals
 from ._dates import DATE_DTYPE, DateLike, iso_day, parse_date, parse_dates
 from ._dissolve import DEFAULT_MIN_HOLE_KM2, check_km2, summarise_sources, tidy_rows
-from ._packed import Rows, made
+from ._packed import PackedGeometry, Rows, made
 from .errors import DataError, DateError, GeometryWarning, one_line, some, where
 from .events import check_events, turning_point_flags
 from .periods import (
@@ -234,6 +234,13 @@ class Timeline:
         """
         if self._all_geoms is None:
             self._all_geoms = self._packed.take()
+            if self._packed.is_wkb:
+                # Every polygon is made now: keep them as objects and let the WKB go,
+                # so a timeline never holds both (an archive's pieces, say).
+                given_is_packed = self._given is self._packed
+                self._packed = PackedGeometry.of_objects(self._all_geoms)
+                if given_is_packed:
+                    self._given = self._packed
         return self._all_geoms
 
     @property
