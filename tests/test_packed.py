@@ -153,13 +153,13 @@ def _grid(tmp_path: Path, count: int) -> Path:
     return path
 
 
+@pytest.mark.render
 def test_a_slider_page_never_makes_every_polygon_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The memory promise of packing (issue 14: a page of 100,000 periods under 5x its
     # file): reading, checking, the area series and the page's features all make
     # shapely objects a slice (or a slice of pairs' members) at a time.
-    pytest.importorskip("folium")
     from controlmap.render import save, timeline_map
 
     path = _grid(tmp_path, 3000)
