@@ -178,7 +178,7 @@ def test_a_slider_page_never_makes_every_polygon_at_once(
     monkeypatch.setattr(PackedGeometry, "take", counted)
     save(timeline_map(timeline), tmp_path / "page.html")
     assert largest and max(largest) <= 512, max(largest)  # a pair slice: up to 2 x 256
-    assert timeline._all_geoms is None  # nothing asked for every polygon
+    assert timeline._packed.is_wkb  # nothing asked for every polygon (that unpacks them)
     # The same areas as a timeline built from the whole frame at once.
     whole = controlmap.Timeline(gpd.read_file(path))
     dates = timeline.change_dates[::50]

@@ -78,10 +78,15 @@ class PackedGeometry:
         geometries = np.asarray(geometries, dtype=object)
         if keep_large and large(geometries):
             return cls.of_objects(geometries)
-        builder = PackedBuilder(keep_large=False)
+        builder = PackedBuilder(objects=False)
         for start in range(0, len(geometries), SLICE):
             builder.add(geometries[start : start + SLICE])
         return builder.build()
+
+    @property
+    def objects(self) -> np.ndarray | None:
+        """The shapely objects kept as they are (None when packed as WKB)."""
+        return self._objects
 
     @property
     def is_wkb(self) -> bool:
@@ -154,8 +159,8 @@ def large(geometries: np.ndarray) -> bool:
 class PackedBuilder:
     """Packs geometries added a batch at a time into one buffer (no copy at the end).
 
-    Whether the geometries are packed or kept as objects (``keep_large``) is decided
-    by the first batch added.
+    ``objects``: True keeps shapely objects, False packs everything as WKB, None (the
+    default) keeps objects when the first batch added is :func:`large`.
 
     Examples
     --------
@@ -166,9 +171,9 @@ class PackedBuilder:
     [1.0, 4.0]
     """
 
-    def __init__(self, *, keep_large: bool = True) -> None:
-        self._keep_large = keep_large
-        self._objects: list[np.ndarray] | None = None
+    def __init__(self, *, objects: bool | None = None) -> None:
+        self._choice = objects
+        self._objects: list[np.ndarray] | None = [] if objects else None
         self._wkb = bytearray()
         self._sizes: list[np.ndarray] = []
         self._bounds: list[np.ndarray] = []
@@ -178,7 +183,7 @@ class PackedBuilder:
         """Pack these shapely geometries after those already added."""
         if not self._started:
             self._started = True
-            if self._keep_large and large(geometries):
+            if self._choice is None and large(geometries):
                 self._objects = []
         if self._objects is not None:
             self._objects.append(geometries)

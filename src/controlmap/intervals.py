@@ -145,10 +145,8 @@ def _slice_meets(geometries: np.ndarray | Rows, left: np.ndarray, right: np.ndar
         sure = shapely.contains_properly(geometries[right], inside[left])
         sure |= shapely.contains_properly(geometries[left], inside[right])
         open_ = np.flatnonzero(~sure)
-        size = shapely.get_num_coordinates(geometries[left[open_]]) + shapely.get_num_coordinates(
-            geometries[right[open_]]
-        )
-        large = size > _RELATE_VERTICES
+        size = shapely.get_num_coordinates(geometries)
+        large = size[left[open_]] + size[right[open_]] > _RELATE_VERTICES
         big, small = open_[large], open_[~large]
         sure[big] = shapely.intersects(geometries[left[big]], geometries[right[big]])
     finally:

@@ -219,7 +219,6 @@ class Timeline:
                 stacklevel=2,
             )
             self._packed = self._given.replace(invalid, repaired(self._given.take(invalid)))
-        self._all_geoms: np.ndarray | None = None
         self._area: np.ndarray | None = None
         # Set by controlmap.archive: periods of one actor never overlap, so areas are sums.
         self._disjoint = False
@@ -232,16 +231,16 @@ class Timeline:
 
         Computations that can work a slice at a time use ``self._packed`` instead.
         """
-        if self._all_geoms is None:
-            self._all_geoms = self._packed.take()
-            if self._packed.is_wkb:
-                # Every polygon is made now: keep them as objects and let the WKB go,
-                # so a timeline never holds both (an archive's pieces, say).
-                given_is_packed = self._given is self._packed
-                self._packed = PackedGeometry.of_objects(self._all_geoms)
-                if given_is_packed:
-                    self._given = self._packed
-        return self._all_geoms
+        if self._packed.is_wkb:
+            # Every polygon is made now: keep them as objects and let the WKB go, so a
+            # timeline never holds both (an archive's pieces, say).
+            given_is_packed = self._given is self._packed
+            self._packed = PackedGeometry.of_objects(self._packed.take())
+            if given_is_packed:
+                self._given = self._packed
+        objects = self._packed.objects
+        assert objects is not None  # kept as objects now
+        return objects
 
     @property
     def _periods(self) -> gpd.GeoDataFrame:

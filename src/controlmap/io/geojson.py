@@ -39,19 +39,22 @@ def read_geojson(path: Path, crs: CRS | None = None) -> tuple[gpd.GeoDataFrame, 
     result rather than the several times the file size that ``json.loads`` of the
     whole document costs. Errors inside the ``features`` array name the feature.
     """
-    table, packed, file_crs, ids = read_geojson_packed(path, crs)
-    return gpd.GeoDataFrame(table, geometry=packed.take(), crs=file_crs), ids
+    # The polygons kept as the batches make them: packing them only to make them again
+    # would be work done twice.
+    table, packed, file_crs, ids = read_geojson_packed(path, crs, objects=True)
+    return gpd.GeoDataFrame(table, geometry=packed.objects, crs=file_crs), ids
 
 
 def read_geojson_packed(
-    path: Path, crs: CRS | None = None
+    path: Path, crs: CRS | None = None, *, objects: bool | None = None
 ) -> tuple[pd.DataFrame, PackedGeometry, CRS | int, list[Any] | None]:
     """:func:`read_geojson` with the geometry packed: columns, geometry, CRS and ids.
 
     No shapely object of every feature is made at once: the polygons are made and
-    packed a batch at a time (see :mod:`controlmap._packed`).
+    packed a batch at a time (see :mod:`controlmap._packed`); ``objects`` is the
+    :class:`~controlmap._packed.PackedBuilder`'s choice of keeping them as objects.
     """
-    collector = _FeatureCollector(path)
+    collector = _FeatureCollector(path, objects)
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed below, whatever happens
     except OSError as exc:
@@ -319,7 +322,7 @@ def _legacy_crs(document: dict[str, Any], path: Path) -> CRS | None:
 class _FeatureCollector:
     """Check GeoJSON features one by one and keep their properties and geometries."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, objects: bool | None = None) -> None:
         self.path = path
         # Properties by column, not a dict per feature, and a text a column repeats
         # (a date, an actor) kept once (see _shared): reading 100,000 small periods
@@ -333,7 +336,7 @@ class _FeatureCollector:
         # instead of 90 MB), and all coordinates kept to the end added 21 MB to the
         # peak, beside the polygons made of them.
         self._new_batch()
-        self.made = PackedBuilder()
+        self.made = PackedBuilder(objects=objects)
         self.ids: list[Any] = []
         self.seen: dict[Any, int] = {}
         self.streamed = False
